@@ -1,0 +1,117 @@
+import type { JsonValue } from './json.js'
+
+/** Stable machine-readable error codes. They do not change between major versions; messages may. */
+export type ErrorCode =
+  | 'REVKV_CONFLICT'
+  | 'REVKV_MERGE_CONFLICT'
+  | 'REVKV_NOT_FOUND'
+  | 'REVKV_INVALID'
+  | 'REVKV_LOCKED'
+  | 'REVKV_CLOSED'
+
+/** One place where both sides of a merge changed the same thing differently. */
+export interface ConflictPlace {
+  /** RFC 6901 JSON Pointer into the value ('' is the whole value). */
+  path: string
+  /** The value there at the common ancestor; absent when it did not exist. */
+  base?: JsonValue
+  /** The value there at the current head; absent when removed or deleted. */
+  ours?: JsonValue
+  /** The value there in the incoming revision; absent when removed or deleted. */
+  theirs?: JsonValue
+}
+
+/** Base of every error revkv throws: branch on `code`, show `message` to people. */
+export class RevkvError extends Error {
+  /** Stable code, e.g. REVKV_CONFLICT. */
+  readonly code: ErrorCode
+  /** The HTTP status that best describes the failure (409, 404, 400, 423, 503). */
+  readonly status: number
+
+  constructor (message: string, code: ErrorCode, status: number, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+    this.status = status
+  }
+
+  /** Plain JSON form for machine interfaces (`--json`, HTTP problem bodies). */
+  toJSON (): Record<string, unknown> {
+    return { name: this.name, code: this.code, status: this.status, message: this.message }
+  }
+}
+
+/** A write's parent is stale and the key's strategy did not settle it (409). */
+export class ConflictError extends RevkvError {
+  /** The key written. */
+  readonly key: string
+  /** The parent the write named: a revision id, or null for create-only. */
+  readonly expected: string | null
+  /** The key's head when the write was judged, or null when the key had none. */
+  readonly actual: string | null
+  /** Under the `manual` strategy: the id of the revision kept unmerged (nothing was lost). */
+  readonly kept: string | undefined
+
+  constructor (message: string, fields: { key: string, expected: string | null, actual: string | null, kept?: string | undefined }, code: ErrorCode = 'REVKV_CONFLICT') {
+    super(message, code, 409)
+    this.key = fields.key
+    this.expected = fields.expected
+    this.actual = fields.actual
+    this.kept = fields.kept
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), key: this.key, expected: this.expected, actual: this.actual, kept: this.kept }
+  }
+}
+
+/** A three-way merge found places changed differently on both sides; nothing was written (409). */
+export class MergeConflictError extends ConflictError {
+  /** Every conflicting JSON Pointer with its base, ours and theirs values. */
+  readonly conflicts: ConflictPlace[]
+
+  constructor (message: string, fields: { key: string, expected: string | null, actual: string | null, conflicts: ConflictPlace[] }) {
+    super(message, fields, 'REVKV_MERGE_CONFLICT')
+    this.conflicts = fields.conflicts
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), conflicts: this.conflicts }
+  }
+}
+
+/** A key, revision or parent does not exist (404). */
+export class NotFoundError extends RevkvError {
+  constructor (message: string) {
+    super(message, 'REVKV_NOT_FOUND', 404)
+  }
+}
+
+/** An argument is not acceptable; the message names it and says how to fix it (400). */
+export class InvalidInputError extends RevkvError {
+  constructor (message: string, options?: { cause?: unknown }) {
+    super(message, 'REVKV_INVALID', 400, options)
+  }
+}
+
+/** The LevelDB directory is held by another process (423). */
+export class LockedError extends RevkvError {
+  /** The directory that is locked. */
+  readonly path: string
+
+  constructor (path: string, options?: { cause?: unknown }) {
+    super(
+      `The store at ${path} is open in another process. LevelDB lets one process at a time open a directory: ` +
+      'close the other process, or let processes share the store through one server (`revkv serve`).',
+      'REVKV_LOCKED', 423, options
+    )
+    this.path = path
+  }
+}
+
+/** The store was closed, or is closing, so it takes no more operations (503). */
+export class ClosedError extends RevkvError {
+  constructor (operation: string) {
+    super(`Cannot ${operation}: the store is closed. Open it again with Store.open().`, 'REVKV_CLOSED', 503)
+  }
+}

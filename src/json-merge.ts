@@ -1,0 +1,251 @@
+import { canonicalJson, escapePointerToken, jsonEqual } from './json.js'
+import type { JsonObject, JsonValue } from './json.js'
+
+/**
+ * One place changed differently on both sides. `path` is an RFC 6901 JSON Pointer ('' is the
+ * root); a side's member is left out where that side has nothing there (absent or deleted).
+ */
+export interface MergeConflict {
+  path: string
+  base?: JsonValue
+  ours?: JsonValue
+  theirs?: JsonValue
+}
+
+/** What a three-way merge gives: the merged value (undefined = absent/deleted) and every conflict found. */
+export interface MergeResult {
+  value: JsonValue | undefined
+  conflicts: MergeConflict[]
+}
+
+/** The side whose value settles a conflicting place. */
+export type ConflictSide = 'ours' | 'theirs'
+
+/** Options of mergeJson. */
+export interface MergeOptions {
+  /** Settle each conflicting place with this side; the conflicts are still listed. Default: ours is taken, callers fail. */
+  onConflict?: ConflictSide | undefined
+}
+
+/**
+ * Three-way merge of JSON values: objects member by member, arrays diff3-style, anything
+ * changed differently on both sides a conflict. Pure: inputs are never mutated, though the
+ * result may share unchanged subtrees with them. `undefined` for a side means absent/deleted.
+ */
+export function mergeJson (
+  base: JsonValue | undefined,
+  ours: JsonValue | undefined,
+  theirs: JsonValue | undefined,
+  options: MergeOptions = {}
+): MergeResult {
+  const ctx: MergeContext = { conflicts: [], side: options.onConflict === 'theirs' ? 'theirs' : 'ours' }
+  const value = mergeValue(base, ours, theirs, '', ctx)
+  return { value, conflicts: ctx.conflicts }
+}
+
+interface MergeContext {
+  conflicts: MergeConflict[]
+  side: ConflictSide
+}
+
+/** Merge where any side may be absent; the absent cases are settled here so mergePresent deals only in values. */
+function mergeValue (
+  base: JsonValue | undefined,
+  ours: JsonValue | undefined,
+  theirs: JsonValue | undefined,
+  pointer: string,
+  ctx: MergeContext
+): JsonValue | undefined {
+  if (base !== undefined && ours !== undefined && theirs !== undefined) return mergePresent(base, ours, theirs, pointer, ctx)
+  if (jsonEqual(ours, theirs)) return ours
+  if (jsonEqual(ours, base)) return theirs
+  if (jsonEqual(theirs, base)) return ours
+  // Two objects created independently (a create race, or a member added on both sides) merge
+  // as if both started empty: their members combine and only members set differently conflict.
+  // Arrays and scalars created on both sides have no such neutral start and conflict whole.
+  if (base === undefined && ours !== undefined && theirs !== undefined && isObject(ours) && isObject(theirs)) {
+    return mergeObjects({}, ours, theirs, pointer, ctx)
+  }
+  // Both sides changed and at least one is absent: delete vs edit, or add vs a different add.
+  return conflict(ctx, pointer, base, ours, theirs)
+}
+
+function mergePresent (base: JsonValue, ours: JsonValue, theirs: JsonValue, pointer: string, ctx: MergeContext): JsonValue {
+  if (jsonEqual(ours, theirs)) return ours
+  if (jsonEqual(ours, base)) return theirs
+  if (jsonEqual(theirs, base)) return ours
+  if (isObject(base) && isObject(ours) && isObject(theirs)) return mergeObjects(base, ours, theirs, pointer, ctx)
+  if (Array.isArray(base) && Array.isArray(ours) && Array.isArray(theirs)) return mergeArrays(base, ours, theirs, pointer, ctx)
+  // Scalars, or a change of type on at least one side: there is no finer place to merge at.
+  return conflict(ctx, pointer, base, ours, theirs)
+}
+
+/** Record a conflict and return the value that stands in its place (the chosen side's). */
+function conflict<T extends JsonValue | undefined> (
+  ctx: MergeContext,
+  path: string,
+  base: JsonValue | undefined,
+  ours: T,
+  theirs: T
+): T {
+  // Absent sides are left out rather than set to undefined, so `'ours' in c` and JSON output say the same thing.
+  const found: MergeConflict = { path }
+  if (base !== undefined) found.base = base
+  if (ours !== undefined) found.ours = ours
+  if (theirs !== undefined) found.theirs = theirs
+  ctx.conflicts.push(found)
+  return ctx.side === 'theirs' ? theirs : ours
+}
+
+function isObject (value: JsonValue): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+}
+
+/** An own member or undefined: `obj['__proto__']` would otherwise read Object.prototype for a missing member. */
+function member (obj: JsonObject, name: string): JsonValue | undefined {
+  return Object.hasOwn(obj, name) ? obj[name] : undefined
+}
+
+function mergeObjects (base: JsonObject, ours: JsonObject, theirs: JsonObject, pointer: string, ctx: MergeContext): JsonObject {
+  const result: JsonObject = {}
+  // Ours' member order first, then members only theirs or base has; base-only members end up
+  // absent on both sides or conflicting, so they rarely survive.
+  const names = new Set([...Object.keys(ours), ...Object.keys(theirs), ...Object.keys(base)])
+  for (const name of names) {
+    const merged = mergeValue(member(base, name), member(ours, name), member(theirs, name), `${pointer}/${escapePointerToken(name)}`, ctx)
+    if (merged === undefined) continue
+    // defineProperty, not assignment: assigning a "__proto__" member would set the prototype instead.
+    Object.defineProperty(result, name, { value: merged, enumerable: true, writable: true, configurable: true })
+  }
+  return result
+}
+
+/**
+ * diff3: match base to each side by longest common subsequence; base elements matched on
+ * both sides are sync points, and each stretch between them is merged as one chunk.
+ */
+function mergeArrays (base: JsonValue[], ours: JsonValue[], theirs: JsonValue[], pointer: string, ctx: MergeContext): JsonValue[] {
+  const baseKeys = base.map(canonicalJson)
+  const oursKeys = ours.map(canonicalJson)
+  const theirsKeys = theirs.map(canonicalJson)
+  const inOurs = matchIndexes(baseKeys, oursKeys)
+  const inTheirs = matchIndexes(baseKeys, theirsKeys)
+
+  const result: JsonValue[] = []
+  let b = 0
+  let o = 0
+  let t = 0
+  // The loop runs once past the end: (base.length, ours.length, theirs.length) is the closing sentinel.
+  for (let i = 0; i <= base.length; i++) {
+    let oi = ours.length
+    let ti = theirs.length
+    if (i < base.length) {
+      const mo = inOurs[i]
+      const mt = inTheirs[i]
+      if (mo === undefined || mt === undefined) continue
+      oi = mo
+      ti = mt
+    }
+    if (b < i || o < oi || t < ti) {
+      const merged = mergeChunk(
+        { values: base.slice(b, i), keys: baseKeys.slice(b, i) },
+        { values: ours.slice(o, oi), keys: oursKeys.slice(o, oi) },
+        { values: theirs.slice(t, ti), keys: theirsKeys.slice(t, ti) },
+        pointer, b, ctx
+      )
+      // A loop, not push(...merged): spreading a long chunk as arguments can overflow the stack.
+      for (const element of merged) result.push(element)
+    }
+    const synced = ours[oi]
+    if (i < base.length && synced !== undefined) result.push(synced)
+    b = i + 1
+    o = oi + 1
+    t = ti + 1
+  }
+  return result
+}
+
+/** One side's stretch of an array between two sync points, with the canonical key of each element. */
+interface Stretch {
+  values: JsonValue[]
+  keys: string[]
+}
+
+/** Merge one diff3 chunk of the array at `pointer`; `start`, the base index it begins at, names it in pointers. */
+function mergeChunk (base: Stretch, ours: Stretch, theirs: Stretch, pointer: string, start: number, ctx: MergeContext): JsonValue[] {
+  if (sameKeys(ours.keys, base.keys)) return theirs.values
+  if (sameKeys(theirs.keys, base.keys)) return ours.values
+  if (sameKeys(ours.keys, theirs.keys)) return ours.values
+  // Both sides inserted at the same place (e.g. both appended): neither insert is lost.
+  if (base.values.length === 0) return [...ours.values, ...theirs.values]
+  const length = base.values.length
+  if (ours.values.length === length && theirs.values.length === length) {
+    // Same shape on all sides: element k of each side is taken to be one element edited, so
+    // edits of different members of that element both survive. Lengths are equal, hence the casts.
+    return base.values.map((element, k) => mergePresent(
+      element, ours.values[k] as JsonValue, theirs.values[k] as JsonValue, `${pointer}/${start + k}`, ctx
+    ))
+  }
+  return conflict(ctx, `${pointer}/${start}`, base.values, ours.values, theirs.values)
+}
+
+function sameKeys (a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((key, k) => key === b[k])
+}
+
+/** Above this many DP cells the middle of an array diff is left unmatched (see matchIndexes). */
+const MAX_LCS_CELLS = 4_000_000
+
+/**
+ * For each index of `from`, the index of the element of `to` it is matched with by a longest
+ * common subsequence (undefined where unmatched). Matches are increasing in both arrays.
+ */
+function matchIndexes (from: string[], to: string[]): (number | undefined)[] {
+  const matches = new Array<number | undefined>(from.length).fill(undefined)
+  // Common prefix and suffix first: they are matched in any LCS worth having, and the usual
+  // edit (a few elements changed in a long array) leaves only a small middle for the DP.
+  let start = 0
+  while (start < from.length && start < to.length && from[start] === to[start]) {
+    matches[start] = start
+    start++
+  }
+  let fromEnd = from.length
+  let toEnd = to.length
+  while (fromEnd > start && toEnd > start && from[fromEnd - 1] === to[toEnd - 1]) {
+    fromEnd--
+    toEnd--
+    matches[fromEnd] = toEnd
+  }
+  const n = fromEnd - start
+  const m = toEnd - start
+  // The DP is O(n*m) in time and memory. Past the bound, the whole middle stays unmatched: it
+  // becomes one chunk, which merges cleanly if only one side touched it and conflicts otherwise.
+  // Coarser than a true LCS, but bounded, and never a wrong merge.
+  if (n === 0 || m === 0 || n * m > MAX_LCS_CELLS) return matches
+
+  // lengths[i * (m + 1) + j] = LCS length of from[start + i ..] and to[start + j ..].
+  // Uint16 is enough: an LCS is at most min(n, m), and n * m <= 4e6 keeps min(n, m) <= 2000.
+  const width = m + 1
+  const lengths = new Uint16Array((n + 1) * width)
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      lengths[i * width + j] = from[start + i] === to[start + j]
+        ? (lengths[(i + 1) * width + j + 1] ?? 0) + 1
+        : Math.max(lengths[(i + 1) * width + j] ?? 0, lengths[i * width + j + 1] ?? 0)
+    }
+  }
+  let i = 0
+  let j = 0
+  while (i < n && j < m) {
+    if (from[start + i] === to[start + j]) {
+      matches[start + i] = start + j
+      i++
+      j++
+    } else if ((lengths[(i + 1) * width + j] ?? 0) >= (lengths[i * width + j + 1] ?? 0)) {
+      i++
+    } else {
+      j++
+    }
+  }
+  return matches
+}

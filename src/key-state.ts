@@ -1,0 +1,75 @@
+import type { Batch, BatchEntry, BatchMember } from './group-commit.js'
+import { conflictKey, encodeHead, headKey } from './layout.js'
+import type { Revision } from './revision.js'
+import type { WriteOp } from './write-path.js'
+
+/** The in-memory state of one key: its head and unmerged revisions, decided and durable. */
+export class KeyState implements BatchMember {
+  readonly key: string
+  /** The head as decided so far, including writes whose batch is not yet durable. */
+  head: Revision | undefined
+  /** Unmerged revision ids as decided so far. */
+  unmerged: readonly string[]
+  /** The head and unmerged ids as they are on disk. Reads see only these. */
+  durableHead: Revision | undefined
+  durableUnmerged: readonly string[]
+  /** The batch holding this key's not-yet-durable records, if any. */
+  batch: Batch | undefined
+  /** Bumped whenever a batch settles, so a decision that awaited something can tell it is outdated. */
+  epoch = 0
+  /** Writes waiting for their decision, in arrival order. */
+  readonly queue: WriteOp[] = []
+  /** True while a decision loop runs for this key. */
+  running = false
+  #sealedHead: Revision | undefined
+  #sealedUnmerged: readonly string[] = []
+  readonly #onSettle: (state: KeyState) => void
+
+  constructor (key: string, head: Revision | undefined, unmerged: readonly string[], onSettle: (state: KeyState) => void) {
+    this.key = key
+    this.head = this.durableHead = head
+    this.unmerged = this.durableUnmerged = unmerged
+    this.#onSettle = onSettle
+  }
+
+  /** True while evicting this state from the cache would lose work. */
+  get busy (): boolean {
+    return this.running || this.batch !== undefined || this.queue.length > 0
+  }
+
+  /** Writes a single head record per key per batch: the key's final state in it. */
+  seal (entries: BatchEntry[]): void {
+    const head = this.head
+    if (head === undefined) return
+    this.#sealedHead = head
+    this.#sealedUnmerged = this.unmerged
+    entries.push({
+      type: 'put',
+      key: headKey(this.key),
+      value: encodeHead({
+        head: head.id,
+        ...(head.deleted === true ? { deleted: true } : {}),
+        ...(this.unmerged.length > 0 ? { unmerged: [...this.unmerged] } : {})
+      })
+    })
+    if (this.unmerged.length > 0 && this.durableUnmerged.length === 0) {
+      entries.push({ type: 'put', key: conflictKey(this.key), value: '' })
+    } else if (this.unmerged.length === 0 && this.durableUnmerged.length > 0) {
+      entries.push({ type: 'del', key: conflictKey(this.key) })
+    }
+  }
+
+  /** On success the sealed state is durable; on failure the decided state falls back to disk's. */
+  settle (ok: boolean): void {
+    if (ok) {
+      this.durableHead = this.#sealedHead
+      this.durableUnmerged = this.#sealedUnmerged
+    } else {
+      this.head = this.durableHead
+      this.unmerged = this.durableUnmerged
+    }
+    this.batch = undefined
+    this.epoch++
+    this.#onSettle(this)
+  }
+}

@@ -1,0 +1,100 @@
+import type { AbstractLevel } from 'abstract-level'
+import { InvalidInputError } from './errors.js'
+
+/**
+ * How revkv's records sit in one LevelDB keyspace. Every record kind has a one-letter
+ * prefix, so a single atomic batch can write all records of a commit:
+ *
+ *   r!<revision id>  -> canonical JSON of the revision without its id (content-addressed, never rewritten)
+ *   h!<key>          -> HeadRecord JSON: the key's head, whether it is a tombstone, its unmerged revisions
+ *   c!<key>          -> '' while the key has unmerged revisions (an index, so listing conflicts
+ *                       across the store does not read every head)
+ *   m!format         -> the layout version, checked at open
+ *
+ * Head records are ordered by key, so listing keys is one range scan and opening
+ * a store reads nothing but the format record: nothing scans the store at open.
+ */
+
+/** Any abstract-level database with string keys and values (classic-level, memory-level, ...). */
+export type RevkvDatabase = AbstractLevel<string | Buffer | Uint8Array, string, string>
+
+/** The version of this layout; a store written by a newer layout is refused rather than misread. */
+export const FORMAT_VERSION = '1'
+export const FORMAT_KEY = 'm!format'
+
+/** Options that make every read and write independent of the database's default encodings. */
+export const UTF8 = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
+
+const REVISION_PREFIX = 'r!'
+const HEAD_PREFIX = 'h!'
+const CONFLICT_PREFIX = 'c!'
+
+/** The stored per-key pointer: the head and the revisions kept unmerged beside it. */
+export interface HeadRecord {
+  head: string
+  deleted?: true
+  unmerged?: string[]
+}
+
+/** LevelDB key of a revision record. */
+export function revisionKey (id: string): string {
+  return REVISION_PREFIX + id
+}
+
+/** LevelDB key of a head record. */
+export function headKey (key: string): string {
+  return HEAD_PREFIX + key
+}
+
+/** LevelDB key of the conflict index entry of a key. */
+export function conflictKey (key: string): string {
+  return CONFLICT_PREFIX + key
+}
+
+/** LevelDB range of the conflict index. */
+export const CONFLICT_RANGE = { gt: CONFLICT_PREFIX, lt: 'c"' } as const
+
+/** The user key of a conflict index entry. */
+export function keyOfConflictKey (storedKey: string): string {
+  return storedKey.slice(CONFLICT_PREFIX.length)
+}
+
+/** The user key of a head record's LevelDB key. */
+export function keyOfHeadKey (storedKey: string): string {
+  return storedKey.slice(HEAD_PREFIX.length)
+}
+
+/** The revision id of a revision record's LevelDB key. */
+export function idOfRevisionKey (storedKey: string): string {
+  return storedKey.slice(REVISION_PREFIX.length)
+}
+
+/** LevelDB range of head records whose key starts with `prefix` (the end is checked by the caller). */
+export function headRange (prefix: string, after?: string): { gt?: string, gte?: string } {
+  return after === undefined ? { gte: HEAD_PREFIX + prefix } : { gt: HEAD_PREFIX + after }
+}
+
+/** True while a LevelDB key is still inside the head records of `prefix`. */
+export function inHeadRange (storedKey: string, prefix: string): boolean {
+  return storedKey.startsWith(HEAD_PREFIX + prefix)
+}
+
+/** LevelDB range of revision records whose id starts with the hex `prefix`. */
+export function revisionRange (prefix: string): { gte: string, lt: string } {
+  // Ids are lowercase hex, so every id with this prefix sorts before prefix + 'g'.
+  return { gte: REVISION_PREFIX + prefix, lt: REVISION_PREFIX + prefix + 'g' }
+}
+
+/** Serialize a head record. */
+export function encodeHead (record: HeadRecord): string {
+  return JSON.stringify(record)
+}
+
+/** Parse a head record, failing loudly on a store that is not revkv's. */
+export function decodeHead (key: string, text: string): HeadRecord {
+  const record = JSON.parse(text) as HeadRecord
+  if (typeof record.head !== 'string') {
+    throw new InvalidInputError(`The head record of key ${JSON.stringify(key)} is damaged (no head id): this directory may not be a revkv store.`)
+  }
+  return record
+}

@@ -1,0 +1,87 @@
+import { KeyState } from './key-state.js'
+import { decodeHead, headKey, revisionKey, UTF8 } from './layout.js'
+import type { RevkvDatabase } from './layout.js'
+import { LruMap } from './lru.js'
+import { parseRecord } from './revision.js'
+import type { Revision } from './revision.js'
+
+/** Cache bounds; both caches hold only what can be read again from disk. */
+export interface CacheOptions {
+  /** How many keys' heads to keep in memory (default 100,000). */
+  headCacheSize?: number
+  /** How many revisions to keep in memory (default 20,000). */
+  revisionCacheSize?: number
+}
+
+/**
+ * Reading records: revisions by id and key states by key, through bounded caches.
+ * Nothing here writes; the write path updates these caches as its batches settle.
+ */
+export class Records {
+  readonly #db: RevkvDatabase
+  readonly #revisions: LruMap<string, Revision>
+  readonly #states: LruMap<string, KeyState | Promise<KeyState>>
+  readonly #onSettle: (state: KeyState) => void
+
+  constructor (db: RevkvDatabase, options: CacheOptions, onSettle: (state: KeyState) => void) {
+    this.#db = db
+    this.#revisions = new LruMap(options.revisionCacheSize ?? 20_000)
+    this.#states = new LruMap(options.headCacheSize ?? 100_000, (s) => s instanceof Promise || s.busy)
+    this.#onSettle = onSettle
+  }
+
+  /** A stored revision, or undefined when no revision has that id. */
+  revision (id: string): Revision | undefined | Promise<Revision | undefined> {
+    const cached = this.#revisions.get(id)
+    if (cached !== undefined) return cached
+    return this.#db.get(revisionKey(id), UTF8).then((record) => {
+      if (record === undefined) return undefined
+      const rev = parseRecord(id, record)
+      this.#revisions.set(id, rev)
+      return rev
+    })
+  }
+
+  /** Remember a revision that is now durable. */
+  remember (rev: Revision): void {
+    this.#revisions.set(rev.id, rev)
+  }
+
+  /** The state of a key, loaded from disk on first use and cached (bounded) after. */
+  state (key: string): KeyState | Promise<KeyState> {
+    const cached = this.#states.get(key)
+    if (cached !== undefined) return cached
+    // The promise stands in the cache while loading, so concurrent callers share one load.
+    const loading = this.#load(key).then((state) => {
+      this.#states.set(key, state)
+      return state
+    }, (err: unknown) => {
+      this.#states.delete(key)
+      throw err
+    })
+    this.#states.set(key, loading)
+    return loading
+  }
+
+  /** The durable head of a key (what is on disk, never a write still in flight). */
+  async head (key: string): Promise<Revision | undefined> {
+    return (await this.state(key)).durableHead
+  }
+
+  async #load (key: string): Promise<KeyState> {
+    const text = await this.#db.get(headKey(key), UTF8)
+    if (text === undefined) return new KeyState(key, undefined, [], this.#onSettle)
+    const record = decodeHead(key, text)
+    const head = await this.revision(record.head)
+    if (head === undefined) {
+      throw new Error(`The head of key ${JSON.stringify(key)} points to revision ${record.head}, which is missing: the store is damaged.`)
+    }
+    return new KeyState(key, head, record.unmerged ?? [], this.#onSettle)
+  }
+
+  /** Forget everything cached (used by close()). */
+  clear (): void {
+    this.#revisions.clear()
+    this.#states.clear()
+  }
+}

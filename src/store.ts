@@ -1,0 +1,409 @@
+import { existsSync } from 'node:fs'
+import { resolve as resolvePath } from 'node:path'
+import { Level } from 'level'
+import { ClosedError, InvalidInputError, LockedError, NotFoundError } from './errors.js'
+import { diffValues } from './json-diff.js'
+import type { JsonPatchOperation } from './json-diff.js'
+import type { ConflictSide } from './json-merge.js'
+import type { JsonValue } from './json.js'
+import { walkHistory } from './history.js'
+import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
+import type { RevkvDatabase } from './layout.js'
+import type { CacheOptions } from './records.js'
+import { describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
+import type { Revision } from './revision.js'
+import { mergeStrategy } from './strategies/merge.js'
+import { StrategyRegistry } from './strategies/registry.js'
+import type { Strategy, StrategyRef } from './strategies/types.js'
+import { WritePath } from './write-path.js'
+import type { WriteOp } from './write-path.js'
+
+/** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
+export interface StoreOptions extends CacheOptions {
+  /** A LevelDB directory, created if missing (unless createIfMissing is false). */
+  path?: string
+  /** An abstract-level database with string keys and values, e.g. a MemoryLevel. */
+  db?: RevkvDatabase
+  /** With `path`: create the directory when it does not exist (default true). */
+  createIfMissing?: boolean
+  /** The strategy for stale writes when nothing more specific applies (default 'reject'). */
+  strategy?: StrategyRef
+  /** Strategies by key prefix; the longest matching prefix wins. */
+  strategies?: Record<string, StrategyRef>
+  /** fsync every write batch before acknowledging its writes (default false). */
+  sync?: boolean
+  /** The largest value accepted, in bytes of JSON (default 1 MiB). */
+  maxValueBytes?: number
+  /** The author recorded on writes that name none. */
+  author?: string
+}
+
+/** Options of commit() and delete(). */
+export interface WriteOptions {
+  /** undefined: on top of the head (never stale); null: create only; a revision id: stale unless it is the head. */
+  parent?: string | null
+  /** The strategy for this write if it is stale; overrides prefix rules and the default. */
+  strategy?: StrategyRef
+  author?: string
+  message?: string
+}
+
+/** Options of merge(). */
+export interface MergeOptions {
+  /** How to join (default 'merge'); 'reject' and 'manual' cannot settle a merge. */
+  strategy?: StrategyRef
+  /** With the merge strategy: settle conflicting places with this side. */
+  onConflict?: ConflictSide
+  /** An explicit resolution: the merged value, written as is. */
+  value?: JsonValue
+  author?: string
+  message?: string
+}
+
+/** Options of get(). */
+export interface GetOptions {
+  /** Read this revision of the key instead of the head. */
+  rev?: string
+}
+
+/** Options of log(). */
+export interface LogOptions {
+  /** At most this many revisions. */
+  limit?: number
+  /** Follow only first parents: the line of heads, without merged-in side revisions. */
+  firstParent?: boolean
+}
+
+/** Options of keys(). */
+export interface KeysOptions {
+  /** Only keys starting with this. */
+  prefix?: string
+  /** At most this many keys. */
+  limit?: number
+  /** Start after this key (for paging). */
+  after?: string
+}
+
+/** Options of resolveRevision(). */
+export interface ResolveOptions {
+  /** The key the revision must belong to; needed for HEAD and HEAD~N. */
+  key?: string
+}
+
+/** A write op before its promise callbacks are attached (distributed over the union). */
+type OpFields = WriteOp extends infer T ? T extends WriteOp ? Omit<T, 'resolve' | 'reject'> : never : never
+
+const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
+const MIN_PREFIX = 4
+
+/** A versioned key-value store: every write is an immutable revision in a per-key history. */
+export class Store {
+  readonly #db: RevkvDatabase
+  readonly #path: WritePath
+  readonly #strategies: StrategyRegistry
+  readonly #maxValueBytes: number
+  readonly #author: string | undefined
+  #closing: Promise<void> | undefined
+  #outstanding = 0
+  #drained: Array<() => void> = []
+
+  private constructor (db: RevkvDatabase, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
+    this.#db = db
+    this.#strategies = strategies
+    this.#maxValueBytes = maxValueBytes
+    this.#author = options.author
+    this.#path = new WritePath(db, { ...options, sync: options.sync === true, maxValueBytes })
+  }
+
+  /** Open a store on a LevelDB directory (a path) or on the database given in options. */
+  static async open (pathOrOptions: string | StoreOptions): Promise<Store> {
+    const options: StoreOptions = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidInputError(`Store.open() needs a directory path or an options object, got ${describe(pathOrOptions)}.`)
+    }
+    if ((options.path === undefined) === (options.db === undefined)) {
+      throw new InvalidInputError('Store.open() needs exactly one of { path } (a LevelDB directory) or { db } (an abstract-level database).')
+    }
+    const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+    if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
+      throw new InvalidInputError(`Option maxValueBytes must be a positive integer, got ${describe(options.maxValueBytes)}.`)
+    }
+    for (const name of ['headCacheSize', 'revisionCacheSize'] as const) {
+      const size = options[name]
+      if (size !== undefined && (!Number.isSafeInteger(size) || size < 1)) {
+        throw new InvalidInputError(`Option ${name} must be a positive integer, got ${describe(size)}.`)
+      }
+    }
+    if (options.author !== undefined && typeof options.author !== 'string') {
+      throw new InvalidInputError(`Option author must be a string, got ${describe(options.author)}.`)
+    }
+    // Strategies are checked before the database is touched: bad options leave nothing behind.
+    const strategies = new StrategyRegistry(options.strategy, options.strategies)
+    const db = options.db ?? await openLevel(options.path as string, options.createIfMissing !== false)
+    if (options.db !== undefined && db.status !== 'open') await db.open()
+    await checkFormat(db)
+    return new Store(db, options, strategies, maxValueBytes)
+  }
+
+  /** Write a new value for a key; returns the new head revision. */
+  async commit (key: string, value: JsonValue, options: WriteOptions = {}): Promise<Revision> {
+    this.#assertOpen('commit')
+    validateKey(key)
+    checkOptions(options, 'commit')
+    const valueJson = serializeValue(value, this.#maxValueBytes)
+    return await this.#write({ kind: 'commit', key, valueJson, ...this.#writeFields(key, options) })
+  }
+
+  /** Delete a key by writing a tombstone revision; its history stays. */
+  async delete (key: string, options: WriteOptions = {}): Promise<Revision> {
+    this.#assertOpen('delete')
+    validateKey(key)
+    checkOptions(options, 'delete')
+    if (options.parent === null) {
+      throw new InvalidInputError('delete() cannot be create-only (parent: null); give the head revision id as parent, or no parent.')
+    }
+    return await this.#write({ kind: 'delete', key, valueJson: undefined, ...this.#writeFields(key, options) })
+  }
+
+  /** Join a revision (an unmerged one, or any side revision) into the key's head. */
+  async merge (key: string, rev: string, options: MergeOptions = {}): Promise<Revision> {
+    this.#assertOpen('merge')
+    validateKey(key)
+    validateRevisionId(rev, 'merge() revision')
+    checkOptions(options, 'merge')
+    let strategy: Strategy
+    if (options.onConflict !== undefined) {
+      if (options.strategy !== undefined && options.strategy !== 'merge') {
+        throw new InvalidInputError(`Option onConflict goes with strategy 'merge', not ${describe(options.strategy)}.`)
+      }
+      strategy = mergeStrategy({ onConflict: options.onConflict })
+    } else {
+      strategy = this.#strategies.get(options.strategy ?? 'merge', 'option strategy')
+    }
+    const valueJson = options.value === undefined ? undefined : serializeValue(options.value, this.#maxValueBytes)
+    return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: options.author ?? this.#author, message: options.message })
+  }
+
+  /** The key's current revision (a tombstone if deleted), or undefined if it never existed. */
+  async head (key: string): Promise<Revision | undefined> {
+    this.#assertOpen('read a head')
+    validateKey(key)
+    return await this.#path.records.head(key)
+  }
+
+  /** The key's value (or at revision `rev`); undefined when missing or deleted. */
+  async get (key: string, options: GetOptions = {}): Promise<JsonValue | undefined> {
+    this.#assertOpen('get')
+    validateKey(key)
+    checkOptions(options, 'get')
+    const rev = options.rev === undefined ? await this.#path.records.head(key) : await this.#revisionOfKey(key, options.rev, 'option rev')
+    return rev === undefined || rev.deleted === true ? undefined : rev.value
+  }
+
+  /** A revision by id, or undefined when there is none. */
+  async revision (id: string): Promise<Revision | undefined> {
+    this.#assertOpen('read a revision')
+    validateRevisionId(id, 'Revision id')
+    return await this.#path.records.revision(id)
+  }
+
+  /** Every revision reachable from the key's head, newest first (height, then time). */
+  async * log (key: string, options: LogOptions = {}): AsyncGenerator<Revision> {
+    this.#assertOpen('read a log')
+    validateKey(key)
+    checkOptions(options, 'log')
+    const limit = checkLimit(options.limit, 'log() option limit')
+    const head = await this.#path.records.head(key)
+    if (head === undefined || limit === 0) return
+    let count = 0
+    for await (const rev of walkHistory(head, (id) => this.#linked(id), options.firstParent === true)) {
+      yield rev
+      if (++count >= limit) return
+    }
+  }
+
+  /** RFC 6902 operations that turn revision `from`'s value into revision `to`'s. */
+  async diff (key: string, from: string, to: string): Promise<JsonPatchOperation[]> {
+    this.#assertOpen('diff')
+    validateKey(key)
+    const [a, b] = await Promise.all([this.#revisionOfKey(key, from, 'diff() from'), this.#revisionOfKey(key, to, 'diff() to')])
+    return diffValues(a.deleted === true ? undefined : a.value, b.deleted === true ? undefined : b.value)
+  }
+
+  /** Revisions of the key kept unmerged by the manual strategy, oldest first. */
+  async conflicts (key: string): Promise<Revision[]> {
+    this.#assertOpen('list conflicts')
+    validateKey(key)
+    const state = await this.#path.records.state(key)
+    return await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id)))
+  }
+
+  /** Keys that have revisions kept unmerged, in order. */
+  async * conflictedKeys (): AsyncGenerator<string> {
+    this.#assertOpen('list conflicts')
+    for await (const stored of this.#db.keys({ ...CONFLICT_RANGE, ...UTF8 })) yield keyOfConflictKey(stored)
+  }
+
+  /** Live (not deleted) keys in order. */
+  async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
+    this.#assertOpen('list keys')
+    checkOptions(options, 'keys')
+    const prefix = options.prefix ?? ''
+    if (typeof prefix !== 'string') throw new InvalidInputError(`keys() option prefix must be a string, got ${describe(prefix)}.`)
+    if (options.after !== undefined) validateKey(options.after)
+    const limit = checkLimit(options.limit, 'keys() option limit')
+    if (limit === 0) return
+    let count = 0
+    const range = headRange(prefix, options.after !== undefined && options.after >= prefix ? options.after : undefined)
+    for await (const [stored, text] of this.#db.iterator({ ...range, ...UTF8 })) {
+      if (!inHeadRange(stored, prefix)) break
+      const key = keyOfHeadKey(stored)
+      if (decodeHead(key, text).deleted === true) continue
+      yield key
+      if (++count >= limit) break
+    }
+  }
+
+  /**
+   * Turn what a person typed into a revision id: a full id, a unique prefix of at least
+   * 4 hex characters, or (with `key`) HEAD and HEAD~N (first-parent ancestors).
+   */
+  async resolveRevision (ref: string, options: ResolveOptions = {}): Promise<string> {
+    this.#assertOpen('resolve a revision')
+    if (typeof ref !== 'string') throw new InvalidInputError(`A revision must be a string, got ${describe(ref)}.`)
+    const { key } = options
+    if (key !== undefined) validateKey(key)
+    const headRef = /^HEAD(?:~(\d+))?$/.exec(ref)
+    if (headRef !== null) {
+      if (key === undefined) throw new InvalidInputError(`${ref} needs a key: say which key's head you mean.`)
+      let rev = await this.#path.records.head(key)
+      if (rev === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist, so it has no ${ref}.`)
+      for (let n = Number(headRef[1] ?? 0); n > 0; n--) {
+        const parent = rev.parents[0]
+        if (parent === undefined) throw new NotFoundError(`${ref} goes past the first revision of key ${JSON.stringify(key)} (it has ${rev.height === 1 ? 'only one first-parent revision' : 'fewer first-parent ancestors'}).`)
+        rev = await this.#linked(parent)
+      }
+      return rev.id
+    }
+    const prefix = ref.toLowerCase()
+    if (!/^[0-9a-f]+$/.test(prefix) || prefix.length > 64) {
+      throw new InvalidInputError(`${JSON.stringify(ref)} is not a revision: give a revision id, a unique prefix of at least ${MIN_PREFIX} hex characters, HEAD or HEAD~N.`)
+    }
+    if (prefix.length < MIN_PREFIX) throw new InvalidInputError(`Revision prefix ${JSON.stringify(ref)} is too short: give at least ${MIN_PREFIX} hex characters.`)
+    const matches: string[] = []
+    for await (const [stored, record] of this.#db.iterator({ ...revisionRange(prefix), ...UTF8, limit: 64 })) {
+      // A revision of another key does not count when a key is given.
+      if (key === undefined || (JSON.parse(record) as { key: string }).key === key) matches.push(idOfRevisionKey(stored))
+    }
+    if (matches.length === 0) {
+      throw new NotFoundError(`No revision ${key === undefined ? '' : `of key ${JSON.stringify(key)} `}starts with ${prefix}.`)
+    }
+    if (matches.length > 1) {
+      throw new InvalidInputError(`Revision prefix ${prefix} is ambiguous; it matches:\n${matches.map((id) => `  ${id}`).join('\n')}\nGive more characters.`)
+    }
+    return matches[0] as string
+  }
+
+  /** Make a custom strategy usable by name (in options, prefix rules and per write). */
+  registerStrategy (strategy: Strategy): void {
+    this.#assertOpen('register a strategy')
+    this.#strategies.register(strategy)
+  }
+
+  /** Wait for every accepted write to be settled on disk, then close the database. */
+  async close (): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#drained.push(resolve))
+      await this.#path.idle()
+      this.#path.records.clear()
+      await this.#db.close()
+    })()
+    await this.#closing
+  }
+
+  #assertOpen (operation: string): void {
+    if (this.#closing !== undefined) throw new ClosedError(operation)
+  }
+
+  #writeFields (key: string, options: WriteOptions): { parent: string | null | undefined, strategy: Strategy, author: string | undefined, message: string | undefined } {
+    const { parent } = options
+    if (parent !== undefined && parent !== null) validateRevisionId(parent, 'Option parent')
+    return {
+      parent,
+      strategy: this.#strategies.forKey(key, options.strategy),
+      author: checkText(options.author, 'author') ?? this.#author,
+      message: checkText(options.message, 'message')
+    }
+  }
+
+  #write (fields: OpFields): Promise<Revision> {
+    this.#outstanding++
+    const done = (): void => {
+      if (--this.#outstanding === 0) for (const resolve of this.#drained.splice(0)) resolve()
+    }
+    return new Promise<Revision>((resolve, reject) => {
+      this.#path.submit({
+        ...fields,
+        resolve: (rev) => { done(); resolve(rev) },
+        reject: (err) => { done(); reject(err) }
+      } as WriteOp)
+    })
+  }
+
+  async #revisionOfKey (key: string, id: string, what: string): Promise<Revision> {
+    validateRevisionId(id, what)
+    const rev = await this.#path.records.revision(id)
+    if (rev === undefined || rev.key !== key) throw new NotFoundError(`Revision ${id} (${what}) is not a revision of key ${JSON.stringify(key)}.`)
+    return rev
+  }
+
+  async #linked (id: string): Promise<Revision> {
+    const rev = await this.#path.records.revision(id)
+    if (rev === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged.`)
+    return rev
+  }
+}
+
+async function openLevel (path: string, createIfMissing: boolean): Promise<RevkvDatabase> {
+  if (typeof path !== 'string' || path === '') throw new InvalidInputError(`Option path must be a directory path, got ${describe(path)}.`)
+  const location = resolvePath(path)
+  if (!createIfMissing && !existsSync(location)) {
+    throw new NotFoundError(`No store at ${location}. Create one first (revkv init ${path}, or Store.open with createIfMissing).`)
+  }
+  const db = new Level<string, string>(location, UTF8)
+  try {
+    await db.open({ createIfMissing })
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(location, { cause: err })
+    throw err
+  }
+  return db
+}
+
+async function checkFormat (db: RevkvDatabase): Promise<void> {
+  const format = await db.get(FORMAT_KEY, UTF8)
+  if (format === undefined) {
+    await db.put(FORMAT_KEY, FORMAT_VERSION, UTF8)
+  } else if (format !== FORMAT_VERSION) {
+    await db.close()
+    throw new InvalidInputError(`This store uses layout version ${format}, which this revkv (layout ${FORMAT_VERSION}) cannot read. Upgrade revkv.`)
+  }
+}
+
+function checkOptions (options: unknown, method: string): void {
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new InvalidInputError(`${method}() options must be an object, got ${describe(options)}.`)
+  }
+}
+
+function checkText (value: unknown, name: string): string | undefined {
+  if (value !== undefined && typeof value !== 'string') throw new InvalidInputError(`Option ${name} must be a string, got ${describe(value)}.`)
+  return value
+}
+
+function checkLimit (limit: unknown, what: string): number {
+  if (limit === undefined) return Infinity
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new InvalidInputError(`${what} must be a whole number ≥ 0, got ${describe(limit)}.`)
+  return limit
+}

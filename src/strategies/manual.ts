@@ -1,0 +1,7 @@
+import type { Strategy } from './types.js'
+
+/** `manual`: a stale write is stored unmerged for a person to settle; the head does not move. */
+export const manual: Strategy = {
+  name: 'manual',
+  resolve: () => ({ keep: true })
+}

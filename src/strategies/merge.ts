@@ -1,0 +1,33 @@
+import { InvalidInputError } from '../errors.js'
+import { describe } from '../revision.js'
+import { mergeJson } from '../json-merge.js'
+import type { ConflictSide } from '../json-merge.js'
+import type { Resolution, ResolveContext, Strategy } from './types.js'
+
+/** Options of the `merge` strategy. */
+export interface MergeStrategyOptions {
+  /** Settle conflicting places with this side instead of failing with MergeConflictError. */
+  onConflict?: ConflictSide | undefined
+}
+
+/**
+ * Build a `merge` strategy: a JSON three-way merge of base, ours and theirs.
+ * Without `onConflict`, any place changed differently on both sides fails the write.
+ */
+export function mergeStrategy (options: MergeStrategyOptions = {}): Strategy {
+  const { onConflict } = options
+  if (onConflict !== undefined && onConflict !== 'ours' && onConflict !== 'theirs') {
+    throw new InvalidInputError(`onConflict must be 'ours' or 'theirs', got ${describe(onConflict)}.`)
+  }
+  return {
+    name: 'merge',
+    resolve (ctx: ResolveContext): Resolution {
+      const result = mergeJson(ctx.base, ctx.ours, ctx.theirs, { onConflict })
+      if (result.conflicts.length > 0 && onConflict === undefined) return { conflicts: result.conflicts }
+      return result.value === undefined ? { deleted: true } : { value: result.value }
+    }
+  }
+}
+
+/** `merge` with conflicts reported, the default registered under the name 'merge'. */
+export const merge: Strategy = mergeStrategy()

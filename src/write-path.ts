@@ -1,0 +1,343 @@
+import { ConflictError, InvalidInputError, MergeConflictError, NotFoundError } from './errors.js'
+import type { ConflictPlace } from './errors.js'
+import { GroupCommit } from './group-commit.js'
+import type { Batch } from './group-commit.js'
+import { mergeBase } from './history.js'
+import type { KeyState } from './key-state.js'
+import { revisionKey } from './layout.js'
+import type { RevkvDatabase } from './layout.js'
+import { Records } from './records.js'
+import type { CacheOptions } from './records.js'
+import { describe, sealRevision, serializeValue } from './revision.js'
+import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
+import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
+import type { JsonValue } from './json.js'
+
+interface OpBase {
+  key: string
+  author: string | undefined
+  message: string | undefined
+  resolve: (rev: Revision) => void
+  reject: (err: unknown) => void
+}
+
+/** A commit or delete: `parent` undefined = on top of the head, null = create only, an id = conditional. */
+export interface CommitOp extends OpBase {
+  kind: 'commit' | 'delete'
+  /** Canonical JSON of the value (commit only). */
+  valueJson: string | undefined
+  parent: string | null | undefined
+  strategy: Strategy
+}
+
+/** Joining a stored revision into the head, by a strategy or with an explicit value. */
+export interface MergeOp extends OpBase {
+  kind: 'merge'
+  rev: string
+  strategy: Strategy
+  /** Canonical JSON of an explicit resolution, which wins over the strategy. */
+  valueJson: string | undefined
+}
+
+/** A write waiting in its key's queue. */
+export type WriteOp = CommitOp | MergeOp
+
+/** What a decided write changes: records to store, the key's new state, and the writer's answer. */
+interface Decision {
+  revisions: SealedRevision[]
+  head: Revision
+  unmerged: readonly string[]
+  result: Revision
+  /** Thrown to the writer once the batch is durable (a `manual` conflict: kept, then reported). */
+  error?: ConflictError
+}
+
+/** Options of the write path. */
+export interface WritePathOptions extends CacheOptions {
+  sync: boolean
+  maxValueBytes: number
+}
+
+/**
+ * The write path. Each key has a queue, and its writes are decided one after another
+ * against the head the previous one left, in memory; decided writes of all keys join one
+ * group-commit batch. A key whose records are in the batch being written waits for it
+ * before deciding more, so every decision rests on durable state or on the batch it joins.
+ */
+export class WritePath {
+  readonly records: Records
+  readonly #group: GroupCommit
+  readonly #maxValueBytes: number
+  /** Revisions decided but not yet durable, by id, so later decisions can walk through them. */
+  readonly #undurable = new Map<string, Revision>()
+
+  constructor (db: RevkvDatabase, options: WritePathOptions) {
+    this.records = new Records(db, options, (state) => this.#drain(state))
+    this.#group = new GroupCommit(db, options.sync, (batch, ok) => this.#settleRevisions(batch, ok))
+    this.#maxValueBytes = options.maxValueBytes
+  }
+
+  /** Queue a write on its key; the op's resolve/reject report the outcome. */
+  submit (op: WriteOp): void {
+    const state = this.records.state(op.key)
+    if (state instanceof Promise) {
+      state.then((s) => this.#enqueue(s, op), op.reject)
+    } else {
+      this.#enqueue(state, op)
+    }
+  }
+
+  /** Resolves once every queued write has been decided and its batch settled. */
+  async idle (): Promise<void> {
+    await this.#group.idle()
+  }
+
+  #enqueue (state: KeyState, op: WriteOp): void {
+    state.queue.push(op)
+    this.#drain(state)
+  }
+
+  /** Decide the key's queued writes in order until one has to wait. */
+  #drain (state: KeyState): void {
+    if (state.running) return
+    state.running = true
+    while (state.queue.length > 0 && !this.#inFlight(state)) {
+      const op = state.queue[0] as WriteOp
+      let decided: Decision | Promise<Decision>
+      try {
+        decided = this.#decide(state, op)
+      } catch (err) {
+        state.queue.shift()
+        op.reject(err)
+        continue
+      }
+      if (decided instanceof Promise) {
+        // An awaited decision may be outdated when it returns: its key's batch settled
+        // (epoch) or was sealed meanwhile. Then it is made again; otherwise applied.
+        const epoch = state.epoch
+        const retry = (): boolean => epoch !== state.epoch || this.#inFlight(state)
+        decided.then((decision) => {
+          if (!retry()) {
+            state.queue.shift()
+            this.#apply(state, op, decision)
+          }
+        }, (err: unknown) => {
+          if (!retry()) {
+            state.queue.shift()
+            op.reject(err)
+          }
+        }).finally(() => {
+          state.running = false
+          this.#drain(state)
+        })
+        return
+      }
+      state.queue.shift()
+      this.#apply(state, op, decided)
+    }
+    state.running = false
+  }
+
+  #inFlight (state: KeyState): boolean {
+    return state.batch !== undefined && state.batch === this.#group.inflight
+  }
+
+  #apply (state: KeyState, op: WriteOp, decision: Decision): void {
+    const answer = (): void => {
+      if (decision.error !== undefined) op.reject(decision.error)
+      else op.resolve(decision.result)
+    }
+    if (decision.revisions.length === 0 && decision.head === state.head && decision.unmerged === state.unmerged) {
+      // Nothing to write (merging a revision already in history): answer once the key is durable.
+      if (state.batch === undefined) answer()
+      else state.batch.done.then(answer, op.reject)
+      return
+    }
+    const batch = this.#group.pending()
+    for (const { revision, record } of decision.revisions) {
+      batch.entries.push({ type: 'put', key: revisionKey(revision.id), value: record })
+      batch.revisions.push(revision)
+      this.#undurable.set(revision.id, revision)
+    }
+    state.head = decision.head
+    state.unmerged = decision.unmerged
+    if (state.batch !== batch) {
+      state.batch = batch
+      batch.members.add(state)
+    }
+    batch.done.then(answer, op.reject)
+  }
+
+  #settleRevisions (batch: Batch, ok: boolean): void {
+    for (const rev of batch.revisions) {
+      this.#undurable.delete(rev.id)
+      if (ok) this.records.remember(rev)
+    }
+  }
+
+  /** A revision by id for deciding writes: undurable ones included. */
+  #load = (id: string): Revision | undefined | Promise<Revision | undefined> => {
+    return this.#undurable.get(id) ?? this.records.revision(id)
+  }
+
+  /** Like #load, for ids that history points to and so must exist. */
+  #loadLinked = async (id: string): Promise<Revision> => {
+    const rev = await this.#load(id)
+    if (rev === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged.`)
+    return rev
+  }
+
+  async #revisionOfKey (id: string, key: string, what: string): Promise<Revision> {
+    const rev = await this.#load(id)
+    if (rev === undefined || rev.key !== key) {
+      throw new NotFoundError(`${what} ${id} is not a revision of key ${JSON.stringify(key)}${rev === undefined ? '' : ` (it belongs to key ${JSON.stringify(rev.key)})`}.`)
+    }
+    return rev
+  }
+
+  #decide (state: KeyState, op: WriteOp): Decision | Promise<Decision> {
+    if (op.kind === 'merge') return this.#decideMerge(state, op)
+    const head = state.head
+    const { parent } = op
+    if (parent === null) {
+      if (head !== undefined && head.deleted !== true) {
+        return this.#resolveStale(state, op, this.#seal(op, [], 1), undefined)
+      }
+    } else if (parent !== undefined && parent !== head?.id) {
+      return this.#decideAgainstParent(state, op, parent)
+    }
+    if (op.kind === 'delete' && (head === undefined || head.deleted === true)) {
+      throw new NotFoundError(`Cannot delete key ${JSON.stringify(op.key)}: it ${head === undefined ? 'does not exist' : 'is already deleted'}.`)
+    }
+    const sealed = this.#seal(op, head === undefined ? [] : [head.id], head === undefined ? 1 : head.height + 1)
+    return { revisions: [sealed], head: sealed.revision, unmerged: state.unmerged, result: sealed.revision }
+  }
+
+  async #decideAgainstParent (state: KeyState, op: CommitOp, parentId: string): Promise<Decision> {
+    const parent = await this.#revisionOfKey(parentId, op.key, 'Parent')
+    return await this.#resolveStale(state, op, this.#seal(op, [parent.id], parent.height + 1), parent)
+  }
+
+  #seal (op: CommitOp, parents: string[], height: number): SealedRevision {
+    const draft: RevisionDraft = { key: op.key, parents, height, time: Date.now(), author: op.author, message: op.message }
+    if (op.kind === 'delete') draft.deleted = true
+    return sealRevision(draft, op.valueJson)
+  }
+
+  /** A stale write: its strategy decides between rejecting, keeping and merging it. */
+  async #resolveStale (state: KeyState, op: CommitOp, incoming: SealedRevision, parent: Revision | undefined): Promise<Decision> {
+    const head = state.head as Revision
+    const theirs = incoming.revision
+    const resolution = await this.#resolve(op.strategy, 'commit', head, theirs, parent)
+    const fields = { key: op.key, expected: op.parent ?? null, actual: head.id }
+    if ('reject' in resolution) {
+      const why = op.parent === null
+        ? `key ${JSON.stringify(op.key)} already exists (head ${short(head.id)}) and the write was create-only (parent null)`
+        : `the write to key ${JSON.stringify(op.key)} was based on ${short(op.parent ?? '')} but the head is now ${short(head.id)}`
+      throw new ConflictError(`Conflict: ${why}. Read the head again and redo the change, or choose a strategy (lww, merge, manual) that settles stale writes.`, fields)
+    }
+    if ('conflicts' in resolution) throw mergeConflict(op.key, fields, resolution.conflicts, op.strategy.name)
+    if ('keep' in resolution) {
+      const unmerged = state.unmerged.includes(theirs.id) ? state.unmerged : [...state.unmerged, theirs.id]
+      const error = new ConflictError(
+        `Conflict on key ${JSON.stringify(op.key)}: the write was based on ${op.parent === null ? 'nothing (create only)' : short(op.parent ?? '')} but the head is ${short(head.id)}. ` +
+        `It was kept unmerged as revision ${theirs.id}; settle it with store.merge(key, '${theirs.id}') or \`revkv merge ${op.key} ${short(theirs.id)}\`.`,
+        { ...fields, kept: theirs.id })
+      return { revisions: [incoming], head, unmerged, result: theirs, error }
+    }
+    const merged = this.#sealMerge(op, head, theirs, resolution, op.strategy.name)
+    return { revisions: [incoming, merged], head: merged.revision, unmerged: state.unmerged, result: merged.revision }
+  }
+
+  async #decideMerge (state: KeyState, op: MergeOp): Promise<Decision> {
+    const head = state.head
+    if (head === undefined) throw new NotFoundError(`Key ${JSON.stringify(op.key)} does not exist, so there is nothing to merge into.`)
+    const side = await this.#revisionOfKey(op.rev, op.key, 'Revision')
+    const unmerged = state.unmerged.includes(side.id) ? state.unmerged.filter((id) => id !== side.id) : state.unmerged
+    const base = await mergeBase(head, side, this.#loadLinked)
+    if (base?.id === side.id) {
+      // Already part of the head's history: nothing to join, only the unmerged list to tidy.
+      return { revisions: [], head, unmerged, result: head }
+    }
+    let resolution: Resolution
+    let strategyName: string
+    if (op.valueJson !== undefined) {
+      resolution = { value: JSON.parse(op.valueJson) as JsonValue }
+      strategyName = 'manual'
+    } else {
+      resolution = await this.#resolve(op.strategy, 'merge', head, side, base, true)
+      strategyName = op.strategy.name
+      if ('reject' in resolution || 'keep' in resolution) {
+        throw new InvalidInputError(`Strategy ${JSON.stringify(op.strategy.name)} cannot settle a merge; use strategy 'merge' or 'lww', or give an explicit value.`)
+      }
+      if ('conflicts' in resolution) {
+        throw mergeConflict(op.key, { key: op.key, expected: side.id, actual: head.id }, resolution.conflicts, op.strategy.name)
+      }
+    }
+    const merged = this.#sealMerge(op, head, side, resolution, strategyName)
+    return { revisions: [merged], head: merged.revision, unmerged, result: merged.revision }
+  }
+
+  /** Ask a strategy, with base = the nearest common ancestor of ours and theirs. */
+  async #resolve (strategy: Strategy, mode: ResolveMode, ours: Revision, theirs: Revision, from: Revision | undefined, fromIsTheirs = false): Promise<Resolution> {
+    // `from` is theirs' parent (a commit) or already the merge base (merge()).
+    const baseRev = from === undefined ? undefined : fromIsTheirs ? from : await mergeBase(ours, from, this.#loadLinked)
+    const resolution = await strategy.resolve({
+      key: ours.key,
+      mode,
+      base: valueOf(baseRev),
+      ours: valueOf(ours),
+      theirs: valueOf(theirs),
+      baseRev,
+      oursRev: ours,
+      theirsRev: theirs
+    })
+    return checkResolution(strategy.name, resolution)
+  }
+
+  #sealMerge (op: OpBase, head: Revision, theirs: Revision, resolution: Resolution, strategy: string): SealedRevision {
+    const draft: RevisionDraft = {
+      key: op.key,
+      parents: [head.id, theirs.id],
+      height: Math.max(head.height, theirs.height) + 1,
+      time: Date.now(),
+      author: op.author,
+      message: op.message ?? `Merge ${short(theirs.id)} into ${short(head.id)} (${strategy})`,
+      strategy
+    }
+    if ('deleted' in resolution) {
+      draft.deleted = true
+      return sealRevision(draft)
+    }
+    if (!('value' in resolution)) throw new Error('unreachable: a merge needs a value or a delete')
+    return sealRevision(draft, serializeValue(resolution.value, this.#maxValueBytes))
+  }
+}
+
+function valueOf (rev: Revision | undefined): JsonValue | undefined {
+  return rev === undefined || rev.deleted === true ? undefined : rev.value
+}
+
+/** The first 12 hex characters of an id, as people read them. */
+export function short (id: string): string {
+  return id.slice(0, 12)
+}
+
+function mergeConflict (key: string, fields: { key: string, expected: string | null, actual: string | null }, conflicts: ConflictPlace[], strategy: string): MergeConflictError {
+  const places = conflicts.map((c) => c.path === '' ? '(the whole value)' : c.path).join(', ')
+  return new MergeConflictError(
+    `Merge conflict on key ${JSON.stringify(key)} (strategy ${strategy}): both sides changed ${places} differently. Nothing was written. ` +
+    'Settle it with an explicit value, with onConflict \'ours\' or \'theirs\', or keep it for later with the manual strategy.',
+    { ...fields, conflicts })
+}
+
+/** A custom strategy's answer must be one of the documented shapes; junk is refused, not stored. */
+function checkResolution (name: string, resolution: unknown): Resolution {
+  const r = resolution as Record<string, unknown> | null
+  if (r !== null && typeof r === 'object') {
+    if ('value' in r) return r as Resolution
+    if (r.deleted === true || r.reject === true || r.keep === true) return r as Resolution
+    if (Array.isArray(r.conflicts) && r.conflicts.length > 0) return r as Resolution
+  }
+  throw new InvalidInputError(`Strategy ${JSON.stringify(name)} returned ${describe(resolution)}; a strategy must return { value }, { deleted: true } or { conflicts: [...] } (non-empty).`)
+}

@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { MemoryLevel } from 'memory-level'
+import { Store } from '../src/index.js'
+import { storeSuite } from './store-suite.js'
+
+storeSuite({
+  name: 'memory-level',
+  open: async (options = {}) => await Store.open({ ...options, db: new MemoryLevel() })
+})
+
+const dirs = new Map<Store, string>()
+process.on('exit', () => {
+  for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true })
+})
+
+storeSuite({
+  name: 'LevelDB directory',
+  open: async (options = {}) => {
+    const dir = mkdtempSync(join(tmpdir(), 'revkv-test-'))
+    const store = await Store.open({ ...options, path: dir })
+    dirs.set(store, dir)
+    return store
+  },
+  reopen: async (store, options = {}) => {
+    const dir = dirs.get(store) as string
+    await store.close()
+    const again = await Store.open({ ...options, path: dir })
+    dirs.set(again, dir)
+    return again
+  }
+})
