@@ -1,0 +1,121 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { MemoryLevel } from 'memory-level'
+import { Store } from '../src/index.js'
+import type { Revision } from '../src/index.js'
+
+/** A memory-level database whose next batch() calls can be made to fail, and that counts batches. */
+function faultyDb (): { db: MemoryLevel<string, string>, failNext: (n?: number) => void, batches: () => number } {
+  const db = new MemoryLevel<string, string>()
+  const original = db.batch.bind(db) as (...args: unknown[]) => Promise<void>
+  let failures = 0
+  let count = 0
+  Object.assign(db, {
+    batch: async (...args: unknown[]): Promise<void> => {
+      count++
+      if (failures > 0) {
+        failures--
+        throw new Error('simulated disk failure')
+      }
+      await original(...args)
+    }
+  })
+  return { db, failNext: (n = 1) => { failures = n }, batches: () => count }
+}
+
+test('writes made in one turn share one batch; a key\'s writes stay in arrival order across batches', async () => {
+  const { db, batches } = faultyDb()
+  const store = await Store.open({ db })
+  const before = batches()
+  const first = await Promise.all(Array.from({ length: 50 }, async (_, i) => await store.commit(`k${i % 10}`, i)))
+  assert.is(batches() - before, 1, '50 writes on 10 keys in one turn: one batch')
+  assert.is(new Set(first.map((r) => r.id)).size, 50)
+  // Waves started on different turns land in later batches, still in order per key.
+  const waves: Array<Promise<Revision>> = []
+  for (let wave = 0; wave < 5; wave++) {
+    for (let i = 0; i < 10; i++) waves.push(store.commit('ordered', wave * 10 + i))
+    await new Promise((resolve) => setImmediate(resolve))
+  }
+  await Promise.all(waves)
+  const values: unknown[] = []
+  for await (const rev of store.log('ordered')) values.push(rev.value)
+  assert.equal(values.reverse(), Array.from({ length: 50 }, (_, i) => i))
+  await store.close()
+})
+
+test('a failed batch rejects exactly its writes and heads fall back to what is on disk', async () => {
+  const { db, failNext } = faultyDb()
+  const store = await Store.open({ db })
+  const base1 = await store.commit('k1', 'base')
+  const base2 = await store.commit('k2', 'base')
+  failNext()
+  // allSettled right away: a rejection nobody handles yet would crash the test process.
+  const doomed = Promise.allSettled([
+    store.commit('k1', 'lost-1', { parent: base1.id }),
+    store.commit('k2', 'lost-2'),
+    store.commit('k1', 'lost-3')
+  ])
+  // Let the doomed batch be sealed, then queue writes while it is in flight.
+  await new Promise((resolve) => setImmediate(resolve))
+  const later = [
+    store.commit('k1', 'after', { parent: base1.id }),
+    store.commit('k3', 'other key')
+  ]
+  const outcome = await doomed
+  assert.is(outcome.length, 3)
+  for (const r of outcome) {
+    assert.is(r.status, 'rejected')
+    assert.match(String((r as PromiseRejectedResult).reason), /simulated disk failure/)
+  }
+  const [after, other] = await Promise.all(later)
+  // The k1 write queued during the failed batch was judged against the head on disk (base1), so it is not stale.
+  assert.equal(after?.parents, [base1.id])
+  assert.is(other?.value, 'other key')
+  assert.is((await store.head('k2'))?.id, base2.id, 'k2 fell back to its durable head')
+  const k1: unknown[] = []
+  for await (const rev of store.log('k1')) k1.push(rev.value)
+  assert.equal(k1, ['after', 'base'], 'no trace of the failed writes in history')
+  // The stored head record agrees with the cache.
+  assert.is(JSON.parse(await db.get('h!k2') as string).head, base2.id)
+  assert.is(JSON.parse(await db.get('h!k1') as string).head, after?.id)
+  await store.close()
+})
+
+test('a failed batch with a kept manual conflict leaves no unmerged entry behind', async () => {
+  const { db, failNext } = faultyDb()
+  const store = await Store.open({ db, strategy: 'manual' })
+  const base = await store.commit('k', 1)
+  await store.commit('k', 2, { parent: base.id })
+  failNext()
+  const err = await store.commit('k', 3, { parent: base.id }).then(() => undefined, (e: Error) => e)
+  assert.match(String(err), /simulated disk failure/)
+  assert.equal(await store.conflicts('k'), [])
+  const keys: string[] = []
+  for await (const key of store.conflictedKeys()) keys.push(key)
+  assert.equal(keys, [])
+  await store.close()
+})
+
+test('close() waits for the batch in flight and for writes queued behind it', async () => {
+  const { db, batches } = faultyDb()
+  const store = await Store.open({ db })
+  const writes = Array.from({ length: 20 }, async (_, i) => await store.commit('k', i))
+  await new Promise((resolve) => setImmediate(resolve))
+  const more = Array.from({ length: 20 }, async (_, i) => await store.commit('k', 100 + i))
+  const before = batches()
+  await store.close()
+  const results = await Promise.allSettled([...writes, ...more])
+  assert.ok(results.every((r) => r.status === 'fulfilled'))
+  assert.ok(batches() >= before, 'batches were written before close returned')
+  assert.is(db.status, 'closed')
+})
+
+test('sync: true acknowledges writes after the synced batch', async () => {
+  const { db } = faultyDb()
+  const store = await Store.open({ db, sync: true })
+  const revs = await Promise.all(Array.from({ length: 10 }, async (_, i) => await store.commit('s', i)))
+  assert.is((await store.head('s'))?.id, revs[9]?.id)
+  await store.close()
+})
+
+test.run()
