@@ -26,63 +26,86 @@ export function escapePointerToken (token: string): string {
  * is not JSON (undefined, functions, NaN, Infinity, class instances, cycles).
  */
 export function canonicalJson (value: unknown): string {
-  const parts: string[] = []
-  write(value, '', parts, new Set())
-  return parts.join('')
+  try {
+    return fast(value, 0)
+  } catch (err) {
+    // The fast path keeps no pointers; on failure, walk again to say exactly where.
+    if (err === NOT_JSON) locate(value, '', new Set())
+    throw err
+  }
 }
 
-function write (value: unknown, pointer: string, out: string[], path: Set<object>): void {
+const NOT_JSON = new Error('not JSON')
+/** Deeper than this is taken for a cycle by the fast path; locate() then tells which. */
+const MAX_DEPTH = 4096
+
+function fast (value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
-      out.push(JSON.stringify(value))
-      return
+      return JSON.stringify(value)
     case 'boolean':
-      out.push(value ? 'true' : 'false')
+      return value ? 'true' : 'false'
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_JSON
+      return JSON.stringify(value)
+    case 'object':
+      break
+    default:
+      throw NOT_JSON
+  }
+  if (value === null) return 'null'
+  if (depth > MAX_DEPTH) throw NOT_JSON
+  if (Array.isArray(value)) {
+    let out = '['
+    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + fast(value[i], depth + 1)
+    return out + ']'
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw NOT_JSON
+  const record = value as Record<string, unknown>
+  const members = Object.keys(record).sort()
+  let out = '{'
+  let first = true
+  for (const member of members) {
+    const child = record[member]
+    // JSON.stringify drops undefined members; doing the same keeps {a: undefined} storable
+    // and equal to {} instead of failing a value that round-trips through JSON anyway.
+    if (child === undefined) continue
+    out += (first ? '' : ',') + JSON.stringify(member) + ':' + fast(child, depth + 1)
+    first = false
+  }
+  return out + '}'
+}
+
+/** Throw a JsonShapeError naming the first part of `value` that is not JSON. */
+function locate (value: unknown, pointer: string, path: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
       return
     case 'number':
       if (!Number.isFinite(value)) throw new JsonShapeError(pointer, `is ${value}, which JSON cannot represent; use a finite number, a string or null`)
-      // -0 serializes as 0 in JSON.stringify; keep that, so -0 and 0 hash alike.
-      out.push(JSON.stringify(value))
       return
     case 'object':
       break
     default:
       throw new JsonShapeError(pointer, `is of type ${typeof value}, which is not JSON; use an object, array, string, finite number, boolean or null`)
   }
-  if (value === null) {
-    out.push('null')
-    return
-  }
+  if (value === null) return
   if (path.has(value)) throw new JsonShapeError(pointer, 'refers back to itself (a cycle), which JSON cannot represent')
+  if (path.size > MAX_DEPTH) throw new JsonShapeError(pointer, `is nested more than ${MAX_DEPTH} levels deep; flatten the value`)
   path.add(value)
   if (Array.isArray(value)) {
-    out.push('[')
-    for (let i = 0; i < value.length; i++) {
-      if (i > 0) out.push(',')
-      write(value[i], `${pointer}/${i}`, out, path)
-    }
-    out.push(']')
+    value.forEach((child, i) => { locate(child, `${pointer}/${i}`, path) })
   } else {
     const proto: unknown = Object.getPrototypeOf(value)
     if (proto !== Object.prototype && proto !== null) {
       const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown'
       throw new JsonShapeError(pointer, `is a ${name} instance, not a plain object; convert it to plain JSON first`)
     }
-    const record = value as Record<string, unknown>
-    const members = Object.keys(record).sort()
-    out.push('{')
-    let first = true
-    for (const member of members) {
-      const child = record[member]
-      // JSON.stringify drops undefined members; doing the same keeps {a: undefined} storable
-      // and equal to {} instead of failing a value that round-trips through JSON anyway.
-      if (child === undefined) continue
-      if (!first) out.push(',')
-      first = false
-      out.push(JSON.stringify(member), ':')
-      write(child, `${pointer}/${escapePointerToken(member)}`, out, path)
+    for (const [member, child] of Object.entries(value)) {
+      if (child !== undefined) locate(child, `${pointer}/${escapePointerToken(member)}`, path)
     }
-    out.push('}')
   }
   path.delete(value)
 }

@@ -1,4 +1,4 @@
-import type { Batch, BatchEntry, BatchMember } from './group-commit.js'
+import type { Batch, BatchMember } from './group-commit.js'
 import { conflictKey, encodeHead, headKey } from './layout.js'
 import type { Revision } from './revision.js'
 import type { WriteOp } from './write-path.js'
@@ -38,24 +38,20 @@ export class KeyState implements BatchMember {
   }
 
   /** Writes a single head record per key per batch: the key's final state in it. */
-  seal (entries: BatchEntry[]): void {
+  seal (batch: Batch): void {
     const head = this.head
     if (head === undefined) return
     this.#sealedHead = head
     this.#sealedUnmerged = this.unmerged
-    entries.push({
-      type: 'put',
-      key: headKey(this.key),
-      value: encodeHead({
-        head: head.id,
-        ...(head.deleted === true ? { deleted: true } : {}),
-        ...(this.unmerged.length > 0 ? { unmerged: [...this.unmerged] } : {})
-      })
-    })
+    batch.put(headKey(this.key), encodeHead({
+      head: head.id,
+      ...(head.deleted === true ? { deleted: true } : {}),
+      ...(this.unmerged.length > 0 ? { unmerged: [...this.unmerged] } : {})
+    }))
     if (this.unmerged.length > 0 && this.durableUnmerged.length === 0) {
-      entries.push({ type: 'put', key: conflictKey(this.key), value: '' })
+      batch.put(conflictKey(this.key), '')
     } else if (this.unmerged.length === 0 && this.durableUnmerged.length > 0) {
-      entries.push({ type: 'del', key: conflictKey(this.key) })
+      batch.del(conflictKey(this.key))
     }
   }
 

@@ -64,8 +64,9 @@ export class Records {
   }
 
   /** The durable head of a key (what is on disk, never a write still in flight). */
-  async head (key: string): Promise<Revision | undefined> {
-    return (await this.state(key)).durableHead
+  head (key: string): Revision | undefined | Promise<Revision | undefined> {
+    const state = this.state(key)
+    return state instanceof Promise ? state.then((s) => s.durableHead) : state.durableHead
   }
 
   async #load (key: string): Promise<KeyState> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { canonicalJson, deepFreeze, JsonShapeError } from './json.js'
 import type { JsonValue } from './json.js'
 import { InvalidInputError } from './errors.js'
@@ -95,26 +95,36 @@ export function serializeValue (value: unknown, maxBytes: number): string {
  */
 export function sealRevision (draft: RevisionDraft, valueJson?: string): SealedRevision {
   // Members in sorted order, matching canonicalJson, so the record is canonical without re-sorting.
-  const parts: string[] = []
-  if (draft.author !== undefined) parts.push(`"author":${JSON.stringify(draft.author)}`)
-  if (draft.deleted === true) parts.push('"deleted":true')
-  parts.push(`"height":${draft.height}`, `"key":${JSON.stringify(draft.key)}`)
-  if (draft.message !== undefined) parts.push(`"message":${JSON.stringify(draft.message)}`)
-  parts.push(`"parents":${JSON.stringify(draft.parents)}`)
-  if (draft.strategy !== undefined) parts.push(`"strategy":${JSON.stringify(draft.strategy)}`)
-  parts.push(`"time":${draft.time}`)
+  let record = '{'
+  if (draft.author !== undefined) record += `"author":${JSON.stringify(draft.author)},`
+  if (draft.deleted === true) record += '"deleted":true,'
+  record += `"height":${draft.height},"key":${JSON.stringify(draft.key)},`
+  if (draft.message !== undefined) record += `"message":${JSON.stringify(draft.message)},`
+  record += `"parents":${JSON.stringify(draft.parents)},`
+  if (draft.strategy !== undefined) record += `"strategy":${JSON.stringify(draft.strategy)},`
+  record += `"time":${draft.time}`
+  let json: string | undefined
   if (draft.deleted !== true) {
-    const json = valueJson ?? canonicalJson(draft.value)
-    parts.push(`"value":${json}`)
+    json = valueJson ?? canonicalJson(draft.value)
+    record += `,"value":${json}`
   }
-  const record = `{${parts.join(',')}}`
+  record += '}'
   const id = hashRecord(record)
-  return { revision: parseRecord(id, record), record }
+  // Built from the draft rather than by parsing the record back: only the value is parsed,
+  // which gives the revision its own frozen copy, independent of the caller's object.
+  const revision: Record<string, unknown> = { id, key: draft.key, parents: Object.freeze([...draft.parents]), height: draft.height, time: draft.time }
+  if (json !== undefined) revision.value = deepFreeze(JSON.parse(json) as JsonValue)
+  else revision.deleted = true
+  if (draft.author !== undefined) revision.author = draft.author
+  if (draft.message !== undefined) revision.message = draft.message
+  if (draft.strategy !== undefined) revision.strategy = draft.strategy
+  return { revision: Object.freeze(revision) as unknown as Revision, record }
 }
 
 /** The id of a stored record: SHA-256 of its bytes, in hex. */
 export function hashRecord (record: string): string {
-  return createHash('sha256').update(record).digest('hex')
+  // The one-shot hash costs about half of createHash().update().digest() for small records.
+  return hash('sha256', record, 'hex')
 }
 
 /** Turn a stored record back into a frozen Revision. */

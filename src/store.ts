@@ -36,6 +36,10 @@ export interface StoreOptions extends CacheOptions {
   maxValueBytes?: number
   /** The author recorded on writes that name none. */
   author?: string
+  /** Group commit: a batch is written once it holds this many revisions, else at the end of the turn (default 64). */
+  batchSize?: number
+  /** Group commit: how many batches may be written at once (default 4). */
+  batchesInFlight?: number
 }
 
 /** Options of commit() and delete(). */
@@ -104,15 +108,13 @@ export class Store {
   readonly #maxValueBytes: number
   readonly #author: string | undefined
   #closing: Promise<void> | undefined
-  #outstanding = 0
-  #drained: Array<() => void> = []
 
   private constructor (db: RevkvDatabase, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
     this.#db = db
     this.#strategies = strategies
     this.#maxValueBytes = maxValueBytes
     this.#author = options.author
-    this.#path = new WritePath(db, { ...options, sync: options.sync === true, maxValueBytes })
+    this.#path = new WritePath(db, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight })
   }
 
   /** Open a store on a LevelDB directory (a path) or on the database given in options. */
@@ -128,7 +130,7 @@ export class Store {
     if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
       throw new InvalidInputError(`Option maxValueBytes must be a positive integer, got ${describe(options.maxValueBytes)}.`)
     }
-    for (const name of ['headCacheSize', 'revisionCacheSize'] as const) {
+    for (const name of ['headCacheSize', 'revisionCacheSize', 'batchSize', 'batchesInFlight'] as const) {
       const size = options[name]
       if (size !== undefined && (!Number.isSafeInteger(size) || size < 1)) {
         throw new InvalidInputError(`Option ${name} must be a positive integer, got ${describe(size)}.`)
@@ -313,7 +315,6 @@ export class Store {
   /** Wait for every accepted write to be settled on disk, then close the database. */
   async close (): Promise<void> {
     this.#closing ??= (async () => {
-      if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#drained.push(resolve))
       await this.#path.idle()
       this.#path.records.clear()
       await this.#db.close()
@@ -337,17 +338,7 @@ export class Store {
   }
 
   #write (fields: OpFields): Promise<Revision> {
-    this.#outstanding++
-    const done = (): void => {
-      if (--this.#outstanding === 0) for (const resolve of this.#drained.splice(0)) resolve()
-    }
-    return new Promise<Revision>((resolve, reject) => {
-      this.#path.submit({
-        ...fields,
-        resolve: (rev) => { done(); resolve(rev) },
-        reject: (err) => { done(); reject(err) }
-      } as WriteOp)
-    })
+    return this.#path.submit(fields as WriteOp)
   }
 
   async #revisionOfKey (key: string, id: string, what: string): Promise<Revision> {

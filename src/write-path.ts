@@ -1,7 +1,7 @@
 import { ConflictError, InvalidInputError, MergeConflictError, NotFoundError } from './errors.js'
 import type { ConflictPlace } from './errors.js'
 import { GroupCommit } from './group-commit.js'
-import type { Batch } from './group-commit.js'
+import type { Batch, GroupCommitOptions } from './group-commit.js'
 import { mergeBase } from './history.js'
 import type { KeyState } from './key-state.js'
 import { revisionKey } from './layout.js'
@@ -53,8 +53,7 @@ interface Decision {
 }
 
 /** Options of the write path. */
-export interface WritePathOptions extends CacheOptions {
-  sync: boolean
+export interface WritePathOptions extends CacheOptions, GroupCommitOptions {
   maxValueBytes: number
 }
 
@@ -70,26 +69,35 @@ export class WritePath {
   readonly #maxValueBytes: number
   /** Revisions decided but not yet durable, by id, so later decisions can walk through them. */
   readonly #undurable = new Map<string, Revision>()
+  #outstanding = 0
+  readonly #idle: Array<() => void> = []
 
   constructor (db: RevkvDatabase, options: WritePathOptions) {
     this.records = new Records(db, options, (state) => this.#drain(state))
-    this.#group = new GroupCommit(db, options.sync, (batch, ok) => this.#settleRevisions(batch, ok))
+    this.#group = new GroupCommit(db, options, (batch, ok) => this.#settleRevisions(batch, ok))
     this.#maxValueBytes = options.maxValueBytes
   }
 
-  /** Queue a write on its key; the op's resolve/reject report the outcome. */
-  submit (op: WriteOp): void {
-    const state = this.records.state(op.key)
-    if (state instanceof Promise) {
-      state.then((s) => this.#enqueue(s, op), op.reject)
-    } else {
-      this.#enqueue(state, op)
-    }
+  /** Queue a write on its key; resolves with the revision the caller gets, or rejects. */
+  submit (op: WriteOp): Promise<Revision> {
+    this.#outstanding++
+    return new Promise<Revision>((resolve, reject) => {
+      op.resolve = (rev) => { this.#answered(); resolve(rev) }
+      op.reject = (err) => { this.#answered(); reject(err) }
+      const state = this.records.state(op.key)
+      if (state instanceof Promise) state.then((s) => { this.#enqueue(s, op) }, op.reject)
+      else this.#enqueue(state, op)
+    })
   }
 
-  /** Resolves once every queued write has been decided and its batch settled. */
+  /** Resolves once every submitted write has been answered (and so its batch settled). */
   async idle (): Promise<void> {
+    if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#idle.push(resolve))
     await this.#group.idle()
+  }
+
+  #answered (): void {
+    if (--this.#outstanding === 0) for (const resolve of this.#idle.splice(0)) resolve()
   }
 
   #enqueue (state: KeyState, op: WriteOp): void {
@@ -139,7 +147,7 @@ export class WritePath {
   }
 
   #inFlight (state: KeyState): boolean {
-    return state.batch !== undefined && state.batch === this.#group.inflight
+    return state.batch?.sealed === true
   }
 
   #apply (state: KeyState, op: WriteOp, decision: Decision): void {
@@ -150,12 +158,12 @@ export class WritePath {
     if (decision.revisions.length === 0 && decision.head === state.head && decision.unmerged === state.unmerged) {
       // Nothing to write (merging a revision already in history): answer once the key is durable.
       if (state.batch === undefined) answer()
-      else state.batch.done.then(answer, op.reject)
+      else state.batch.onDone((err) => { if (err === undefined) answer(); else op.reject(err) })
       return
     }
     const batch = this.#group.pending()
     for (const { revision, record } of decision.revisions) {
-      batch.entries.push({ type: 'put', key: revisionKey(revision.id), value: record })
+      batch.put(revisionKey(revision.id), record)
       batch.revisions.push(revision)
       this.#undurable.set(revision.id, revision)
     }
@@ -165,7 +173,8 @@ export class WritePath {
       state.batch = batch
       batch.members.add(state)
     }
-    batch.done.then(answer, op.reject)
+    batch.onDone((err) => { if (err === undefined) answer(); else op.reject(err) })
+    this.#group.added()
   }
 
   #settleRevisions (batch: Batch, ok: boolean): void {

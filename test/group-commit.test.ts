@@ -4,42 +4,59 @@ import { MemoryLevel } from 'memory-level'
 import { Store } from '../src/index.js'
 import type { Revision } from '../src/index.js'
 
-/** A memory-level database whose next batch() calls can be made to fail, and that counts batches. */
+/** A memory-level database whose next batch writes can be made to fail, and that counts batches. */
 function faultyDb (): { db: MemoryLevel<string, string>, failNext: (n?: number) => void, batches: () => number } {
   const db = new MemoryLevel<string, string>()
-  const original = db.batch.bind(db) as (...args: unknown[]) => Promise<void>
+  const original = db.batch.bind(db) as () => { write: (options?: unknown) => Promise<void>, close?: () => Promise<void> }
   let failures = 0
   let count = 0
+  // revkv writes through chained batches: fail their write() on demand.
   Object.assign(db, {
-    batch: async (...args: unknown[]): Promise<void> => {
-      count++
-      if (failures > 0) {
-        failures--
-        throw new Error('simulated disk failure')
+    batch: () => {
+      const chain = original()
+      const write = chain.write.bind(chain)
+      chain.write = async (options?: unknown): Promise<void> => {
+        count++
+        if (failures > 0) {
+          failures--
+          await chain.close?.()
+          throw new Error('simulated disk failure')
+        }
+        await write(options)
       }
-      await original(...args)
+      return chain
     }
   })
   return { db, failNext: (n = 1) => { failures = n }, batches: () => count }
 }
 
-test('writes made in one turn share one batch; a key\'s writes stay in arrival order across batches', async () => {
+test('writes made in one turn share one batch', async () => {
   const { db, batches } = faultyDb()
-  const store = await Store.open({ db })
+  const store = await Store.open({ db, batchSize: 1000 })
   const before = batches()
-  const first = await Promise.all(Array.from({ length: 50 }, async (_, i) => await store.commit(`k${i % 10}`, i)))
+  const revs = await Promise.all(Array.from({ length: 50 }, async (_, i) => await store.commit(`k${i % 10}`, i)))
   assert.is(batches() - before, 1, '50 writes on 10 keys in one turn: one batch')
-  assert.is(new Set(first.map((r) => r.id)).size, 50)
-  // Waves started on different turns land in later batches, still in order per key.
-  const waves: Array<Promise<Revision>> = []
+  assert.is(new Set(revs.map((r) => r.id)).size, 50)
+  await store.close()
+})
+
+test('a full batch is written at once, several in flight, and each key keeps arrival order', async () => {
+  const { db, batches } = faultyDb()
+  const store = await Store.open({ db, batchSize: 4, batchesInFlight: 3 })
+  const before = batches()
+  const writes: Array<Promise<Revision>> = []
   for (let wave = 0; wave < 5; wave++) {
-    for (let i = 0; i < 10; i++) waves.push(store.commit('ordered', wave * 10 + i))
+    for (let i = 0; i < 20; i++) writes.push(store.commit(`k${i % 4}`, wave * 20 + i))
     await new Promise((resolve) => setImmediate(resolve))
   }
-  await Promise.all(waves)
-  const values: unknown[] = []
-  for await (const rev of store.log('ordered')) values.push(rev.value)
-  assert.equal(values.reverse(), Array.from({ length: 50 }, (_, i) => i))
+  await Promise.all(writes)
+  assert.ok(batches() - before >= 10, `100 writes in batches of 4 revisions took ${batches() - before} batches`)
+  for (let k = 0; k < 4; k++) {
+    const values: unknown[] = []
+    for await (const rev of store.log(`k${k}`)) values.push(rev.value)
+    const expected = Array.from({ length: 100 }, (_, i) => i).filter((i) => i % 4 === k)
+    assert.equal(values.reverse(), expected, `k${k} in arrival order`)
+  }
   await store.close()
 })
 
