@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'REVKV_INVALID'
   | 'REVKV_LOCKED'
   | 'REVKV_CLOSED'
+  | 'REVKV_REMOTE'
 
 /** One place where both sides of a merge changed the same thing differently. */
 export interface ConflictPlace {
@@ -113,5 +114,12 @@ export class LockedError extends RevkvError {
 export class ClosedError extends RevkvError {
   constructor (operation: string) {
     super(`Cannot ${operation}: the store is closed. Open it again with Store.open().`, 'REVKV_CLOSED', 503)
+  }
+}
+
+/** A RemoteStore request failed outside the store's own errors: unreachable server, bad token, bad answer. */
+export class RemoteError extends RevkvError {
+  constructor (message: string, status: number, options?: { cause?: unknown }) {
+    super(message, 'REVKV_REMOTE', status, options)
   }
 }

@@ -30,14 +30,18 @@ export function canonicalJson (value: unknown): string {
     return fast(value, 0)
   } catch (err) {
     // The fast path keeps no pointers; on failure, walk again to say exactly where.
-    if (err === NOT_JSON) locate(value, '', new Set())
+    // A RangeError is a stack overflow: a cycle, or nesting deeper than the stack allows.
+    if (err === NOT_JSON || err instanceof RangeError) {
+      locate(value, '', new Set())
+      throw new JsonShapeError('', `is nested too deeply to serialize; keep it under ${MAX_DEPTH} levels`)
+    }
     throw err
   }
 }
 
 const NOT_JSON = new Error('not JSON')
 /** Deeper than this is taken for a cycle by the fast path; locate() then tells which. */
-const MAX_DEPTH = 4096
+const MAX_DEPTH = 1000
 
 function fast (value: unknown, depth: number): string {
   switch (typeof value) {

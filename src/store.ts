@@ -16,6 +16,7 @@ import { mergeStrategy } from './strategies/merge.js'
 import { StrategyRegistry } from './strategies/registry.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 import { WritePath } from './write-path.js'
+import { checkLimit, checkOptions, checkText } from './options.js'
 import type { WriteOp } from './write-path.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
@@ -380,21 +381,4 @@ async function checkFormat (db: RevkvDatabase): Promise<void> {
     await db.close()
     throw new InvalidInputError(`This store uses layout version ${format}, which this revkv (layout ${FORMAT_VERSION}) cannot read. Upgrade revkv.`)
   }
-}
-
-function checkOptions (options: unknown, method: string): void {
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new InvalidInputError(`${method}() options must be an object, got ${describe(options)}.`)
-  }
-}
-
-function checkText (value: unknown, name: string): string | undefined {
-  if (value !== undefined && typeof value !== 'string') throw new InvalidInputError(`Option ${name} must be a string, got ${describe(value)}.`)
-  return value
-}
-
-function checkLimit (limit: unknown, what: string): number {
-  if (limit === undefined) return Infinity
-  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new InvalidInputError(`${what} must be a whole number ≥ 0, got ${describe(limit)}.`)
-  return limit
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { Store } from '../src/index.js'
+import type { AnyStore } from './store-suite.js'
 import { storeSuite } from './store-suite.js'
 
 storeSuite({
@@ -10,7 +11,7 @@ storeSuite({
   open: async (options = {}) => await Store.open({ ...options, db: new MemoryLevel() })
 })
 
-const dirs = new Map<Store, string>()
+const dirs = new Map<AnyStore, string>()
 process.on('exit', () => {
   for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true })
 })

@@ -10,17 +10,23 @@ export interface MergeStrategyOptions {
   onConflict?: ConflictSide | undefined
 }
 
+/** The `merge` strategy; `onConflict` is visible so a remote client can pass it on by name. */
+export interface MergeStrategy extends Strategy {
+  readonly onConflict: ConflictSide | undefined
+}
+
 /**
  * Build a `merge` strategy: a JSON three-way merge of base, ours and theirs.
  * Without `onConflict`, any place changed differently on both sides fails the write.
  */
-export function mergeStrategy (options: MergeStrategyOptions = {}): Strategy {
+export function mergeStrategy (options: MergeStrategyOptions = {}): MergeStrategy {
   const { onConflict } = options
   if (onConflict !== undefined && onConflict !== 'ours' && onConflict !== 'theirs') {
     throw new InvalidInputError(`onConflict must be 'ours' or 'theirs', got ${describe(onConflict)}.`)
   }
   return {
     name: 'merge',
+    onConflict,
     resolve (ctx: ResolveContext): Resolution {
       const result = mergeJson(ctx.base, ctx.ours, ctx.theirs, { onConflict })
       if (result.conflicts.length > 0 && onConflict === undefined) return { conflicts: result.conflicts }

@@ -1,0 +1,277 @@
+import {
+  ClosedError, ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RemoteError
+} from './errors.js'
+import type { ConflictPlace, RevkvError } from './errors.js'
+import type { JsonPatchOperation } from './json-diff.js'
+import { deepFreeze } from './json.js'
+import type { JsonValue } from './json.js'
+import { serializeValue, validateKey, validateRevisionId } from './revision.js'
+import { checkLimit, checkOptions } from './options.js'
+import type { Revision } from './revision.js'
+import type { GetOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
+import type { Strategy, StrategyRef } from './strategies/types.js'
+
+/** Options of RemoteStore.open(). */
+export interface RemoteStoreOptions {
+  /** The server's base URL, e.g. http://127.0.0.1:7070 */
+  url: string
+  /** Bearer token, when the server was started with --token. */
+  token?: string | undefined
+  /** Milliseconds to wait for each request (default 30,000). */
+  timeout?: number | undefined
+}
+
+/** The server caps one log page; a RemoteStore log reads at most this many revisions. */
+const MAX_LOG = 10_000
+
+/**
+ * A client of `revkv serve` with the same methods, errors and codes as Store, so code
+ * moves between an embedded and a shared store by changing how it is opened. Requests use
+ * Node's fetch, whose connection pool keeps connections alive between requests.
+ */
+export class RemoteStore {
+  readonly #base: string
+  readonly #headers: Record<string, string>
+  readonly #timeout: number
+  #closed = false
+  /** Requests under way, so close() can wait for them as Store.close() waits for writes. */
+  readonly #inflight = new Set<Promise<unknown>>()
+
+  private constructor (options: RemoteStoreOptions) {
+    this.#base = options.url.replace(/\/+$/, '')
+    this.#headers = options.token === undefined ? {} : { authorization: `Bearer ${options.token}` }
+    this.#timeout = options.timeout ?? 30_000
+  }
+
+  /** Connect to a server (checking that it answers) by URL or options. */
+  static async open (urlOrOptions: string | RemoteStoreOptions): Promise<RemoteStore> {
+    const options = typeof urlOrOptions === 'string' ? { url: urlOrOptions } : urlOrOptions
+    let parsed: URL
+    try {
+      parsed = new URL(options.url)
+    } catch {
+      throw new InvalidInputError(`Remote URL ${JSON.stringify(options.url)} is not a URL; give one like http://127.0.0.1:7070.`)
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InvalidInputError(`Remote URL ${options.url} must be http: or https:.`)
+    const store = new RemoteStore(options)
+    await store.#request('GET', '/v1/health')
+    // The health route is open; make sure the token (if any) is right now rather than at the first write.
+    await store.#request('GET', '/v1/keys?limit=0')
+    return store
+  }
+
+  /** Write a new value for a key; returns the new head revision. */
+  async commit (key: string, value: JsonValue, options: WriteOptions = {}): Promise<Revision> {
+    validateKey(key)
+    if (options.parent !== undefined && options.parent !== null) validateRevisionId(options.parent, 'Option parent')
+    // The same canonical form the server stores, so the returned revision equals the stored one.
+    const body = serializeValue(value, Number.MAX_SAFE_INTEGER)
+    const rev = await this.#request('PUT', `${keyPath(key)}${writeQuery(options)}`, body) as Revision
+    if (rev.strategy !== undefined) return await this.#revisionOrFail(rev.id)
+    return deepFreeze({ ...rev, value: JSON.parse(body) as JsonValue })
+  }
+
+  /** Delete a key by writing a tombstone revision. */
+  async delete (key: string, options: WriteOptions = {}): Promise<Revision> {
+    validateKey(key)
+    if (options.parent === null) throw new InvalidInputError('delete() cannot be create-only (parent: null); give the head revision id as parent, or no parent.')
+    const rev = await this.#request('DELETE', `${keyPath(key)}${writeQuery(options)}`) as Revision
+    return rev.strategy !== undefined && rev.deleted !== true ? await this.#revisionOrFail(rev.id) : deepFreeze(rev)
+  }
+
+  /** Join a revision into the key's head. */
+  async merge (key: string, rev: string, options: MergeOptions = {}): Promise<Revision> {
+    validateKey(key)
+    validateRevisionId(rev, 'merge() revision')
+    const body = { rev, ...options, ...strategyQuery(options.strategy) }
+    return deepFreeze(await this.#request('POST', `${keyPath(key)}/merge`, JSON.stringify(body)) as Revision)
+  }
+
+  /** The key's current revision, or undefined if it never existed. */
+  async head (key: string): Promise<Revision | undefined> {
+    validateKey(key)
+    return await this.#optional(`${keyPath(key)}/head`)
+  }
+
+  /** The key's value (or at revision `rev`); undefined when missing or deleted. */
+  async get (key: string, options: GetOptions = {}): Promise<JsonValue | undefined> {
+    validateKey(key)
+    const rev = options.rev === undefined ? await this.head(key) : await this.revision(options.rev)
+    if (options.rev !== undefined && (rev === undefined || rev.key !== key)) {
+      throw new NotFoundError(`Revision ${options.rev} (option rev) is not a revision of key ${JSON.stringify(key)}.`)
+    }
+    return rev === undefined || rev.deleted === true ? undefined : rev.value
+  }
+
+  /** A revision by id, or undefined when there is none. */
+  async revision (id: string): Promise<Revision | undefined> {
+    validateRevisionId(id, 'Revision id')
+    return await this.#optional(`/v1/revisions/${id}`)
+  }
+
+  /** Revisions reachable from the head, newest first (at most 10,000 per call). */
+  async * log (key: string, options: LogOptions = {}): AsyncGenerator<Revision> {
+    validateKey(key)
+    checkOptions(options, 'log')
+    const limit = Math.min(checkLimit(options.limit, 'log() option limit'), MAX_LOG)
+    if (limit === 0) return
+    const page = await this.#request('GET', `${keyPath(key)}/log?limit=${limit}&first-parent=${options.firstParent === true}`) as { revisions: Revision[] }
+    for (const rev of page.revisions) yield deepFreeze(rev)
+  }
+
+  /** RFC 6902 operations from revision `from` to revision `to`. */
+  async diff (key: string, from: string, to: string): Promise<JsonPatchOperation[]> {
+    validateKey(key)
+    validateRevisionId(from, 'diff() from')
+    validateRevisionId(to, 'diff() to')
+    return await this.#request('GET', `${keyPath(key)}/diff?from=${from}&to=${to}`) as JsonPatchOperation[]
+  }
+
+  /** Revisions of the key kept unmerged by the manual strategy. */
+  async conflicts (key: string): Promise<Revision[]> {
+    validateKey(key)
+    return ((await this.#request('GET', `${keyPath(key)}/conflicts`)) as { revisions: Revision[] }).revisions.map((r) => deepFreeze(r))
+  }
+
+  /** Keys that have revisions kept unmerged. */
+  async * conflictedKeys (): AsyncGenerator<string> {
+    yield * ((await this.#request('GET', '/v1/conflicts')) as { keys: string[] }).keys
+  }
+
+  /** Live keys in order, fetched page by page. */
+  async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
+    checkOptions(options, 'keys')
+    if (options.after !== undefined) validateKey(options.after)
+    let remaining = checkLimit(options.limit, 'keys() option limit')
+    let after = options.after
+    while (remaining > 0) {
+      const page = Math.min(remaining, 1000)
+      const query = new URLSearchParams({ prefix: options.prefix ?? '', limit: String(page) })
+      if (after !== undefined) query.set('after', after)
+      const result = await this.#request('GET', `/v1/keys?${query.toString()}`) as { keys: string[], next?: string }
+      for (const key of result.keys) yield key
+      remaining -= result.keys.length
+      if (result.next === undefined) return
+      after = result.next
+    }
+  }
+
+  /** A full revision id from an id, a unique prefix, or (with key) HEAD / HEAD~N. */
+  async resolveRevision (ref: string, options: ResolveOptions = {}): Promise<string> {
+    const query = new URLSearchParams({ ref })
+    if (options.key !== undefined) query.set('key', options.key)
+    return ((await this.#request('GET', `/v1/resolve?${query.toString()}`)) as { id: string }).id
+  }
+
+  /** Custom strategies run in the process that holds the store, so a client cannot register one. */
+  registerStrategy (strategy: Strategy): void {
+    throw customStrategy(strategy)
+  }
+
+  /** Wait for requests already made, then stop; later calls throw ClosedError. */
+  async close (): Promise<void> {
+    this.#closed = true
+    await Promise.allSettled([...this.#inflight])
+  }
+
+  async #revisionOrFail (id: string): Promise<Revision> {
+    const rev = await this.revision(id)
+    if (rev === undefined) throw new RemoteError(`The server acknowledged revision ${id} but does not return it.`, 502)
+    return rev
+  }
+
+  async #optional (path: string): Promise<Revision | undefined> {
+    try {
+      return deepFreeze(await this.#request('GET', path) as Revision)
+    } catch (err) {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    }
+  }
+
+  async #request (method: string, path: string, body?: string): Promise<unknown> {
+    if (this.#closed) throw new ClosedError(`${method} ${path}`)
+    const request = this.#send(method, path, body)
+    this.#inflight.add(request)
+    try {
+      return await request
+    } finally {
+      this.#inflight.delete(request)
+    }
+  }
+
+  async #send (method: string, path: string, body: string | undefined): Promise<unknown> {
+    let response: Response
+    try {
+      response = await fetch(this.#base + path, {
+        method,
+        headers: body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(this.#timeout)
+      })
+    } catch (err) {
+      throw new RemoteError(`Cannot reach the revkv server at ${this.#base}: ${(err as Error).message}. Is \`revkv serve\` running there?`, 503, { cause: err })
+    }
+    const text = await response.text()
+    const parsed = text === '' ? undefined : parseJson(text)
+    if (response.ok) return parsed
+    throw errorFromProblem(response.status, parsed, `${method} ${path}`)
+  }
+}
+
+function keyPath (key: string): string {
+  return `/v1/keys/${encodeURIComponent(key)}`
+}
+
+function writeQuery (options: WriteOptions): string {
+  const query = new URLSearchParams()
+  if (options.parent !== undefined) query.set('parent', options.parent === null ? 'null' : options.parent)
+  const strategy = strategyQuery(options.strategy)
+  for (const [name, value] of Object.entries(strategy)) query.set(name, value)
+  if (options.author !== undefined) query.set('author', options.author)
+  if (options.message !== undefined) query.set('message', options.message)
+  const text = query.toString()
+  return text === '' ? '' : `?${text}`
+}
+
+function strategyQuery (ref: StrategyRef | undefined): Record<string, string> {
+  if (ref === undefined) return {}
+  if (typeof ref === 'string') return { strategy: ref }
+  const onConflict = (ref as { onConflict?: unknown }).onConflict
+  if (ref.name === 'merge' && (onConflict === 'ours' || onConflict === 'theirs')) return { strategy: 'merge', onConflict }
+  if (ref.name === 'merge' && onConflict === undefined) return { strategy: 'merge' }
+  throw customStrategy(ref)
+}
+
+function customStrategy (strategy: unknown): InvalidInputError {
+  const name = (strategy as { name?: unknown } | null)?.name
+  return new InvalidInputError(`A custom strategy object${typeof name === 'string' ? ` (${name})` : ''} runs where the store is: register it in the server process and pass its name instead.`)
+}
+
+function parseJson (text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
+
+/** Rebuild the store's own error from a problem+json answer, so callers branch on the same codes. */
+function errorFromProblem (status: number, body: unknown, what: string): RevkvError {
+  const p = (body !== null && typeof body === 'object' ? body : {}) as Record<string, unknown>
+  const detail = typeof p.detail === 'string' ? p.detail : `${what} failed with HTTP ${status}.`
+  const fields = {
+    key: String(p.key ?? ''),
+    expected: (p.expected ?? null) as string | null,
+    actual: (p.actual ?? null) as string | null
+  }
+  switch (p.code) {
+    case 'REVKV_MERGE_CONFLICT': return new MergeConflictError(detail, { ...fields, conflicts: (p.conflicts ?? []) as ConflictPlace[] })
+    case 'REVKV_CONFLICT': return new ConflictError(detail, { ...fields, kept: typeof p.kept === 'string' ? p.kept : undefined })
+    case 'REVKV_NOT_FOUND': return new NotFoundError(detail)
+    case 'REVKV_CLOSED': return new ClosedError('use the server: it is shutting down')
+    default:
+      if (status === 400 || status === 413 || status === 415 || status === 422) return new InvalidInputError(detail)
+      return new RemoteError(detail, status)
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The HTTP surface of `revkv serve`, as data: every route with its method, path, JSON
+ * schemas and documentation. The server registers exactly these routes and the OpenAPI
+ * document is generated from them, so the document cannot drift from what is served.
+ */
+
+/** A JSON Schema fragment (what fastify validates with and OpenAPI shows). */
+export type Schema = Record<string, unknown>
+
+/** One route of the API. */
+export interface RouteSpec {
+  method: 'GET' | 'PUT' | 'PATCH' | 'DELETE' | 'POST'
+  /** fastify path syntax (`:key`); OpenAPI shows `{key}`. */
+  path: string
+  operationId: string
+  summary: string
+  querystring?: Schema
+  /** Request body content types and their schema. */
+  body?: Record<string, Schema>
+  /** Status codes this route answers with, and what each means. */
+  responses: Record<string, string>
+  /** Request headers this route reads. */
+  headers?: string[]
+}
+
+const limit = (max: number, fallback: number): Schema => ({ type: 'integer', minimum: 0, maximum: max, default: fallback })
+const revisionRef: Schema = { type: 'string', minLength: 4, maxLength: 64, description: 'A revision id, a unique prefix of at least 4 hex characters, HEAD or HEAD~N' }
+const writeQuery: Schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    parent: { type: 'string', description: 'The revision this write is based on (a versioned edit; "null" = create only). Same as the Revkv-Parent header.' },
+    strategy: { type: 'string', description: 'Strategy for this write if it is stale: reject, lww, merge, manual or a registered name' },
+    onConflict: { type: 'string', enum: ['ours', 'theirs'], description: 'With strategy merge: settle conflicting places with this side' },
+    author: { type: 'string' },
+    message: { type: 'string' }
+  }
+}
+const writeHeaders = ['If-Match', 'If-None-Match', 'Revkv-Parent']
+const writeResponses = {
+  400: 'Malformed request (bad JSON with its position, bad key, bad parameter)',
+  401: 'Missing or wrong bearer token',
+  404: 'The parent revision is not a revision of this key',
+  409: 'Conflict: the parent is stale and the strategy rejected it, a merge conflict, or kept unmerged by manual',
+  412: 'If-Match / If-None-Match precondition failed; nothing written',
+  413: 'Body over the size limit',
+  415: 'Wrong content type',
+  428: 'The server requires a parent or If-Match on writes (--require-parent)'
+}
+
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export const ROUTES: RouteSpec[] = [
+  {
+    method: 'GET',
+    path: '/v1/health',
+    operationId: 'health',
+    summary: 'Liveness: the server and its store are up',
+    responses: { 200: '{ status: "ok" }' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/openapi.json',
+    operationId: 'openapi',
+    summary: 'This OpenAPI 3.1 document',
+    responses: { 200: 'The document' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys',
+    operationId: 'listKeys',
+    summary: 'Live keys in order, paged',
+    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string' }, limit: limit(1000, 100), after: { type: 'string', description: 'Continue after this key (the previous page\'s `next`)' } } },
+    responses: { 200: '{ keys: string[], next?: string }', 400: 'Bad parameter' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys/:key',
+    operationId: 'getValue',
+    summary: 'The value of a key (or of an older revision with ?rev=); ETag is the revision id. HEAD works too.',
+    querystring: { type: 'object', additionalProperties: false, properties: { rev: revisionRef } },
+    headers: ['If-None-Match'],
+    responses: { 200: 'The JSON value', 304: 'Not modified (If-None-Match names the head)', 404: 'Missing or deleted key, or unknown revision' }
+  },
+  {
+    method: 'PUT',
+    path: '/v1/keys/:key',
+    operationId: 'putValue',
+    summary: 'Write a value: If-Match / If-None-Match are preconditions (412); a parent is a versioned edit (409 when its strategy refuses)',
+    querystring: writeQuery,
+    headers: writeHeaders,
+    body: { 'application/json': { description: 'Any JSON value' } },
+    responses: { 200: 'Updated: the new head revision (without its value)', 201: 'Created: the new head revision (without its value)', ...writeResponses }
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/keys/:key',
+    operationId: 'patchValue',
+    summary: 'Apply an RFC 6902 JSON Patch or RFC 7396 Merge Patch to the value at the parent revision (or the head), then commit it like a PUT',
+    querystring: writeQuery,
+    headers: writeHeaders,
+    body: { 'application/json-patch+json': { type: 'array', items: { type: 'object' } }, 'application/merge-patch+json': { description: 'A JSON merge patch' } },
+    responses: { 200: 'Updated', 201: 'Created (merge patch on a missing key)', 422: 'The patch cannot be applied to the value (a failed test, a missing path)', ...writeResponses }
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/keys/:key',
+    operationId: 'deleteKey',
+    summary: 'Delete a key: writes a tombstone revision; history stays',
+    querystring: writeQuery,
+    headers: writeHeaders,
+    responses: { 200: 'The tombstone revision', ...writeResponses, 404: 'Missing or already deleted key, or unknown parent' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys/:key/head',
+    operationId: 'getHead',
+    summary: 'The head revision of a key, with its value (a tombstone for a deleted key)',
+    responses: { 200: 'The revision', 404: 'The key never existed' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys/:key/log',
+    operationId: 'getLog',
+    summary: 'Revisions reachable from the head, newest first',
+    querystring: { type: 'object', additionalProperties: false, properties: { limit: limit(10000, 100), 'first-parent': { type: 'boolean', default: false } } },
+    responses: { 200: '{ revisions: Revision[] }' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys/:key/diff',
+    operationId: 'getDiff',
+    summary: 'RFC 6902 operations from one revision to another (defaults: to = head, from = its first parent)',
+    querystring: { type: 'object', additionalProperties: false, properties: { from: revisionRef, to: revisionRef } },
+    responses: { 200: 'JSON Patch operations', 404: 'Unknown key or revision' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/keys/:key/conflicts',
+    operationId: 'getConflicts',
+    summary: 'Revisions kept unmerged by the manual strategy',
+    responses: { 200: '{ revisions: Revision[] }' }
+  },
+  {
+    method: 'POST',
+    path: '/v1/keys/:key/merge',
+    operationId: 'merge',
+    summary: 'Merge a kept or side revision into the head, by a strategy or with an explicit value',
+    body: {
+      'application/json': {
+        type: 'object',
+        required: ['rev'],
+        additionalProperties: false,
+        properties: { rev: revisionRef, strategy: { type: 'string' }, onConflict: { type: 'string', enum: ['ours', 'theirs'] }, value: { description: 'An explicit resolution' }, author: { type: 'string' }, message: { type: 'string' } }
+      }
+    },
+    responses: { 200: 'The merge revision (or the head, if already merged)', 404: 'Unknown key or revision', 409: 'Merge conflict, with every conflicting JSON Pointer', 400: 'Bad request' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/conflicts',
+    operationId: 'listConflictedKeys',
+    summary: 'Keys that have revisions kept unmerged',
+    responses: { 200: '{ keys: string[] }' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/resolve',
+    operationId: 'resolveRevision',
+    summary: 'Turn a revision reference (id, unique prefix, or with key: HEAD, HEAD~N) into a full id',
+    querystring: { type: 'object', required: ['ref'], additionalProperties: false, properties: { ref: { type: 'string' }, key: { type: 'string' } } },
+    responses: { 200: '{ id: string }', 400: 'Not a revision, or an ambiguous prefix (the candidates are listed)', 404: 'No such revision' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/revisions/:id',
+    operationId: 'getRevision',
+    summary: 'One revision by id or unique prefix',
+    responses: { 200: 'The revision', 404: 'No such revision', 400: 'Not a revision id, or an ambiguous prefix' }
+  }
+]
