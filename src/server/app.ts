@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import jsonpatch from 'fast-json-patch'
 import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js'
 import { diffValues } from '../json-diff.js'
+import { parseJsonText } from '../json-text.js'
 import type { JsonValue } from '../json.js'
 import type { Revision } from '../revision.js'
 import { mergeStrategy } from '../strategies/merge.js'
@@ -56,13 +57,23 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     logger: false,
+    // Unknown query parameters are errors (400), not silently dropped: a typo must not change a write.
+    ajv: { customOptions: { removeAdditional: false } },
     // Keys may be long and contain anything; their percent-encoding is decoded once by the router.
     routerOptions: { maxParamLength: 4096 }
   })
   const version = options.version ?? '0.0.0'
   const tokenDigest = options.token === undefined ? undefined : digest(options.token)
 
-  app.addContentTypeParser(PATCH_TYPES, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'))
+  // One JSON parser for values and patches, whose errors give line, column and position.
+  app.removeContentTypeParser(['application/json', 'text/plain'])
+  app.addContentTypeParser(['application/json', ...PATCH_TYPES], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, parseJsonText(body as string, 'the request body'))
+    } catch (err) {
+      done(err as Error, undefined)
+    }
+  })
 
   if (tokenDigest !== undefined) {
     app.addHook('onRequest', async (req, reply) => {
