@@ -27,7 +27,9 @@ export function escapePointerToken (token: string): string {
  */
 export function canonicalJson (value: unknown): string {
   try {
-    return fast(value, 0)
+    // Most values already have their members in order: then a check without allocation
+    // plus the native JSON.stringify beats building the string piece by piece.
+    return isCanonical(value, 0) ? JSON.stringify(value) : fast(value, 0)
   } catch (err) {
     // The fast path keeps no pointers; on failure, walk again to say exactly where.
     // A RangeError is a stack overflow: a cycle, or nesting deeper than the stack allows.
@@ -42,6 +44,38 @@ export function canonicalJson (value: unknown): string {
 const NOT_JSON = new Error('not JSON')
 /** Deeper than this is taken for a cycle by the fast path; locate() then tells which. */
 const MAX_DEPTH = 1000
+
+/** True if JSON.stringify would already write `value` canonically; throws NOT_JSON for non-JSON. */
+function isCanonical (value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_JSON
+      return true
+    case 'object':
+      break
+    default:
+      throw NOT_JSON
+  }
+  if (value === null) return true
+  if (depth > MAX_DEPTH) throw NOT_JSON
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!isCanonical(value[i], depth + 1)) return false
+    return true
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw NOT_JSON
+  let previous: string | undefined
+  for (const member in value) {
+    if (previous !== undefined && !(previous < member)) return false
+    previous = member
+    const child = (value as Record<string, unknown>)[member]
+    if (child === undefined || !isCanonical(child, depth + 1)) return false
+  }
+  return true
+}
 
 function fast (value: unknown, depth: number): string {
   switch (typeof value) {

@@ -43,11 +43,7 @@ export class KeyState implements BatchMember {
     if (head === undefined) return
     this.#sealedHead = head
     this.#sealedUnmerged = this.unmerged
-    batch.put(headKey(this.key), encodeHead({
-      head: head.id,
-      ...(head.deleted === true ? { deleted: true } : {}),
-      ...(this.unmerged.length > 0 ? { unmerged: [...this.unmerged] } : {})
-    }))
+    batch.put(headKey(this.key), encodeHead({ head: head.id, ...(head.deleted === true ? { deleted: true } : {}), unmerged: this.unmerged }))
     if (this.unmerged.length > 0 && this.durableUnmerged.length === 0) {
       batch.put(conflictKey(this.key), '')
     } else if (this.unmerged.length === 0 && this.durableUnmerged.length > 0) {

@@ -1,67 +1,61 @@
-interface Slot<V> {
-  value: V
-  used: boolean
-}
-
 /**
- * A size-bounded map that forgets entries not used recently (the CLOCK approximation of
- * LRU: a read only sets a flag, so hits cost no reordering). Entries for which `pinned`
- * returns true are never evicted (a key with writes in progress must keep its one
- * in-memory state), so the bound is soft while many keys are busy at once.
+ * A size-bounded cache with two generations: new and recently read entries live in the
+ * young map; when it fills half the bound, it becomes the old map and the previous old
+ * map is dropped. Reads and writes cost one or two Map operations and eviction costs
+ * nothing per entry, which matters on the write path (every commit caches its revision).
+ * Entries for which `pinned` returns true survive a rotation (a key with writes in
+ * progress must keep its one in-memory state), so the bound is soft while many keys are busy.
  */
 export class LruMap<K, V> {
-  readonly #map = new Map<K, Slot<V>>()
-  readonly #max: number
-  readonly #pinned: (value: V) => boolean
+  #young = new Map<K, V>()
+  #old = new Map<K, V>()
+  readonly #half: number
+  readonly #pinned: ((value: V) => boolean) | undefined
 
-  constructor (max: number, pinned: (value: V) => boolean = () => false) {
-    this.#max = Math.max(1, max)
+  constructor (max: number, pinned?: (value: V) => boolean) {
+    this.#half = Math.max(1, Math.floor(max / 2))
     this.#pinned = pinned
   }
 
   get size (): number {
-    return this.#map.size
+    return this.#young.size + this.#old.size
   }
 
-  /** The value, marked as recently used. */
+  /** The value; an old entry that is read moves back to the young generation. */
   get (key: K): V | undefined {
-    const slot = this.#map.get(key)
-    if (slot === undefined) return undefined
-    slot.used = true
-    return slot.value
+    const young = this.#young.get(key)
+    if (young !== undefined) return young
+    const old = this.#old.get(key)
+    if (old !== undefined) {
+      this.#old.delete(key)
+      this.#insert(key, old)
+    }
+    return old
   }
 
   set (key: K, value: V): void {
-    const slot = this.#map.get(key)
-    if (slot !== undefined) {
-      slot.value = value
-      slot.used = true
-      return
-    }
-    this.#map.set(key, { value, used: false })
-    if (this.#map.size > this.#max) this.#evict()
+    this.#old.delete(key)
+    this.#insert(key, value)
   }
 
   delete (key: K): void {
-    this.#map.delete(key)
+    this.#young.delete(key)
+    this.#old.delete(key)
   }
 
   clear (): void {
-    this.#map.clear()
+    this.#young.clear()
+    this.#old.clear()
   }
 
-  #evict (): void {
-    // Evict down to 7/8 of the bound, so eviction runs once per many inserts. Used or pinned
-    // entries get a second chance: moved to the back with the flag cleared.
-    const target = Math.floor(this.#max * 7 / 8)
-    let budget = this.#map.size * 2
-    for (const [key, slot] of this.#map) {
-      if (this.#map.size <= target || budget-- <= 0) break
-      this.#map.delete(key)
-      if (slot.used || this.#pinned(slot.value)) {
-        slot.used = false
-        this.#map.set(key, slot)
-      }
+  #insert (key: K, value: V): void {
+    this.#young.set(key, value)
+    if (this.#young.size < this.#half) return
+    const dropped = this.#old
+    this.#old = this.#young
+    this.#young = new Map()
+    if (this.#pinned !== undefined) {
+      for (const [k, v] of dropped) if (this.#pinned(v)) this.#young.set(k, v)
     }
   }
 }

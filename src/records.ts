@@ -42,11 +42,6 @@ export class Records {
     })
   }
 
-  /** Remember a revision that is now durable. */
-  remember (rev: Revision): void {
-    this.#revisions.set(rev.id, rev)
-  }
-
   /** The state of a key, loaded from disk on first use and cached (bounded) after. */
   state (key: string): KeyState | Promise<KeyState> {
     const cached = this.#states.get(key)

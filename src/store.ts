@@ -329,7 +329,9 @@ export class Store {
 
   #writeFields (key: string, options: WriteOptions): { parent: string | null | undefined, strategy: Strategy, author: string | undefined, message: string | undefined } {
     const { parent } = options
-    if (parent !== undefined && parent !== null) validateRevisionId(parent, 'Option parent')
+    // Only the shape here; the full check runs in the write path unless the parent is the
+    // head, whose id is valid by construction (this keeps a regex off every commit).
+    if (parent !== undefined && parent !== null && (typeof parent !== 'string' || parent.length !== 64)) validateRevisionId(parent, 'Option parent')
     return {
       parent,
       strategy: this.#strategies.forKey(key, options.strategy),

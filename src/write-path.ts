@@ -6,9 +6,10 @@ import { mergeBase } from './history.js'
 import type { KeyState } from './key-state.js'
 import { revisionKey } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
+import { LruMap } from './lru.js'
 import { Records } from './records.js'
 import type { CacheOptions } from './records.js'
-import { describe, sealRevision, serializeValue } from './revision.js'
+import { describe, sealRevision, serializeValue, validateRevisionId } from './revision.js'
 import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
 import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
 import type { JsonValue } from './json.js'
@@ -69,6 +70,13 @@ export class WritePath {
   readonly #maxValueBytes: number
   /** Revisions decided but not yet durable, by id, so later decisions can walk through them. */
   readonly #undurable = new Map<string, Revision>()
+  /**
+   * Revisions written in the last few batches. Stale writes are almost always based on one
+   * of these (a head read just before), so their decisions need no disk read. Kept small
+   * and apart from the read cache: young objects die young, which the garbage collector
+   * handles far more cheaply than a large cache churned on every commit.
+   */
+  readonly #recent = new LruMap<string, Revision>(4096)
   #outstanding = 0
   readonly #idle: Array<() => void> = []
 
@@ -180,13 +188,13 @@ export class WritePath {
   #settleRevisions (batch: Batch, ok: boolean): void {
     for (const rev of batch.revisions) {
       this.#undurable.delete(rev.id)
-      if (ok) this.records.remember(rev)
+      if (ok) this.#recent.set(rev.id, rev)
     }
   }
 
-  /** A revision by id for deciding writes: undurable ones included. */
+  /** A revision by id for deciding writes: undurable and recently written ones first. */
   #load = (id: string): Revision | undefined | Promise<Revision | undefined> => {
-    return this.#undurable.get(id) ?? this.records.revision(id)
+    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.revision(id)
   }
 
   /** Like #load, for ids that history points to and so must exist. */
@@ -223,6 +231,7 @@ export class WritePath {
   }
 
   async #decideAgainstParent (state: KeyState, op: CommitOp, parentId: string): Promise<Decision> {
+    validateRevisionId(parentId, 'Option parent')
     const parent = await this.#revisionOfKey(parentId, op.key, 'Parent')
     return await this.#resolveStale(state, op, this.#seal(op, [parent.id], parent.height + 1), parent)
   }
