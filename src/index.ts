@@ -17,5 +17,6 @@ export type { Strategy, StrategyRef, ResolveContext, ResolveMode, Resolution } f
 export { mergeJson } from './json-merge.js'
 export type { MergeResult, ConflictSide } from './json-merge.js'
 export { diffValues } from './json-diff.js'
+export { parseJsonText } from './json-text.js'
 export type { RevkvDatabase } from './layout.js'
 export type { CacheOptions } from './records.js'

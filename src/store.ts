@@ -1,5 +1,5 @@
-import { existsSync } from 'node:fs'
-import { resolve as resolvePath } from 'node:path'
+import { existsSync, statSync } from 'node:fs'
+import { join, resolve as resolvePath } from 'node:path'
 import { Level } from 'level'
 import { ClosedError, InvalidInputError, LockedError, NotFoundError } from './errors.js'
 import { diffValues } from './json-diff.js'
@@ -361,8 +361,13 @@ export class Store {
 async function openLevel (path: string, createIfMissing: boolean): Promise<RevkvDatabase> {
   if (typeof path !== 'string' || path === '') throw new InvalidInputError(`Option path must be a directory path, got ${describe(path)}.`)
   const location = resolvePath(path)
-  if (!createIfMissing && !existsSync(location)) {
-    throw new NotFoundError(`No store at ${location}. Create one first (revkv init ${path}, or Store.open with createIfMissing).`)
+  if (existsSync(location) && !statSync(location).isDirectory()) {
+    throw new InvalidInputError(`${location} is a file, not a store directory. Give the directory of a store (or a new path to create one).`)
+  }
+  // Checked here rather than left to LevelDB, which would leave LOCK and LOG files behind
+  // in a directory that holds no store.
+  if (!createIfMissing && !existsSync(join(location, 'CURRENT'))) {
+    throw new NotFoundError(`No revkv store at ${location}${existsSync(location) ? ' (the directory exists but holds no store)' : ''}. Create one with \`revkv init ${path}\` (or open it with createIfMissing: true).`)
   }
   const db = new Level<string, string>(location, UTF8)
   try {

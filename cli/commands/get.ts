@@ -1,0 +1,38 @@
+import { defineCommand } from '../command.js'
+import type { GlobalArgs } from '../command.js'
+import { createOutput, shellQuote, shortId } from '../output.js'
+import { withStore } from '../store-location.js'
+
+interface GetArgs extends GlobalArgs {
+  key: string
+  rev: string | undefined
+}
+
+/** `revkv get <key>`: print the value (or with --json the whole revision) at the head or --rev. */
+export const get = defineCommand<GetArgs>({
+  command: 'get <key>',
+  describe: 'Print a key\'s value as JSON (--json: the whole revision)',
+  builder: (y) => y
+    .positional('key', { type: 'string', demandOption: true, describe: 'The key' })
+    .option('rev', { type: 'string', requiresArg: true, describe: 'Read this revision instead of the head: an id prefix (4+ hex), HEAD or HEAD~N' })
+    .example('$0 get user:1', 'Print the current value')
+    .example('$0 get user:1 --rev HEAD~2', 'Print the value two revisions ago')
+    .example('$0 get user:1 --json', 'Print the head revision: id, parents, author, time, value'),
+  handler: async (args) => {
+    const out = createOutput(args)
+    await withStore(args, async (store, lib) => {
+      const rev = args.rev === undefined
+        ? await store.head(args.key)
+        : await store.revision(await store.resolveRevision(args.rev, { key: args.key }))
+      const key = JSON.stringify(args.key)
+      if (rev === undefined) throw new lib.NotFoundError(`Key ${key} does not exist.`)
+      if (rev.deleted === true) {
+        throw new lib.NotFoundError(args.rev === undefined
+          ? `Key ${key} is deleted (tombstone ${shortId(rev.id)}); its history remains: revkv log ${shellQuote(args.key)}.`
+          : `Revision ${shortId(rev.id)} of key ${key} is a tombstone: the key was deleted there.`)
+      }
+      if (out.json) out.data(rev)
+      else out.line(JSON.stringify(rev.value, null, 2))
+    })
+  }
+})

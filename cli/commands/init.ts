@@ -1,0 +1,43 @@
+import { resolve } from 'node:path'
+import type { Store } from '../../src/index.js'
+import { defineCommand } from '../command.js'
+import type { GlobalArgs } from '../command.js'
+import { createOutput } from '../output.js'
+import { loadLibrary } from '../library.js'
+import { openStore, remoteUrl, storePath } from '../store-location.js'
+
+interface InitArgs extends GlobalArgs {
+  dir: string | undefined
+}
+
+/** `revkv init [dir]`: create a store; an existing one is left as it is. */
+export const init = defineCommand<InitArgs>({
+  command: 'init [dir]',
+  describe: 'Create a store (in dir, else --db, $REVKV_DB or ./.revkv)',
+  builder: (y) => y
+    .positional('dir', { type: 'string', describe: 'Directory for the store; created if missing' })
+    .example('$0 init', 'Create ./.revkv')
+    .example('$0 init /var/lib/app/kv', 'Create a store there; then pass --db /var/lib/app/kv or set REVKV_DB'),
+  handler: async (args) => {
+    const out = createOutput(args)
+    if (remoteUrl(args) !== undefined) {
+      const { InvalidInputError } = await loadLibrary()
+      throw new InvalidInputError('revkv init creates a local store; it does not work with --remote / REVKV_REMOTE (the server already has its store).')
+    }
+    const path = args.dir ?? storePath(args)
+    let created = false
+    let store: Store
+    try {
+      // Opening without creating first tells "already there" from "made now".
+      store = await openStore(path, { create: false, wait: args.wait })
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'REVKV_NOT_FOUND') throw err
+      store = await openStore(path, { create: true, wait: args.wait })
+      created = true
+    }
+    await store.close()
+    const location = resolve(path)
+    if (out.json) out.data({ path: location, created })
+    else out.line(created ? `Initialized empty revkv store in ${location}` : `A revkv store already exists in ${location}; left it as it is.`)
+  }
+})

@@ -1,0 +1,68 @@
+import type { MergeOptions } from '../../src/index.js'
+import { defineCommand } from '../command.js'
+import type { GlobalArgs } from '../command.js'
+import { readJsonInput } from '../input.js'
+import { aligned, createOutput, explain, shellQuote, shortId } from '../output.js'
+import { withStore } from '../store-location.js'
+import { authorOf, SIDES, withAuthorship } from '../write-options.js'
+
+interface MergeArgs extends GlobalArgs {
+  key: string
+  rev: string
+  strategy: 'lww' | 'merge' | undefined
+  'on-conflict': 'ours' | 'theirs' | undefined
+  value: string | undefined
+  file: string | undefined
+  message: string | undefined
+  author: string | undefined
+}
+
+/** `revkv merge <key> <rev>`: join a revision (a kept conflict or any side revision) into the head. */
+export const merge = defineCommand<MergeArgs>({
+  command: 'merge <key> <rev>',
+  describe: 'Settle a kept conflict or merge a side revision into the head; prints the new head id',
+  builder: (y) => withAuthorship(y
+    .positional('key', { type: 'string', demandOption: true, describe: 'The key' })
+    .positional('rev', { type: 'string', demandOption: true, describe: 'The revision to merge: an id prefix (4+ hex), HEAD~N' })
+    .option('strategy', { choices: ['lww', 'merge'] as const, describe: 'How to join: merge (three-way JSON merge, the default) or lww (the later revision wins)' })
+    .option('on-conflict', { choices: SIDES, describe: 'With the merge strategy: settle places changed on both sides with this side' })
+    .option('value', { type: 'string', requiresArg: true, describe: 'The merged value as JSON, written as is (- = standard input)' })
+    .option('file', { alias: 'f', type: 'string', requiresArg: true, describe: 'Read the merged value from this file (- = standard input)' }))
+    .conflicts('value', ['file', 'strategy', 'on-conflict'])
+    .conflicts('file', ['strategy', 'on-conflict'])
+    .example('$0 merge user:1 7c41d2', 'Three-way merge revision 7c41d2... into the head')
+    .example('$0 merge user:1 7c41d2 --on-conflict theirs', 'Merge; where both sides changed, take 7c41d2\'s side')
+    .example('$0 merge user:1 7c41d2 --strategy lww', 'The later of the two revisions wins')
+    .example('$0 merge user:1 7c41d2 --value \'{"name":"Ada"}\'', 'Settle it with a value you write'),
+  handler: async (args) => {
+    const out = createOutput(args)
+    const given = args.value !== undefined || args.file !== undefined
+    const value = given ? await readJsonInput({ text: args.value, textName: '--value', file: args.file }) : undefined
+    await withStore(args, async (store) => {
+      const side = await store.resolveRevision(args.rev, { key: args.key })
+      const before = await store.head(args.key)
+      const options: MergeOptions = { author: authorOf(args.author), message: args.message }
+      if (value !== undefined) options.value = value
+      if (args.strategy !== undefined) options.strategy = args.strategy
+      if (args.onConflict !== undefined) options.onConflict = args.onConflict
+      const rev = await store.merge(args.key, side, options).catch((err: unknown) => {
+        if ((err as { code?: unknown }).code !== 'REVKV_MERGE_CONFLICT') throw err
+        const merge = `revkv merge ${shellQuote(args.key)} ${shortId(side)}`
+        throw explain(err, {
+          expected: 'merging',
+          actual: 'into head',
+          hint: [
+            'Nothing was written. Settle it with one of:',
+            ...aligned([
+              [`${merge} --on-conflict theirs`, `take ${shortId(side)}'s side where both changed (or ours)`],
+              [`${merge} --value '<json>'`, 'write the merged value yourself (or --file <path>)']
+            ])
+          ]
+        })
+      })
+      if (rev.id === before?.id) out.note(`Already merged: ${shortId(side)} is part of the head's history; nothing to do.`)
+      if (out.json) out.data(rev)
+      else out.line(rev.id)
+    })
+  }
+})

@@ -1,0 +1,67 @@
+import { defineCommand } from '../command.js'
+import type { GlobalArgs } from '../command.js'
+import { loadLibrary } from '../library.js'
+import { createOutput } from '../output.js'
+import { openStore, remoteUrl, storePath } from '../store-location.js'
+import { packageVersion } from '../version.js'
+
+interface ServeArgs extends GlobalArgs {
+  port: number
+  host: string
+  'require-parent': boolean
+  'body-limit': number | undefined
+  quiet: boolean
+  strategy: string | undefined
+  sync: boolean
+}
+
+/** `revkv serve`: share one store with many processes over HTTP, until SIGINT or SIGTERM. */
+export const serveCommand = defineCommand<ServeArgs>({
+  command: 'serve',
+  describe: 'Serve the store over HTTP (ETag / If-Match, 409 Conflict, problem+json) so many processes can share it',
+  builder: (y) => y
+    .option('port', { type: 'number', default: 7070, requiresArg: true, describe: 'Port to listen on; 0 picks a free one (the URL is printed)' })
+    .option('host', { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'Interface to bind; loopback unless you say otherwise' })
+    .option('require-parent', { type: 'boolean', default: false, describe: 'Answer 428 to writes naming no parent and no If-Match / If-None-Match' })
+    .option('body-limit', { type: 'number', requiresArg: true, describe: 'Largest request body in bytes (default 1 MiB + 64 KiB)' })
+    .option('quiet', { type: 'boolean', default: false, describe: 'Do not log one line per request' })
+    .option('strategy', { type: 'string', requiresArg: true, describe: 'The store\'s default strategy for stale writes (default reject)' })
+    .option('sync', { type: 'boolean', default: false, describe: 'fsync every write batch before answering' })
+    .example('$0 serve --db ./data', 'Serve ./data on http://127.0.0.1:7070')
+    .example('$0 serve --port 0 --token s3cret --require-parent', 'A free port, a bearer token, no blind overwrites')
+    .example('$0 --remote http://127.0.0.1:7070 get user:1', 'Then any command works through the server'),
+  handler: async (args) => {
+    const out = createOutput(args)
+    const lib = await loadLibrary()
+    if (remoteUrl(args) !== undefined) throw new lib.InvalidInputError('revkv serve serves a local store (--db); it cannot serve a --remote one.')
+    for (const [name, value] of [['port', args.port], ['body-limit', args['body-limit']]] as const) {
+      if (value !== undefined && (!Number.isInteger(value) || value < 0 || (name === 'port' && value > 65535))) {
+        throw new lib.InvalidInputError(`--${name} must be a whole number${name === 'port' ? ' from 0 to 65535' : ' of bytes'}, got ${String(value)}.`)
+      }
+    }
+    const token = args.token ?? (process.env.REVKV_TOKEN === '' ? undefined : process.env.REVKV_TOKEN)
+    const path = storePath(args)
+    const store = await openStore(path, { create: false, wait: args.wait, store: { sync: args.sync, ...(args.strategy === undefined ? {} : { strategy: args.strategy }) } })
+    const { serve } = await import('../../src/server/index.js')
+    const server = await serve(store, {
+      port: args.port,
+      host: args.host,
+      token,
+      requireParent: args['require-parent'],
+      bodyLimit: args['body-limit'],
+      version: packageVersion(),
+      log: args.quiet ? undefined : (line) => { process.stderr.write(`${line}\n`) }
+    })
+    if (out.json) out.data({ url: server.url, db: path })
+    else out.line(server.url)
+    out.note(`revkv serving ${path} at ${server.url}${token === undefined ? '' : ' (bearer token required)'}; Ctrl-C stops it.`)
+    await new Promise<void>((resolve) => {
+      const stop = (signal: string): void => {
+        out.note(`${signal}: finishing requests under way, then closing the store...`)
+        server.close().then(resolve, (err: unknown) => { process.stderr.write(`${String(err)}\n`); resolve() })
+      }
+      process.once('SIGINT', stop)
+      process.once('SIGTERM', stop)
+    })
+  }
+})

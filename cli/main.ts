@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+/**
+ * The `revkv` command: yargs setup, the global options, and the mapping from failures to
+ * exit codes. Each command lives in its own file under commands/; this one only wires them.
+ */
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { commit } from './commands/commit.js'
+import { conflicts } from './commands/conflicts.js'
+import { del } from './commands/delete.js'
+import { diff } from './commands/diff.js'
+import { get } from './commands/get.js'
+import { init } from './commands/init.js'
+import { keys } from './commands/keys.js'
+import { log } from './commands/log.js'
+import { merge } from './commands/merge.js'
+import { show } from './commands/show.js'
+import { EXIT_BUG, EXIT_CODE_HELP, explain, reportError, stdoutFailed } from './output.js'
+import type { Command } from './command.js'
+import { serveCommand } from './commands/serve.js'
+import { packageVersion } from './version.js'
+
+/** Every command, in the order `revkv --help` lists them. Later commands (bench, serve) join here. */
+const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, keys, serveCommand]
+
+/** Bad usage caught by yargs (unknown option, missing argument, bad choice): exit 2, like bad input. */
+class UsageError extends Error {
+  readonly code = 'REVKV_INVALID'
+  readonly status = 400
+
+  constructor (message: string) {
+    super(message)
+    this.name = 'UsageError'
+  }
+
+  toJSON (): Record<string, unknown> {
+    return { name: this.name, code: this.code, status: this.status, message: this.message }
+  }
+}
+
+/** Run the command line; resolves to the exit code. */
+async function main (argv: string[]): Promise<number> {
+  // Known before parsing, so a failure to parse is itself reported the way the user asked.
+  const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
+  const reporting = { json: options.includes('--json'), debug: options.includes('--debug') }
+  const base = yargs(argv)
+    .scriptName('revkv')
+    .usage('$0 <command> [options]\n\nA Git-like versioned key-value store: every write is a revision in its key\'s history.')
+    .option('db', { type: 'string', requiresArg: true, describe: 'The store directory (default: $REVKV_DB, else ./.revkv)' })
+    .option('remote', { type: 'string', requiresArg: true, describe: 'Use the store served by `revkv serve` at this URL (default: $REVKV_REMOTE)' })
+    .option('token', { type: 'string', requiresArg: true, describe: 'Bearer token for --remote, or for `serve` to require (default: $REVKV_TOKEN)' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout (errors as JSON on stderr)' })
+    .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of errors' })
+    .option('wait', {
+      type: 'number',
+      default: 3000,
+      requiresArg: true,
+      describe: 'How long to wait, in ms, for a store that another process has open',
+      coerce: (ms: number) => {
+        if (!Number.isFinite(ms) || ms < 0) throw new Error(`--wait must be a number of milliseconds ≥ 0, got ${String(ms)}.`)
+        return ms
+      }
+    })
+  const cli = COMMANDS.reduce((y, command) => command.register(y), base)
+    .completion('completion', 'Print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
+    .demandCommand(1, 'No command given.')
+    .strict()
+    .strictCommands()
+    .example('$0 init', 'Create a store in ./.revkv')
+    .example('$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id')
+    .example('$0 get user:1', 'Print the value')
+    .example('$0 log user:1 --graph --oneline', 'The key\'s history with its merges')
+    .example('$0 completion >> ~/.bashrc', 'Enable tab completion')
+    .epilogue([
+      EXIT_CODE_HELP,
+      '',
+      'Revisions are named by a unique id prefix (4 or more hex characters),',
+      'HEAD, or HEAD~N (the Nth first-parent ancestor of the head).',
+      '',
+      'Environment: REVKV_DB (the store directory), REVKV_REMOTE and REVKV_TOKEN',
+      '(a server instead of a directory), REVKV_AUTHOR (the default --author),',
+      'NO_COLOR (no colors, even on a terminal).'
+    ].join('\n'))
+    .help()
+    .alias('help', 'h')
+    .version(packageVersion())
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message: string | null, err: Error | undefined) => {
+      // yargs passes a message for its own failures (usage); a command's error comes alone.
+      if (message === null || message === '') throw err
+      throw new UsageError(message)
+    })
+  try {
+    await cli.parseAsync()
+    return 0
+  } catch (err) {
+    if (err instanceof UsageError) {
+      const command = argv.find((arg) => COMMANDS.some((c) => c.name === arg))
+      explain(err, { hint: [`Run \`revkv ${command === undefined ? '' : `${command} `}--help\` for usage.`] })
+    }
+    return reportError(err, reporting)
+  }
+}
+
+const code = await main(hideBin(process.argv))
+// A failed write to stdout has already set EXIT_BUG; a command's success must not hide it.
+process.exitCode = stdoutFailed() ? EXIT_BUG : code

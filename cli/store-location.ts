@@ -1,0 +1,86 @@
+/**
+ * Finding the store a command works on and opening it. LevelDB lets one process at a time
+ * hold a directory, so a command that finds the store busy waits for it (up to --wait ms)
+ * instead of failing at once: two scripts running revkv side by side both get their turn.
+ */
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { RemoteStore, Store, StoreOptions } from '../src/index.js'
+import { loadLibrary } from './library.js'
+import type { Library } from './library.js'
+import type { GlobalArgs } from './command.js'
+import { explain } from './output.js'
+
+/** What a command works on: the store itself, or a server sharing it (--remote). */
+export type StoreHandle = Store | RemoteStore
+
+/** The store directory used when neither --db nor REVKV_DB names one. */
+export const DEFAULT_STORE = './.revkv'
+
+const FIRST_RETRY_MS = 10
+const MAX_RETRY_MS = 200
+/** After this long waiting for the lock, say so on stderr, so a slow command is not a silent one. */
+const NOTICE_AFTER_MS = 1000
+
+/** The store directory: --db, else $REVKV_DB, else ./.revkv. */
+export function storePath (args: Pick<GlobalArgs, 'db'>): string {
+  if (args.db !== undefined && args.db !== '') return args.db
+  const fromEnv = process.env.REVKV_DB
+  return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_STORE
+}
+
+/** Open the store at `path`, waiting up to `wait` ms for another process to let go of it. */
+export async function openStore (path: string, options: { create: boolean, wait: number, store?: Omit<StoreOptions, 'path' | 'db' | 'createIfMissing'> }): Promise<Store> {
+  const lib = await loadLibrary()
+  const deadline = Date.now() + options.wait
+  let delay = FIRST_RETRY_MS
+  let noticed = false
+  const started = Date.now()
+  for (;;) {
+    try {
+      return await lib.Store.open({ ...options.store, path, createIfMissing: options.create })
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'REVKV_LOCKED') throw err
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw explain(err, {
+          hint: [
+            options.wait === 0 ? 'Gave up at once (--wait 0); pass --wait <ms> to wait for the other process.' : `Waited ${options.wait} ms for the other process; pass a larger --wait <ms> to wait longer.`,
+            'To let many processes share this store, run `revkv serve --db <dir>` once and give the others --remote <url> (or REVKV_REMOTE).'
+          ]
+        })
+      }
+      if (!noticed && Date.now() - started >= NOTICE_AFTER_MS) {
+        noticed = true
+        process.stderr.write(`Waiting for the store at ${path}: another process has it open...\n`)
+      }
+      // Backoff with jitter, so several waiting processes do not retry in lockstep.
+      await sleep(Math.min(left, delay * (0.5 + Math.random())))
+      delay = Math.min(delay * 2, MAX_RETRY_MS)
+    }
+  }
+}
+
+/** The server URL from --remote, else $REVKV_REMOTE; undefined for a local store. */
+export function remoteUrl (args: Pick<GlobalArgs, 'remote'>): string | undefined {
+  const url = args.remote ?? process.env.REVKV_REMOTE
+  return url === undefined || url === '' ? undefined : url
+}
+
+/**
+ * Run `work` on the command's store: a server with --remote / REVKV_REMOTE, else the
+ * directory of --db / REVKV_DB / ./.revkv. The store is always closed afterwards, so every
+ * accepted write is on disk (or answered by the server) before the process exits.
+ */
+export async function withStore<T> (args: Pick<GlobalArgs, 'db' | 'wait' | 'remote' | 'token'>, work: (store: StoreHandle, lib: Library) => Promise<T>): Promise<T> {
+  const lib = await loadLibrary()
+  const url = remoteUrl(args)
+  const token = args.token ?? process.env.REVKV_TOKEN
+  const store: StoreHandle = url !== undefined
+    ? await lib.RemoteStore.open({ url, ...(token === undefined || token === '' ? {} : { token }) })
+    : await openStore(storePath(args), { create: false, wait: args.wait })
+  try {
+    return await work(store, lib)
+  } finally {
+    await store.close()
+  }
+}
