@@ -263,7 +263,8 @@ export class WritePath {
         { ...fields, kept: theirs.id })
       return { revisions: [incoming], head, unmerged, result: theirs, error }
     }
-    const merged = this.#sealMerge(op, head, theirs, resolution, op.strategy.name)
+    // The writer's message stays on its own (incoming) revision; the merge says what it joined.
+    const merged = this.#sealMerge({ ...op, message: undefined }, head, theirs, resolution, op.strategy.name)
     return { revisions: [incoming, merged], head: merged.revision, unmerged: state.unmerged, result: merged.revision }
   }
 
