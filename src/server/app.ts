@@ -246,6 +246,9 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       return await sendProblem(reply, problem(428, 'REVKV_PRECONDITION_REQUIRED', 'This server requires every write to name the revision it is based on: send If-Match: "<rev>" or a parent (?parent= or Revkv-Parent), or If-None-Match: * to create.'))
     }
     const meta = { ...(c.author === undefined ? {} : { author: c.author }), ...(c.message === undefined ? {} : { message: c.message }) }
+    // Whether the key is live before the write decides 201 vs 200. Read from the head cache,
+    // it costs no disk read; a concurrent create in between can only turn a 201 into a 200.
+    const before = await store.head(key)
     let rev: Revision
     if (c.ifMatch !== undefined || c.ifNoneMatch !== undefined) {
       if (c.parent !== undefined) throw new InvalidInputError('Give either a precondition (If-Match / If-None-Match) or a parent (?parent= / Revkv-Parent), not both.')
@@ -254,7 +257,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       rev = await perform({ ...meta, ...(c.parent === undefined ? {} : { parent: c.parent }), ...(c.strategy === undefined ? {} : { strategy: c.strategy }) })
     }
     reply.header('ETag', etagOf(rev.id))
-    const created = await wasCreated(rev)
+    const created = rev.deleted !== true && rev.strategy === undefined && (before === undefined || before.deleted === true)
     if (created) reply.header('Location', `/v1/keys/${encodeURIComponent(key)}`)
     const { value: _value, ...withoutValue } = rev
     return await reply.code(created ? 201 : 200).send(withoutValue)
@@ -291,13 +294,6 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
         if (!retry) throw new PreconditionFailed(`The head of ${JSON.stringify(key)} changed: the precondition no longer holds. Nothing was written.`, err.actual)
       }
     }
-  }
-
-  async function wasCreated (rev: Revision): Promise<boolean> {
-    if (rev.deleted === true || rev.strategy !== undefined) return false
-    const previous = rev.parents[0]
-    if (previous === undefined) return true
-    return (await store.revision(previous))?.deleted === true
   }
 
   function writeConditions (req: KeyRequest): WriteConditions {
