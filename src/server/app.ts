@@ -60,7 +60,11 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     // Unknown query parameters are errors (400), not silently dropped: a typo must not change a write.
     ajv: { customOptions: { removeAdditional: false } },
     // Keys may be long and contain anything; their percent-encoding is decoded once by the router.
-    routerOptions: { maxParamLength: 4096 }
+    routerOptions: { maxParamLength: 4096 },
+    // Errors raised before routing (a malformed percent-encoding) are problems like any other.
+    frameworkErrors: (err, _req, reply) => {
+      void sendProblem(reply, problem(400, 'REVKV_INVALID', `${err.message}: percent-encode keys with encodeURIComponent().`))
+    }
   })
   const version = options.version ?? '0.0.0'
   const tokenDigest = options.token === undefined ? undefined : digest(options.token)
