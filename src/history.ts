@@ -70,7 +70,9 @@ export async function * walkHistory (head: Revision, load: LoadRevision, firstPa
     for (const id of parents) {
       if (queued.has(id)) continue
       queued.add(id)
-      heap.push(await load(id))
+      const loaded = load(id)
+      // Awaiting only real promises: a walk through cached revisions stays synchronous.
+      heap.push(loaded instanceof Promise ? await loaded : loaded)
     }
   }
 }
@@ -103,7 +105,10 @@ export async function mergeBase (a: Revision, b: Revision, load: LoadRevision): 
       if (before === undefined) {
         marks.set(id, mark)
         count(mark, 1)
-        heap.push(await load(id))
+        const loaded = load(id)
+        // Awaiting only real promises: a merge of a hot key walks through the revisions of
+        // the batch being decided, all in memory, and a microtask per step would dominate.
+        heap.push(loaded instanceof Promise ? await loaded : loaded)
       } else if (before !== BOTH && before !== mark) {
         marks.set(id, BOTH)
         count(before, -1)

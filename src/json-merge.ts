@@ -39,7 +39,7 @@ export function mergeJson (
   options: MergeOptions = {}
 ): MergeResult {
   const ctx: MergeContext = { conflicts: [], side: options.onConflict === 'theirs' ? 'theirs' : 'ours' }
-  const value = mergeValue(base, ours, theirs, '', ctx)
+  const value = mergeValue(base, ours, theirs, undefined, ctx)
   return { value, conflicts: ctx.conflicts }
 }
 
@@ -53,7 +53,7 @@ function mergeValue (
   base: JsonValue | undefined,
   ours: JsonValue | undefined,
   theirs: JsonValue | undefined,
-  pointer: string,
+  pointer: Pointer,
   ctx: MergeContext
 ): JsonValue | undefined {
   if (base !== undefined && ours !== undefined && theirs !== undefined) return mergePresent(base, ours, theirs, pointer, ctx)
@@ -70,7 +70,7 @@ function mergeValue (
   return conflict(ctx, pointer, base, ours, theirs)
 }
 
-function mergePresent (base: JsonValue, ours: JsonValue, theirs: JsonValue, pointer: string, ctx: MergeContext): JsonValue {
+function mergePresent (base: JsonValue, ours: JsonValue, theirs: JsonValue, pointer: Pointer, ctx: MergeContext): JsonValue {
   if (jsonEqual(ours, theirs)) return ours
   if (jsonEqual(ours, base)) return theirs
   if (jsonEqual(theirs, base)) return ours
@@ -83,13 +83,13 @@ function mergePresent (base: JsonValue, ours: JsonValue, theirs: JsonValue, poin
 /** Record a conflict and return the value that stands in its place (the chosen side's). */
 function conflict<T extends JsonValue | undefined> (
   ctx: MergeContext,
-  path: string,
+  at: Pointer,
   base: JsonValue | undefined,
   ours: T,
   theirs: T
 ): T {
   // Absent sides are left out rather than set to undefined, so `'ours' in c` and JSON output say the same thing.
-  const found: MergeConflict = { path }
+  const found: MergeConflict = { path: pointerText(at) }
   if (base !== undefined) found.base = base
   if (ours !== undefined) found.ours = ours
   if (theirs !== undefined) found.theirs = theirs
@@ -106,25 +106,46 @@ function member (obj: JsonObject, name: string): JsonValue | undefined {
   return Object.hasOwn(obj, name) ? obj[name] : undefined
 }
 
-function mergeObjects (base: JsonObject, ours: JsonObject, theirs: JsonObject, pointer: string, ctx: MergeContext): JsonObject {
+function mergeObjects (base: JsonObject, ours: JsonObject, theirs: JsonObject, pointer: Pointer, ctx: MergeContext): JsonObject {
   const result: JsonObject = {}
-  // Ours' member order first, then members only theirs or base has; base-only members end up
-  // absent on both sides or conflicting, so they rarely survive.
-  const names = new Set([...Object.keys(ours), ...Object.keys(theirs), ...Object.keys(base)])
-  for (const name of names) {
-    const merged = mergeValue(member(base, name), member(ours, name), member(theirs, name), `${pointer}/${escapePointerToken(name)}`, ctx)
-    if (merged === undefined) continue
-    // defineProperty, not assignment: assigning a "__proto__" member would set the prototype instead.
-    Object.defineProperty(result, name, { value: merged, enumerable: true, writable: true, configurable: true })
+  // Ours' member order first, then members only theirs has, then those only base has;
+  // base-only members end up absent on both sides or conflicting, so they rarely survive.
+  for (const name of Object.keys(ours)) {
+    put(result, name, mergeValue(member(base, name), ours[name], member(theirs, name), { up: pointer, token: name }, ctx))
+  }
+  for (const name of Object.keys(theirs)) {
+    if (!Object.hasOwn(ours, name)) put(result, name, mergeValue(member(base, name), undefined, theirs[name], { up: pointer, token: name }, ctx))
+  }
+  for (const name of Object.keys(base)) {
+    if (!Object.hasOwn(ours, name) && !Object.hasOwn(theirs, name)) put(result, name, mergeValue(base[name], undefined, undefined, { up: pointer, token: name }, ctx))
   }
   return result
+}
+
+function put (result: JsonObject, name: string, value: JsonValue | undefined): void {
+  if (value === undefined) return
+  // Assigning a "__proto__" member would set the prototype instead of adding a member.
+  if (name === '__proto__') Object.defineProperty(result, name, { value, enumerable: true, writable: true, configurable: true })
+  else result[name] = value
+}
+
+/**
+ * Where in the document a merge is, as a chain of reference tokens. The RFC 6901 text is
+ * built only for a conflict, so merging a large clean object costs no string per member.
+ */
+type Pointer = { up: Pointer, token: string | number } | undefined
+
+function pointerText (at: Pointer): string {
+  let text = ''
+  for (let p = at; p !== undefined; p = p.up) text = `/${typeof p.token === 'number' ? p.token : escapePointerToken(p.token)}${text}`
+  return text
 }
 
 /**
  * diff3: match base to each side by longest common subsequence; base elements matched on
  * both sides are sync points, and each stretch between them is merged as one chunk.
  */
-function mergeArrays (base: JsonValue[], ours: JsonValue[], theirs: JsonValue[], pointer: string, ctx: MergeContext): JsonValue[] {
+function mergeArrays (base: JsonValue[], ours: JsonValue[], theirs: JsonValue[], pointer: Pointer, ctx: MergeContext): JsonValue[] {
   const baseKeys = base.map(canonicalJson)
   const oursKeys = ours.map(canonicalJson)
   const theirsKeys = theirs.map(canonicalJson)
@@ -172,7 +193,7 @@ interface Stretch {
 }
 
 /** Merge one diff3 chunk of the array at `pointer`; `start`, the base index it begins at, names it in pointers. */
-function mergeChunk (base: Stretch, ours: Stretch, theirs: Stretch, pointer: string, start: number, ctx: MergeContext): JsonValue[] {
+function mergeChunk (base: Stretch, ours: Stretch, theirs: Stretch, pointer: Pointer, start: number, ctx: MergeContext): JsonValue[] {
   if (sameKeys(ours.keys, base.keys)) return theirs.values
   if (sameKeys(theirs.keys, base.keys)) return ours.values
   if (sameKeys(ours.keys, theirs.keys)) return ours.values
@@ -183,10 +204,10 @@ function mergeChunk (base: Stretch, ours: Stretch, theirs: Stretch, pointer: str
     // Same shape on all sides: element k of each side is taken to be one element edited, so
     // edits of different members of that element both survive. Lengths are equal, hence the casts.
     return base.values.map((element, k) => mergePresent(
-      element, ours.values[k] as JsonValue, theirs.values[k] as JsonValue, `${pointer}/${start + k}`, ctx
+      element, ours.values[k] as JsonValue, theirs.values[k] as JsonValue, { up: pointer, token: start + k }, ctx
     ))
   }
-  return conflict(ctx, `${pointer}/${start}`, base.values, ours.values, theirs.values)
+  return conflict(ctx, { up: pointer, token: start }, base.values, ours.values, theirs.values)
 }
 
 function sameKeys (a: string[], b: string[]): boolean {

@@ -3,6 +3,9 @@ import { conflictKey, encodeHead, headKey } from './layout.js'
 import type { Revision } from './revision.js'
 import type { WriteOp } from './write-path.js'
 
+/** How many past heads a key remembers for merge-base shortcuts (writers rarely lag further). */
+const MAX_PAST_HEADS = 1024
+
 /** The in-memory state of one key: its head and unmerged revisions, decided and durable. */
 export class KeyState implements BatchMember {
   readonly key: string
@@ -17,6 +20,13 @@ export class KeyState implements BatchMember {
   batch: Batch | undefined
   /** Bumped whenever a batch settles, so a decision that awaited something can tell it is outdated. */
   epoch = 0
+  /**
+   * Recent heads of this key (the durable head counts too). A head only ever moves to
+   * a revision whose first parent is the previous head, so each of these is an ancestor of
+   * the current head: a stale write based on one of them has that parent as its merge base,
+   * found without walking history.
+   */
+  readonly pastHeads = new Set<string>()
   /** Writes waiting for their decision, in arrival order. */
   readonly queue: WriteOp[] = []
   /** True while a decision loop runs for this key. */
@@ -30,6 +40,11 @@ export class KeyState implements BatchMember {
     this.head = this.durableHead = head
     this.unmerged = this.durableUnmerged = unmerged
     this.#onSettle = onSettle
+  }
+
+  /** True when `id` is the head, the durable head, or a head in between: an ancestor-or-self of the head. */
+  isPastHead (id: string): boolean {
+    return id === this.head?.id || id === this.durableHead?.id || this.pastHeads.has(id)
   }
 
   /** True while evicting this state from the cache would lose work. */
@@ -61,6 +76,17 @@ export class KeyState implements BatchMember {
       this.unmerged = this.durableUnmerged
     }
     this.batch = undefined
+    if (!ok) {
+      // The heads of the failed batch never existed: forget every shortcut, to be safe.
+      this.pastHeads.clear()
+    } else if (this.pastHeads.size > MAX_PAST_HEADS) {
+      // Sets iterate in insertion order: drop the oldest half.
+      let drop = this.pastHeads.size - MAX_PAST_HEADS / 2
+      for (const id of this.pastHeads) {
+        if (drop-- <= 0) break
+        this.pastHeads.delete(id)
+      }
+    }
     this.epoch++
     this.#onSettle(this)
   }

@@ -91,9 +91,10 @@ export function serializeValue (value: unknown, maxBytes: number): string {
 
 /**
  * Build a revision record and its id. `valueJson` is the canonical JSON of the value,
- * already produced by serializeValue, so large values are serialized once per write.
+ * already produced by serializeValue, so large values are serialized once per write;
+ * `owned`, when given, is that value as an object no caller holds.
  */
-export function sealRevision (draft: RevisionDraft, valueJson?: string): SealedRevision {
+export function sealRevision (draft: RevisionDraft, valueJson?: string, owned?: JsonValue): SealedRevision {
   // Members in sorted order, matching canonicalJson, so the record is canonical without re-sorting.
   let record = '{'
   if (draft.author !== undefined) record += `"author":${JSON.stringify(draft.author)},`
@@ -113,7 +114,9 @@ export function sealRevision (draft: RevisionDraft, valueJson?: string): SealedR
   // Built from the draft rather than by parsing the record back: only the value is parsed,
   // which gives the revision its own frozen copy, independent of the caller's object.
   const revision: Record<string, unknown> = { id, key: draft.key, parents: Object.freeze([...draft.parents]), height: draft.height, time: draft.time }
-  if (json !== undefined) revision.value = deepFreeze(JSON.parse(json) as JsonValue)
+  // `owned` is a value nobody else holds (a merge result, made of fresh and frozen parts):
+  // freezing it is enough. Anything else is parsed back, so the caller's object stays theirs.
+  if (json !== undefined) revision.value = deepFreeze(owned ?? JSON.parse(json) as JsonValue)
   else revision.deleted = true
   if (draft.author !== undefined) revision.author = draft.author
   if (draft.message !== undefined) revision.message = draft.message

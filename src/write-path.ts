@@ -11,6 +11,7 @@ import { Records } from './records.js'
 import type { CacheOptions } from './records.js'
 import { describe, sealRevision, serializeValue, validateRevisionId } from './revision.js'
 import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
+import { builtIn } from './strategies/built-in.js'
 import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
 import type { JsonValue } from './json.js'
 
@@ -175,6 +176,7 @@ export class WritePath {
       batch.revisions.push(revision)
       this.#undurable.set(revision.id, revision)
     }
+    if (state.head !== undefined && decision.head !== state.head) state.pastHeads.add(state.head.id)
     state.head = decision.head
     state.unmerged = decision.unmerged
     if (state.batch !== batch) {
@@ -198,10 +200,9 @@ export class WritePath {
   }
 
   /** Like #load, for ids that history points to and so must exist. */
-  #loadLinked = async (id: string): Promise<Revision> => {
-    const rev = await this.#load(id)
-    if (rev === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged.`)
-    return rev
+  #loadLinked = (id: string): Revision | Promise<Revision> => {
+    const found = this.#load(id)
+    return found instanceof Promise ? found.then((rev) => linked(id, rev)) : linked(id, found)
   }
 
   async #revisionOfKey (id: string, key: string, what: string): Promise<Revision> {
@@ -246,7 +247,7 @@ export class WritePath {
   async #resolveStale (state: KeyState, op: CommitOp, incoming: SealedRevision, parent: Revision | undefined): Promise<Decision> {
     const head = state.head as Revision
     const theirs = incoming.revision
-    const resolution = await this.#resolve(op.strategy, 'commit', head, theirs, parent)
+    const resolution = await this.#resolve(op.strategy, 'commit', head, theirs, parent, parent !== undefined && state.isPastHead(parent.id))
     const fields = { key: op.key, expected: op.parent ?? null, actual: head.id }
     if ('reject' in resolution) {
       const why = op.parent === null
@@ -264,7 +265,7 @@ export class WritePath {
       return { revisions: [incoming], head, unmerged, result: theirs, error }
     }
     // The writer's message stays on its own (incoming) revision; the merge says what it joined.
-    const merged = this.#sealMerge({ ...op, message: undefined }, head, theirs, resolution, op.strategy.name)
+    const merged = this.#sealMerge({ ...op, message: undefined }, head, theirs, resolution, op.strategy.name, builtIn.has(op.strategy))
     return { revisions: [incoming, merged], head: merged.revision, unmerged: state.unmerged, result: merged.revision }
   }
 
@@ -293,14 +294,19 @@ export class WritePath {
         throw mergeConflict(op.key, { key: op.key, expected: side.id, actual: head.id }, resolution.conflicts, op.strategy.name)
       }
     }
-    const merged = this.#sealMerge(op, head, side, resolution, strategyName)
+    // An explicit value was parsed from its JSON here, and built-in strategies' results hold
+    // only frozen or fresh parts: neither needs copying again.
+    const merged = this.#sealMerge(op, head, side, resolution, strategyName, op.valueJson !== undefined || builtIn.has(op.strategy))
     return { revisions: [merged], head: merged.revision, unmerged, result: merged.revision }
   }
 
-  /** Ask a strategy, with base = the nearest common ancestor of ours and theirs. */
-  async #resolve (strategy: Strategy, mode: ResolveMode, ours: Revision, theirs: Revision, from: Revision | undefined, fromIsTheirs = false): Promise<Resolution> {
-    // `from` is theirs' parent (a commit) or already the merge base (merge()).
-    const baseRev = from === undefined ? undefined : fromIsTheirs ? from : await mergeBase(ours, from, this.#loadLinked)
+  /**
+   * Ask a strategy, with base = the nearest common ancestor of ours and theirs. `from` is
+   * theirs' parent (a commit) or the base itself (merge(), or a parent known to be an
+   * ancestor of ours: then the nearest common ancestor is that parent).
+   */
+  async #resolve (strategy: Strategy, mode: ResolveMode, ours: Revision, theirs: Revision, from: Revision | undefined, fromIsBase = false): Promise<Resolution> {
+    const baseRev = from === undefined ? undefined : fromIsBase ? from : await mergeBase(ours, from, this.#loadLinked)
     const resolution = await strategy.resolve({
       key: ours.key,
       mode,
@@ -314,7 +320,7 @@ export class WritePath {
     return checkResolution(strategy.name, resolution)
   }
 
-  #sealMerge (op: OpBase, head: Revision, theirs: Revision, resolution: Resolution, strategy: string): SealedRevision {
+  #sealMerge (op: OpBase, head: Revision, theirs: Revision, resolution: Resolution, strategy: string, owned = false): SealedRevision {
     const draft: RevisionDraft = {
       key: op.key,
       parents: [head.id, theirs.id],
@@ -329,8 +335,13 @@ export class WritePath {
       return sealRevision(draft)
     }
     if (!('value' in resolution)) throw new Error('unreachable: a merge needs a value or a delete')
-    return sealRevision(draft, serializeValue(resolution.value, this.#maxValueBytes))
+    return sealRevision(draft, serializeValue(resolution.value, this.#maxValueBytes), owned ? resolution.value : undefined)
   }
+}
+
+function linked (id: string, rev: Revision | undefined): Revision {
+  if (rev === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged.`)
+  return rev
 }
 
 function valueOf (rev: Revision | undefined): JsonValue | undefined {

@@ -1,3 +1,4 @@
+import { ownStrategy } from './built-in.js'
 import type { Resolution, ResolveContext, Strategy } from './types.js'
 
 /**
@@ -6,7 +7,7 @@ import type { Resolution, ResolveContext, Strategy } from './types.js'
  * `merge()` joins two stored revisions, the later `time` wins, ties broken by the
  * larger id, so every replica that joins the same pair picks the same winner.
  */
-export const lww: Strategy = {
+export const lww: Strategy = ownStrategy({
   name: 'lww',
   resolve (ctx: ResolveContext): Resolution {
     const theirsWins = ctx.mode === 'commit' ||
@@ -15,4 +16,4 @@ export const lww: Strategy = {
     const winner = theirsWins ? ctx.theirs : ctx.ours
     return winner === undefined ? { deleted: true } : { value: winner }
   }
-}
+})

@@ -1,6 +1,7 @@
 import { InvalidInputError } from '../errors.js'
 import { describe } from '../revision.js'
 import { mergeJson } from '../json-merge.js'
+import { ownStrategy } from './built-in.js'
 import type { ConflictSide } from '../json-merge.js'
 import type { Resolution, ResolveContext, Strategy } from './types.js'
 
@@ -24,7 +25,7 @@ export function mergeStrategy (options: MergeStrategyOptions = {}): MergeStrateg
   if (onConflict !== undefined && onConflict !== 'ours' && onConflict !== 'theirs') {
     throw new InvalidInputError(`onConflict must be 'ours' or 'theirs', got ${describe(onConflict)}.`)
   }
-  return {
+  return ownStrategy({
     name: 'merge',
     onConflict,
     resolve (ctx: ResolveContext): Resolution {
@@ -32,7 +33,7 @@ export function mergeStrategy (options: MergeStrategyOptions = {}): MergeStrateg
       if (result.conflicts.length > 0 && onConflict === undefined) return { conflicts: result.conflicts }
       return result.value === undefined ? { deleted: true } : { value: result.value }
     }
-  }
+  })
 }
 
 /** `merge` with conflicts reported, the default registered under the name 'merge'. */
