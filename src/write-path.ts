@@ -125,7 +125,7 @@ export class WritePath {
         decided = this.#decide(state, op)
       } catch (err) {
         state.queue.shift()
-        op.reject(err)
+        this.#refuse(state, op, err)
         continue
       }
       if (decided instanceof Promise) {
@@ -141,7 +141,7 @@ export class WritePath {
         }, (err: unknown) => {
           if (!retry()) {
             state.queue.shift()
-            op.reject(err)
+            this.#refuse(state, op, err)
           }
         }).finally(() => {
           state.running = false
@@ -153,6 +153,20 @@ export class WritePath {
       this.#apply(state, op, decided)
     }
     state.running = false
+  }
+
+  /**
+   * Reject a write. A conflict judged against writes that are not on disk yet is held back
+   * until they are: the writer will read the head again to retry, and reads see only
+   * durable state, so an early answer would send it round with the same stale head, again
+   * and again, without the event loop ever turning to write the batch that moves it on.
+   */
+  #refuse (state: KeyState, op: WriteOp, err: unknown): void {
+    if (err instanceof ConflictError && state.batch !== undefined) {
+      state.batch.onDone(() => { op.reject(err) })
+    } else {
+      op.reject(err)
+    }
   }
 
   #inFlight (state: KeyState): boolean {

@@ -146,6 +146,28 @@ export function storeSuite (factory: StoreFactory): void {
     assert.is((await history(store, 'k')).length, 2, 'rejected writes leave nothing behind')
   })
 
+  it('writers that retry at once after a conflict all make progress (no livelock, no starvation)', async () => {
+    const store = await open()
+    const writers = 8
+    const goal = 10
+    const done = await Promise.all(Array.from({ length: writers }, async (_, w) => {
+      let commits = 0
+      // Bounded: a livelock would spin here without the event loop ever turning, so count attempts.
+      for (let attempt = 0; commits < goal && attempt < 2000; attempt++) {
+        const head = await store.head('contended')
+        try {
+          await store.commit('contended', { w, commits }, { parent: head?.id ?? null })
+          commits++
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err
+        }
+      }
+      return commits
+    }))
+    assert.equal(done, Array.from({ length: writers }, () => goal))
+    assert.is((await history(store, 'contended')).length, writers * goal)
+  })
+
   it('many writers on many keys: every acknowledged write is found in history', async () => {
     const store = await open({ strategy: 'merge' })
     const keys = 40
