@@ -18,10 +18,11 @@ import { show } from './commands/show.js'
 import { EXIT_BUG, EXIT_CODE_HELP, explain, reportError, stdoutFailed } from './output.js'
 import type { Command } from './command.js'
 import { serveCommand } from './commands/serve.js'
+import { bench } from './commands/bench.js'
 import { packageVersion } from './version.js'
 
 /** Every command, in the order `revkv --help` lists them. Later commands (bench, serve) join here. */
-const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, keys, serveCommand]
+const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, keys, serveCommand, bench]
 
 /** Bad usage caught by yargs (unknown option, missing argument, bad choice): exit 2, like bad input. */
 class UsageError extends Error {
@@ -40,6 +41,7 @@ class UsageError extends Error {
 
 /** Run the command line; resolves to the exit code. */
 async function main (argv: string[]): Promise<number> {
+  argv = benchJsonFile(argv)
   // Known before parsing, so a failure to parse is itself reported the way the user asked.
   const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
   const reporting = { json: options.includes('--json'), debug: options.includes('--debug') }
@@ -101,6 +103,29 @@ async function main (argv: string[]): Promise<number> {
     }
     return reportError(err, reporting)
   }
+}
+
+/**
+ * `revkv bench --json <file>` writes its report to a file, while everywhere else `--json`
+ * is the global switch for machine output. yargs cannot give one option two types, so for
+ * bench a `--json` followed by a value is renamed to bench's own --json-file here.
+ */
+function benchJsonFile (argv: string[]): string[] {
+  if (argv[0] !== 'bench') return argv
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string
+    const next = argv[i + 1]
+    if (arg === '--json' && next !== undefined && !next.startsWith('-')) {
+      out.push('--json-file', next)
+      i++
+    } else if (arg.startsWith('--json=')) {
+      out.push('--json-file', arg.slice('--json='.length))
+    } else {
+      out.push(arg)
+    }
+  }
+  return out
 }
 
 const code = await main(hideBin(process.argv))

@@ -1,5 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
+import { rejection } from './rejection.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -29,16 +30,6 @@ async function history (store: AnyStore, key: string): Promise<Revision[]> {
   const revs: Revision[] = []
   for await (const rev of store.log(key)) revs.push(rev)
   return revs
-}
-
-/** The rejection of a promise, failing the test if it resolves. */
-async function rejection (promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise
-  } catch (err) {
-    return err as Error
-  }
-  throw new assert.Assertion({ message: 'expected the operation to fail, but it succeeded', operator: 'rejects', expects: 'a rejection', actual: 'success' })
 }
 
 /** The behavioural test suite every Store backend must pass (abstract-level style). */

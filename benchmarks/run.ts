@@ -1,0 +1,225 @@
+import { writeFileSync } from 'node:fs'
+import cliProgress from 'cli-progress'
+import { chartSeries, renderChart } from './chart.js'
+import { machineInfo } from './machine.js'
+import { formatReport, writeJson } from './report.js'
+import * as baselines from './scenarios/baselines.js'
+import type { BaselineName } from './scenarios/baselines.js'
+import * as distinct from './scenarios/distinct.js'
+import * as history from './scenarios/history.js'
+import * as hot from './scenarios/hot.js'
+import * as mixed from './scenarios/mixed.js'
+import * as open from './scenarios/open.js'
+import * as zipf from './scenarios/zipf.js'
+import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
+import type { BenchReport, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
+
+/** The report and names the CLI needs beside runBench(). */
+export type { BenchReport, StrategyName, WorkloadName } from './types.js'
+
+/** Options of runBench(): what `revkv bench` and `npm run bench` choose. */
+export interface BenchOptions {
+  /** One workload, or 'standard' (the default) for the standard suite with its targets. */
+  workload?: WorkloadName | 'standard'
+  /** Concurrent writers; each count is one run (default 64). Baselines run at the same counts. */
+  writers?: number[]
+  /** Strategies to run (default: all four for `hot`, `reject` otherwise). */
+  strategy?: StrategyName | StrategyName[]
+  /** Stop each run after this many operations (commits and reads) in all. */
+  ops?: number
+  /** Stop each run after this many milliseconds (default 2000 unless `ops` is given). */
+  durationMs?: number
+  /** Bytes of JSON per value (default 100). */
+  valueSize?: number
+  /** Open stores with `sync: true` and add durable (`sync: true`) baselines. */
+  sync?: boolean
+  /** Seed of every random choice (default 1). */
+  seed?: number
+  /** Where each run's fresh store directory is made and removed (default: the OS temp dir). */
+  dir?: string
+  /** Repeat every run this many times, interleaved (default 1; the standard suite repeats its target runs 3 times). */
+  rounds?: number
+  /** `history`: heights to measure at (default 10, 10,000, 1,000,000). */
+  heights?: number[]
+  /** `open`: store sizes in keys (default 10,000 and 1,000,000). */
+  openKeys?: number[]
+  /** `history` / `open`: time allowed for building, each; the size reached is measured and reported. */
+  buildBudgetMs?: number
+  /** Write the report as JSON to this file. */
+  json?: string
+  /** Write the SVG chart (commits/s against writers) to this file. */
+  chart?: string
+  /** Write the human report (Markdown) to this file. */
+  markdown?: string
+  /** Show a progress bar when stderr is a terminal (default true). */
+  progress?: boolean
+  /** Where the human report is printed (default stdout). */
+  out?: { write: (text: string) => unknown }
+}
+
+type StoreWorkload = 'distinct' | 'hot' | 'zipf' | 'mixed'
+
+/** One run of the plan. */
+export type Step =
+  | { kind: 'store', workload: StoreWorkload, strategy: StrategyName, writers: number, sync: boolean, round: number }
+  | { kind: 'baseline', baseline: BaselineName, writers: number, sync: boolean, round: number }
+  | { kind: 'history' }
+  | { kind: 'open' }
+
+const STRATEGIES: StrategyName[] = ['reject', 'lww', 'merge', 'manual']
+const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'zipf', 'mixed', 'history', 'open']
+const STORE_RUNS = { distinct, hot, zipf, mixed }
+
+/** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history and open. */
+function standardPlan (rounds: number): Step[] {
+  const steps: Step[] = []
+  const at = (writers: number, sync: boolean, round: number): Step[] => [
+    { kind: 'baseline', baseline: 'put', writers, sync, round },
+    { kind: 'baseline', baseline: 'batch64', writers, sync, round },
+    { kind: 'store', workload: 'distinct', strategy: 'reject', writers, sync, round }
+  ]
+  // Sweep over writers (64 comes from the target rounds below).
+  for (const writers of [1, 8, 256]) {
+    steps.push(...at(writers, false, 0))
+    for (const strategy of STRATEGIES) steps.push({ kind: 'store', workload: 'hot', strategy, writers, sync: false, round: 0 })
+  }
+  // Targets 1-3, each round measuring revkv beside its own baselines, rounds interleaved.
+  for (let round = 1; round <= rounds; round++) {
+    steps.push(...at(TARGET_WRITERS, false, round))
+    steps.push({ kind: 'store', workload: 'hot', strategy: 'merge', writers: TARGET_WRITERS, sync: false, round })
+    steps.push(...at(TARGET_WRITERS, true, round))
+    if (round === 1) {
+      for (const strategy of STRATEGIES.filter((s) => s !== 'merge')) steps.push({ kind: 'store', workload: 'hot', strategy, writers: TARGET_WRITERS, sync: false, round })
+      steps.push({ kind: 'store', workload: 'zipf', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
+      steps.push({ kind: 'store', workload: 'mixed', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
+    }
+  }
+  steps.push({ kind: 'history' }, { kind: 'open' })
+  return steps
+}
+
+/** The runs a set of options asks for, in order. */
+export function planBench (options: BenchOptions = {}): Step[] {
+  const workload = options.workload ?? 'standard'
+  if (!WORKLOADS.includes(workload)) throw new Error(`Unknown workload ${JSON.stringify(workload)}: use one of ${WORKLOADS.join(', ')}.`)
+  if (workload === 'standard') return standardPlan(options.rounds ?? 3)
+  if (workload === 'history' || workload === 'open') return [{ kind: workload }]
+  const strategies = options.strategy === undefined
+    ? (workload === 'hot' ? STRATEGIES : ['reject' as const])
+    : Array.isArray(options.strategy) ? options.strategy : [options.strategy]
+  for (const s of strategies) {
+    if (!STRATEGIES.includes(s)) throw new Error(`Unknown strategy ${JSON.stringify(s)}: use one of ${STRATEGIES.join(', ')}.`)
+  }
+  const writerCounts = options.writers ?? [STORE_RUNS[workload].defaults.writers]
+  for (const w of writerCounts) {
+    if (!Number.isSafeInteger(w) || w < 1) throw new Error(`Writers must be whole numbers ≥ 1, got ${String(w)}.`)
+  }
+  const sync = options.sync === true
+  const steps: Step[] = []
+  for (let round = 1; round <= (options.rounds ?? 1); round++) {
+    for (const writers of writerCounts) {
+      for (const s of sync ? [false, true] : [false]) {
+        steps.push({ kind: 'baseline', baseline: 'put', writers, sync: s, round })
+        steps.push({ kind: 'baseline', baseline: 'batch64', writers, sync: s, round })
+      }
+      for (const strategy of strategies) steps.push({ kind: 'store', workload, strategy, writers, sync, round })
+    }
+  }
+  return steps
+}
+
+function label (step: Step): string {
+  switch (step.kind) {
+    case 'store': return `${step.workload} ${step.strategy} ×${step.writers}${step.sync ? ' sync' : ''}`
+    case 'baseline': return `level ${step.baseline} ×${step.writers}${step.sync ? ' sync' : ''}`
+    default: return step.kind
+  }
+}
+
+/** A progress bar on stderr when it is a terminal; silent otherwise. */
+function progressBar (enabled: boolean, total: number): { status: (text: string) => void, step: () => void, stop: () => void } {
+  if (!enabled || process.stderr.isTTY !== true) return { status: () => {}, step: () => {}, stop: () => {} }
+  const bar = new cliProgress.SingleBar({
+    format: 'revkv bench {bar} {value}/{total} | {status}',
+    stream: process.stderr,
+    hideCursor: true,
+    clearOnComplete: true
+  }, cliProgress.Presets.shades_classic)
+  bar.start(total, 0, { status: 'starting' })
+  return {
+    status: (text) => { bar.update({ status: text }) },
+    step: () => { bar.increment() },
+    stop: () => { bar.stop() }
+  }
+}
+
+/**
+ * Run benchmarks: the standard suite, or one workload at the writer counts and strategies
+ * asked for, each beside raw LevelDB baselines of the same run. Prints a table, writes the
+ * JSON, Markdown and chart files asked for, and returns the report. Rejects, naming what was
+ * lost, if any scenario loses an acknowledged write.
+ */
+export async function runBench (options: BenchOptions = {}): Promise<BenchReport> {
+  const steps = planBench(options)
+  const started = Date.now()
+  const durationMs = options.durationMs ?? (options.ops === undefined ? 2000 : undefined)
+  const valueSize = options.valueSize ?? 100
+  if (!Number.isSafeInteger(valueSize) || valueSize < 1) throw new Error(`Value size must be a whole number of bytes ≥ 1, got ${String(valueSize)}.`)
+  for (const [name, value] of [['durationMs', durationMs], ['ops', options.ops]] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new Error(`Option ${name} must be a number > 0, got ${String(value)}.`)
+  }
+  const seed = options.seed ?? 1
+  const budget = options.buildBudgetMs ?? 60_000
+  const bar = progressBar(options.progress !== false, steps.length)
+  const results: ThroughputResult[] = []
+  let historyResult: HistoryResult | undefined
+  let openResult: OpenResult | undefined
+  try {
+    for (const step of steps) {
+      bar.status(label(step))
+      const ctx: ScenarioContext = {
+        writers: 'writers' in step ? step.writers : 1,
+        strategy: step.kind === 'store' ? step.strategy : 'reject',
+        sync: 'sync' in step ? step.sync : options.sync === true,
+        valueSize,
+        durationMs,
+        ops: options.ops,
+        seed,
+        dir: options.dir,
+        round: 'round' in step ? step.round : 0,
+        status: bar.status
+      }
+      try {
+        if (step.kind === 'store') results.push(await STORE_RUNS[step.workload].run(ctx))
+        else if (step.kind === 'baseline') results.push(await baselines.run(ctx, step.baseline))
+        else if (step.kind === 'history') historyResult = await history.run(ctx, { ...history.defaults, heights: options.heights ?? history.defaults.heights, buildBudgetMs: budget })
+        else openResult = await open.run(ctx, { ...open.defaults, keys: options.openKeys ?? open.defaults.keys, buildBudgetMs: budget })
+      } catch (err) {
+        throw new Error(`Benchmark ${label(step)} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+      }
+      bar.step()
+    }
+  } finally {
+    bar.stop()
+  }
+  attachRatios(results)
+  const report: BenchReport = {
+    machine: machineInfo(),
+    settings: { workload: options.workload ?? 'standard', durationMs, ops: options.ops, valueSize, sync: options.sync === true, seed, rounds: options.rounds, buildBudgetMs: budget, targetSize: TARGET_SIZE },
+    startedAt: new Date(started).toISOString(),
+    elapsedMs: Date.now() - started,
+    results,
+    history: historyResult,
+    open: openResult,
+    targets: evaluateTargets(results, historyResult, openResult)
+  }
+  const text = formatReport(report)
+  ;(options.out ?? process.stdout).write(text)
+  if (options.json !== undefined) writeJson(options.json, report)
+  if (options.markdown !== undefined) writeFileSync(options.markdown, text)
+  if (options.chart !== undefined) {
+    const m = report.machine
+    writeFileSync(options.chart, renderChart(chartSeries(results), `revkv commits/s by writers (${valueSize} B values, no sync) — ${m.cpu}, ${m.cores} cores, Node ${m.node}`))
+  }
+  return report
+}

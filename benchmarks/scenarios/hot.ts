@@ -1,0 +1,83 @@
+import type { JsonObject, Store } from '../../src/index.js'
+import { isRevkvConflict } from '../writers.js'
+import { Payloads } from '../payload.js'
+import { runStoreScenario } from '../store-run.js'
+import type { Workload } from '../store-run.js'
+import type { ScenarioContext, ThroughputResult } from '../types.js'
+import type { Ledger } from '../verify.js'
+
+/** Defaults of the `hot` workload: every writer on one key. */
+export const defaults = { writers: 64, strategy: 'merge', key: 'hot' } as const
+
+/** The member of the shared object that writer `writer` owns under `merge`. */
+function memberOf (writer: number): string {
+  return `w${writer}`
+}
+
+/**
+ * `merge`: one shared object with a member per writer. Each writer changes only its own
+ * member, so a three-way merge of any two stale writes is clean: nothing may conflict,
+ * and every writer's last value must be in the final object.
+ */
+function mergeWorkload (ctx: ScenarioContext, store: Store, ledger: Ledger): Workload {
+  const key = defaults.key
+  const next = new Array<number>(ctx.writers).fill(1)
+  return {
+    prepare: async () => {
+      const initial: JsonObject = {}
+      for (let w = 0; w < ctx.writers; w++) initial[memberOf(w)] = `${w}:0`
+      const rev = await store.commit(key, initial, { parent: null })
+      ledger.acknowledge(key, rev.id)
+    },
+    attempt: async (writer) => {
+      const head = await store.head(key)
+      if (head === undefined || head.value === null || typeof head.value !== 'object' || Array.isArray(head.value)) {
+        throw new Error(`The hot key ${key} lost its object: its head is ${head?.id ?? 'missing'}.`)
+      }
+      const member = memberOf(writer)
+      const value = `${writer}:${next[writer] as number}`
+      const rev = await store.commit(key, { ...head.value, [member]: value }, { parent: head.id })
+      ledger.acknowledge(key, rev.id)
+      ledger.member(key, member, value)
+      next[writer] = (next[writer] as number) + 1
+      return 1
+    }
+  }
+}
+
+/**
+ * `reject`, `lww`, `manual`: every writer replaces the whole value. Under `reject` a stale
+ * write fails and is retried; under `lww` it wins; under `manual` it is kept unmerged
+ * (recorded, then retried so the writer's value still lands on the head).
+ */
+function replaceWorkload (ctx: ScenarioContext, store: Store, ledger: Ledger): Workload {
+  const key = defaults.key
+  const payloads = new Payloads(ctx.valueSize, ctx.seed)
+  const next = new Array<number>(ctx.writers).fill(0)
+  return {
+    prepare: async () => {
+      const rev = await store.commit(key, payloads.value(-1, 0), { parent: null })
+      ledger.acknowledge(key, rev.id)
+    },
+    attempt: async (writer) => {
+      const head = await store.head(key)
+      const n = next[writer] as number
+      try {
+        const rev = await store.commit(key, payloads.value(writer, n), { parent: head?.id ?? null })
+        ledger.acknowledge(key, rev.id)
+      } catch (err) {
+        const kept = (err as { kept?: unknown }).kept
+        if (isRevkvConflict(err) && typeof kept === 'string') ledger.keep(key, kept)
+        throw err
+      }
+      next[writer] = n + 1
+      return 1
+    }
+  }
+}
+
+/** Every writer reads the one hot key's head and commits on it, under the context's strategy. */
+export async function run (ctx: ScenarioContext): Promise<ThroughputResult> {
+  return await runStoreScenario(ctx, 'hot', (store, ledger) =>
+    ctx.strategy === 'merge' ? mergeWorkload(ctx, store, ledger) : replaceWorkload(ctx, store, ledger))
+}

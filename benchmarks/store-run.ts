@@ -1,0 +1,68 @@
+import { Store } from '../src/index.js'
+import { dirBytes, freshDir, removeDir } from './disk.js'
+import { RssSampler } from './memory.js'
+import type { ScenarioContext, ThroughputResult } from './types.js'
+import { Ledger, verifyNothingLost } from './verify.js'
+import { driveWriters } from './writers.js'
+import type { Attempt } from './writers.js'
+
+/** A workload bound to an open store: optional set-up, then the writers' operation. */
+export interface Workload {
+  /** Runs before the clock starts (e.g. creates the keys that `mixed` reads). */
+  prepare?: () => Promise<void>
+  attempt: Attempt
+}
+
+/**
+ * Run one revkv workload in a fresh LevelDB directory: open, prepare, drive the writers,
+ * close, weigh the directory, then reopen and prove nothing acknowledged was lost.
+ */
+export async function runStoreScenario (ctx: ScenarioContext, scenario: string, workload: (store: Store, ledger: Ledger) => Workload): Promise<ThroughputResult> {
+  const dir = freshDir(ctx.dir, scenario)
+  try {
+    const ledger = new Ledger()
+    const store = await Store.open({ path: dir, strategy: ctx.strategy, sync: ctx.sync })
+    const { prepare, attempt } = workload(store, ledger)
+    await prepare?.()
+    const rss = new RssSampler()
+    rss.start()
+    const drive = await driveWriters({ writers: ctx.writers, durationMs: ctx.durationMs, ops: ctx.ops, attempt })
+    const peakRssBytes = rss.stop()
+    await store.close()
+    const bytesOnDisk = dirBytes(dir)
+    // Reopened, so the check reads what reached the disk, not what a cache remembers.
+    ctx.status?.(`${scenario}: verifying`)
+    const reopened = await Store.open({ path: dir })
+    const verified = await verifyNothingLost(reopened, ledger).finally(async () => { await reopened.close() })
+    const seconds = drive.elapsedMs / 1000
+    return {
+      kind: 'throughput',
+      scenario,
+      system: 'revkv',
+      strategy: ctx.strategy,
+      writers: ctx.writers,
+      sync: ctx.sync,
+      valueSize: ctx.valueSize,
+      round: ctx.round,
+      elapsedMs: drive.elapsedMs,
+      commits: drive.commits,
+      commitsPerSec: drive.commits / seconds,
+      reads: drive.reads,
+      readsPerSec: drive.reads / seconds,
+      latency: drive.commitLatency,
+      readLatency: drive.readLatency,
+      conflicts: drive.conflicts,
+      retries: drive.retries,
+      retriesPerCommit: drive.commits === 0 ? 0 : drive.retries / drive.commits,
+      starvedWriters: drive.starvedWriters,
+      bytesOnDisk,
+      revisions: verified.revisions,
+      bytesPerRevision: verified.revisions === 0 ? 0 : bytesOnDisk / verified.revisions,
+      peakRssBytes,
+      vsPut: undefined,
+      verified
+    }
+  } finally {
+    removeDir(dir)
+  }
+}

@@ -1,0 +1,151 @@
+import { median } from './stats.js'
+import type { HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
+
+/** The writers at which targets 1-3 are set. */
+export const TARGET_WRITERS = 64
+/** The history height and store size targets 4 and 5 are set at. */
+export const TARGET_SIZE = 1_000_000
+
+/** Results measuring the same thing (system, workload, strategy, writers, sync, value size) share this. */
+export function configOf (r: ThroughputResult): string {
+  return [r.system, r.scenario, r.strategy ?? '-', r.writers, r.sync ? 'sync' : 'nosync', r.valueSize].join('|')
+}
+
+/** Set each result's ratio to the raw `put` baseline of the same writers, sync, value size and round. */
+export function attachRatios (results: ThroughputResult[]): void {
+  const puts = new Map<string, ThroughputResult>()
+  const slot = (r: ThroughputResult): string => [r.writers, r.sync, r.valueSize, r.round].join('|')
+  for (const r of results) if (r.system === 'level' && r.scenario === 'put') puts.set(slot(r), r)
+  for (const r of results) {
+    const put = puts.get(slot(r))
+    r.vsPut = put === undefined || put.commitsPerSec === 0 ? undefined : r.commitsPerSec / put.commitsPerSec
+  }
+}
+
+/** One row per configuration: where a configuration ran in several rounds, its median run by commits/s. */
+export function medianRuns (results: ThroughputResult[]): Array<ThroughputResult & { runs: number }> {
+  const groups = new Map<string, ThroughputResult[]>()
+  for (const r of results) {
+    const group = groups.get(configOf(r))
+    if (group === undefined) groups.set(configOf(r), [r])
+    else group.push(r)
+  }
+  return [...groups.values()].map((runs) => {
+    // The lower middle run for an even count, so the row is a run that happened, not an average.
+    const sorted = [...runs].sort((a, b) => a.commitsPerSec - b.commitsPerSec)
+    return { ...sorted[(sorted.length - 1) >> 1] as ThroughputResult, runs: runs.length }
+  })
+}
+
+/** Per round, `a`'s commits/s over `b`'s, for the rounds where both ran. */
+function roundRatios (results: ThroughputResult[], a: (r: ThroughputResult) => boolean, b: (r: ThroughputResult) => boolean): number[] {
+  const ratios: number[] = []
+  for (const ra of results.filter(a)) {
+    const rb = results.find((r) => b(r) && r.round === ra.round && r.valueSize === ra.valueSize)
+    if (rb !== undefined && rb.commitsPerSec > 0) ratios.push(ra.commitsPerSec / rb.commitsPerSec)
+  }
+  return ratios
+}
+
+function ratioTarget (id: number, goal: string, bound: number, ratios: number[], extra = ''): TargetResult | undefined {
+  if (ratios.length === 0) return undefined
+  const figure = median(ratios)
+  return {
+    id,
+    goal,
+    figure,
+    bound,
+    met: figure >= bound,
+    detail: `median of ${ratios.length} run(s): ${ratios.map((x) => x.toFixed(2)).join(', ')}${extra}`
+  }
+}
+
+const is = (scenario: string, strategy: string | undefined, sync: boolean) => (r: ThroughputResult): boolean =>
+  r.scenario === scenario && r.strategy === strategy && r.sync === sync && r.writers === TARGET_WRITERS
+
+/** The issue's targets 1-5, from what this run measured (a target not measured is left out). */
+export function evaluateTargets (results: ThroughputResult[], history: HistoryResult | undefined, open: OpenResult | undefined): TargetResult[] {
+  const targets: Array<TargetResult | undefined> = []
+  targets.push(ratioTarget(1, `distinct ×${TARGET_WRITERS} reject ≥ 1.0× raw put ×${TARGET_WRITERS}`, 1,
+    roundRatios(results, is('distinct', 'reject', false), is('put', undefined, false))))
+  targets.push(ratioTarget(2, `distinct ×${TARGET_WRITERS} reject, sync ≥ 3× raw durable put ×${TARGET_WRITERS}`, 3,
+    roundRatios(results, is('distinct', 'reject', true), is('put', undefined, true))))
+  const hotMerge = results.filter(is('hot', 'merge', false))
+  const merged = ratioTarget(3, `hot ×${TARGET_WRITERS} merge ≥ 0.5× distinct ×${TARGET_WRITERS}, zero conflicts, nothing lost`, 0.5,
+    roundRatios(results, is('hot', 'merge', false), is('distinct', 'reject', false)))
+  if (merged !== undefined) {
+    const conflicts = hotMerge.reduce((n, r) => n + r.conflicts, 0)
+    merged.met &&= conflicts === 0
+    merged.detail += `; conflicts ${conflicts}; verified: every writer's last member value found`
+  }
+  targets.push(merged)
+  targets.push(historyTarget(history), openTarget(open))
+  return targets.filter((t): t is TargetResult => t !== undefined)
+}
+
+/** Why a target measured below its size counts as not met: the budget ran out, or the run asked for less. */
+function shortOf (reached: boolean, requested: number[], what: string): string {
+  if (reached) return ''
+  const why = Math.max(...requested) >= TARGET_SIZE ? 'the build budget ran out first' : 'this run did not ask for it'
+  return ` (not measured at ${what} ${TARGET_SIZE.toLocaleString('en-US')}: ${why}; not met)`
+}
+
+function historyTarget (history: HistoryResult | undefined): TargetResult | undefined {
+  if (history === undefined) return undefined
+  const low = history.points[0]
+  const high = history.points[history.points.length - 1]
+  if (low === undefined || high === undefined || high === low) return undefined
+  const ratios = {
+    commit: high.commitMs / low.commitMs,
+    head: high.headMs / low.headMs,
+    'get --rev': high.getRevMs / low.getRevMs,
+    'log page (per entry)': high.logPerEntryMs / low.logPerEntryMs
+  }
+  const figure = Math.max(...Object.values(ratios))
+  const reached = high.height >= TARGET_SIZE
+  return {
+    id: 4,
+    goal: `history: commit, head, get --rev, 100-entry log page at height ${TARGET_SIZE.toLocaleString('en-US')} ≤ 1.25× height ${low.height}`,
+    figure,
+    bound: 1.25,
+    met: reached && figure <= 1.25,
+    detail: `worst of ${Object.entries(ratios).map(([op, x]) => `${op} ${x.toFixed(2)}×`).join(', ')} at height ${high.height.toLocaleString('en-US')}` +
+      shortOf(reached, history.requestedHeights, 'height') +
+      `; the log page at height ${low.height} has ${low.logEntries} entries, so pages are compared per entry`
+  }
+}
+
+/** Resident memory an open may gain at the large store beyond what it gains at the small one and still count as bounded. */
+const OPEN_MEMORY_SLACK = 16 * 1024 * 1024
+
+function openTarget (open: OpenResult | undefined): TargetResult | undefined {
+  if (open === undefined) return undefined
+  const low = open.points[0]
+  const high = open.points[open.points.length - 1]
+  if (low === undefined || high === undefined || high === low) return undefined
+  const figure = high.openMs / low.openMs
+  const bounded = high.rssDeltaBytes - low.rssDeltaBytes < OPEN_MEMORY_SLACK
+  const reached = high.keys >= TARGET_SIZE
+  const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1)
+  return {
+    id: 5,
+    goal: `open: opening a ${TARGET_SIZE.toLocaleString('en-US')}-key store and the first get < 1.25× a ${low.keys.toLocaleString('en-US')}-key store, memory bounded`,
+    figure,
+    bound: 1.25,
+    met: reached && figure < 1.25 && bounded,
+    detail: `${high.openMs.toFixed(2)} ms at ${high.keys.toLocaleString('en-US')} keys vs ${low.openMs.toFixed(2)} ms at ${low.keys.toLocaleString('en-US')}; ` +
+      `RSS gained ${mib(high.rssDeltaBytes)} MiB vs ${mib(low.rssDeltaBytes)} MiB (${bounded ? 'bounded' : 'NOT bounded'})` +
+      shortOf(reached, open.requestedKeys, 'size')
+  }
+}
+
+/** Target 6: revkv against PouchDB in the same run (medians of the rounds). */
+export function evaluatePeerTargets (results: ThroughputResult[]): TargetResult[] {
+  const targets = [
+    ratioTarget(6, `distinct ×${TARGET_WRITERS}: revkv (reject) ≥ 30× PouchDB`, 30,
+      roundRatios(results, is('distinct', 'reject', false), is('pouchdb-distinct', undefined, false))),
+    ratioTarget(6, `hot ×${TARGET_WRITERS}: revkv (merge) ≥ 1,000× PouchDB (409 and retry)`, 1000,
+      roundRatios(results, is('hot', 'merge', false), is('pouchdb-hot', undefined, false)))
+  ]
+  return targets.filter((t): t is TargetResult => t !== undefined)
+}

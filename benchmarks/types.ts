@@ -1,0 +1,133 @@
+import type { MachineInfo } from './machine.js'
+import type { LatencySummary } from './writers.js'
+
+/** The workloads a run can choose. */
+export type WorkloadName = 'distinct' | 'hot' | 'zipf' | 'mixed' | 'history' | 'open'
+
+/** revkv's built-in strategies for stale writes. */
+export type StrategyName = 'reject' | 'lww' | 'merge' | 'manual'
+
+/** What every throughput scenario gets: the knobs a user sets, resolved. */
+export interface ScenarioContext {
+  writers: number
+  strategy: StrategyName
+  sync: boolean
+  /** Bytes of JSON per value. */
+  valueSize: number
+  durationMs: number | undefined
+  ops: number | undefined
+  seed: number
+  /** Where the scenario's fresh store directory is made (default: the OS temp dir). */
+  dir: string | undefined
+  /** Which of the repeated runs this is (0 when not repeated). */
+  round: number
+  /** Shows what a long step is doing (a progress bar's status text). */
+  status?: ((text: string) => void) | undefined
+}
+
+/** One throughput measurement: a revkv workload, a raw LevelDB baseline or a peer. */
+export interface ThroughputResult {
+  kind: 'throughput'
+  /** 'distinct', 'hot', 'zipf', 'mixed' (revkv); 'put', 'batch64' (LevelDB); 'pouchdb-distinct', 'pouchdb-hot'. */
+  scenario: string
+  system: 'revkv' | 'level' | 'pouchdb'
+  strategy: StrategyName | undefined
+  writers: number
+  sync: boolean
+  valueSize: number
+  round: number
+  elapsedMs: number
+  /** Successful commits (for baselines: entries written). */
+  commits: number
+  commitsPerSec: number
+  reads: number
+  readsPerSec: number
+  latency: LatencySummary
+  readLatency: LatencySummary | undefined
+  conflicts: number
+  retries: number
+  retriesPerCommit: number
+  starvedWriters: number
+  bytesOnDisk: number
+  /** Revisions (or entries) the bytes on disk hold. */
+  revisions: number
+  bytesPerRevision: number
+  peakRssBytes: number
+  /** commits/s over raw `put` commits/s at the same writers, sync and round; set by the runner. */
+  vsPut: number | undefined
+  /** What the nothing-lost check covered; undefined where there is nothing versioned to check. */
+  verified: { keys: number, revisions: number, acknowledged: number } | undefined
+}
+
+/** Costs on one key's history at one height, in milliseconds (medians). */
+export interface HistoryPoint {
+  height: number
+  commitMs: number
+  headMs: number
+  getRevMs: number
+  /** One `log` page of up to 100 entries. */
+  logPageMs: number
+  logEntries: number
+  /** logPageMs / logEntries: comparable across heights below 100. */
+  logPerEntryMs: number
+}
+
+/** The `history` workload's measurements. */
+export interface HistoryResult {
+  kind: 'history'
+  requestedHeights: number[]
+  points: HistoryPoint[]
+  /** Revisions per second while building the chain (a concurrent burst on one key). */
+  buildRate: number
+  peakRssBytes: number
+  bytesPerRevision: number
+  verified: { keys: number, revisions: number, acknowledged: number }
+}
+
+/** Opening a store of `keys` keys, in milliseconds (medians of several opens). */
+export interface OpenPoint {
+  keys: number
+  /** Store.open() plus the first get(), end to end. */
+  openMs: number
+  firstGetMs: number
+  /** Resident memory gained by opening and answering the first get. */
+  rssDeltaBytes: number
+  bytesOnDisk: number
+}
+
+/** The `open` workload's measurements. */
+export interface OpenResult {
+  kind: 'open'
+  requestedKeys: number[]
+  points: OpenPoint[]
+  buildRate: number
+  peakRssBytes: number
+  verified: { keys: number, revisions: number, acknowledged: number }
+}
+
+/** One of the issue's performance targets, as reached in a run. */
+export interface TargetResult {
+  id: number
+  /** What is promised, e.g. "distinct ×64 reject ≥ 1.0× raw put". */
+  goal: string
+  /** The figure reached (a ratio), or undefined when the run did not measure it. */
+  figure: number | undefined
+  /** The bound the figure must meet. */
+  bound: number
+  met: boolean
+  /** How the figure was made: rounds, heights reached, caveats. */
+  detail: string
+}
+
+/** Everything one run measured, as written to `--json`. */
+export interface BenchReport {
+  machine: MachineInfo
+  settings: Record<string, unknown>
+  startedAt: string
+  elapsedMs: number
+  /** Every throughput run, repeated rounds included. */
+  results: ThroughputResult[]
+  history: HistoryResult | undefined
+  open: OpenResult | undefined
+  targets: TargetResult[]
+}

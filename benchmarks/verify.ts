@@ -1,0 +1,138 @@
+import type { JsonValue } from '../src/index.js'
+
+/**
+ * What the checks read through: a revkv Store fits as it is (only its public API is used,
+ * so the checks prove what users see), and a peer such as PouchDB fits through an adapter.
+ */
+export interface VerifiableStore {
+  /** The key's current revision. */
+  head: (key: string) => Promise<{ id: string } | undefined>
+  /** Every revision reachable from the key's head. */
+  log: (key: string) => AsyncIterable<{ id: string }>
+  /** Revisions of the key kept unmerged beside its head. */
+  conflicts: (key: string) => Promise<ReadonlyArray<{ id: string }>>
+  /** The key's current value. */
+  get: (key: string) => Promise<JsonValue | undefined>
+}
+
+/** What verification looked at. */
+export interface Verification {
+  keys: number
+  /** Revisions found: reachable from the heads, plus those kept unmerged. */
+  revisions: number
+  /** Acknowledged writes checked. */
+  acknowledged: number
+}
+
+/**
+ * The record of every write the store acknowledged, in the order the acknowledgements
+ * arrived: what the store promised and must still hold after the run.
+ */
+export class Ledger {
+  /** Per key, acknowledged revision ids (head-moving writes) in acknowledgement order. */
+  readonly #acked = new Map<string, string[]>()
+  /** Per key, ids of writes the `manual` strategy kept unmerged (stored, but not the head). */
+  readonly #kept = new Map<string, string[]>()
+  /** Per key, per object member, the last value its writer had acknowledged. */
+  readonly #members = new Map<string, Map<string, string>>()
+
+  /** A write to `key` resolved with revision `id`, which is now the key's head. */
+  acknowledge (key: string, id: string): void {
+    const ids = this.#acked.get(key)
+    if (ids === undefined) this.#acked.set(key, [id])
+    else ids.push(id)
+  }
+
+  /** A stale write to `key` was kept unmerged as revision `id`. */
+  keep (key: string, id: string): void {
+    const ids = this.#kept.get(key)
+    if (ids === undefined) this.#kept.set(key, [id])
+    else ids.push(id)
+  }
+
+  /** A write that set member `member` of `key`'s object to `value` was acknowledged. */
+  member (key: string, member: string, value: string): void {
+    let members = this.#members.get(key)
+    if (members === undefined) this.#members.set(key, members = new Map())
+    members.set(member, value)
+  }
+
+  /** Keys with acknowledged writes, head-moving or kept. */
+  keys (): string[] {
+    return [...new Set([...this.#acked.keys(), ...this.#kept.keys()])]
+  }
+
+  /** The key's acknowledged head-moving revisions, oldest acknowledgement first. */
+  acknowledged (key: string): readonly string[] {
+    return this.#acked.get(key) ?? []
+  }
+
+  /** The key's revisions kept unmerged. */
+  kept (key: string): readonly string[] {
+    return this.#kept.get(key) ?? []
+  }
+
+  /** The last acknowledged value of each member of the key's object, if members were tracked. */
+  members (key: string): ReadonlyMap<string, string> | undefined {
+    return this.#members.get(key)
+  }
+}
+
+/** Shows at most a few ids of a long list. */
+function some (ids: readonly string[]): string {
+  const shown = ids.slice(0, 3).join(', ')
+  return ids.length > 3 ? `${shown} and ${ids.length - 3} more` : shown
+}
+
+/**
+ * Prove nothing acknowledged was lost: every acknowledged revision is found by walking
+ * its key's history (or among the revisions kept unmerged), every head is the last
+ * acknowledged write of its key, and every member's last acknowledged value is in its
+ * key's final object. Throws an Error naming what was lost.
+ */
+export async function verifyNothingLost (store: VerifiableStore, ledger: Ledger): Promise<Verification> {
+  const keys = ledger.keys()
+  const total: Verification = { keys: keys.length, revisions: 0, acknowledged: 0 }
+  // Keys are checked several at a time so LevelDB's reads overlap on its threads; a long
+  // history is still walked in order, one revision after another.
+  let next = 0
+  const checker = async (): Promise<void> => {
+    while (next < keys.length) {
+      const { revisions, acknowledged } = await verifyKey(store, ledger, keys[next++] as string)
+      total.revisions += revisions
+      total.acknowledged += acknowledged
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_KEYS, keys.length) }, checker))
+  return total
+}
+
+/** Keys checked at the same time. */
+const CONCURRENT_KEYS = 16
+
+async function verifyKey (store: VerifiableStore, ledger: Ledger, key: string): Promise<{ revisions: number, acknowledged: number }> {
+  const acked = ledger.acknowledged(key)
+  const last = acked[acked.length - 1]
+  const head = await store.head(key)
+  if (last !== undefined && head?.id !== last) {
+    throw new Error(`Lost write on key ${JSON.stringify(key)}: its head is ${head?.id ?? 'missing'}, but the last acknowledged write was revision ${last}.`)
+  }
+  const found = new Set<string>()
+  for await (const rev of store.log(key)) found.add(rev.id)
+  const kept = ledger.kept(key)
+  if (kept.length > 0) for (const rev of await store.conflicts(key)) found.add(rev.id)
+  const missing = [...acked, ...kept].filter((id) => !found.has(id))
+  if (missing.length > 0) {
+    throw new Error(`Lost ${missing.length} acknowledged revision(s) of key ${JSON.stringify(key)}: ${some(missing)} not found by walking its history.`)
+  }
+  const members = ledger.members(key)
+  if (members !== undefined) {
+    const value = await store.get(key)
+    const object = (value !== null && typeof value === 'object' && !Array.isArray(value)) ? value : {}
+    const lost = [...members].filter(([member, expected]) => object[member] !== expected).map(([member]) => member)
+    if (lost.length > 0) {
+      throw new Error(`Lost member value(s) in key ${JSON.stringify(key)}: the final object does not hold the last acknowledged value of ${some(lost)}.`)
+    }
+  }
+  return { revisions: found.size, acknowledged: acked.length + kept.length }
+}

@@ -1,0 +1,68 @@
+import { defineCommand } from '../command.js'
+import type { GlobalArgs } from '../command.js'
+import { loadLibrary } from '../library.js'
+
+interface BenchArgs extends GlobalArgs {
+  'json-file': string | undefined
+  writers: string
+  workload: string
+  strategy: string | undefined
+  ops: number | undefined
+  duration: number | undefined
+  'value-size': number
+  sync: boolean
+  chart: string | undefined
+  seed: number
+  dir: string | undefined
+}
+
+const WORKLOADS = ['standard', 'distinct', 'hot', 'zipf', 'mixed', 'history', 'open'] as const
+const STRATEGIES = ['reject', 'lww', 'merge', 'manual'] as const
+
+/** `revkv bench`: run a chosen benchmark scenario (or the standard suite) and report ratios to raw LevelDB. */
+export const bench = defineCommand<BenchArgs>({
+  command: 'bench',
+  describe: 'Benchmark revkv against raw LevelDB writes in the same run (the standard suite, or one workload)',
+  builder: (y) => y
+    .option('workload', { type: 'string', default: 'standard', choices: WORKLOADS, describe: 'What to run' })
+    .option('writers', { type: 'string', default: '64', requiresArg: true, describe: 'Concurrent writers, a comma-separated list (each count is one run)' })
+    .option('strategy', { type: 'string', requiresArg: true, describe: 'Strategies, comma-separated (default: all four for hot, reject otherwise)' })
+    .option('ops', { type: 'number', requiresArg: true, describe: 'Stop each run after this many operations' })
+    .option('duration', { type: 'number', requiresArg: true, describe: 'Stop each run after this many seconds (default 2)' })
+    .option('value-size', { type: 'number', default: 100, requiresArg: true, describe: 'Bytes of JSON per value' })
+    .option('sync', { type: 'boolean', default: false, describe: 'Stores and baselines fsync every write' })
+    .option('json-file', { type: 'string', requiresArg: true, describe: 'Also write the report as JSON to this file (--json <file> works too)' })
+    .option('chart', { type: 'string', requiresArg: true, describe: 'Write an SVG chart of commits/s against writers to this file' })
+    .option('seed', { type: 'number', default: 1, requiresArg: true, describe: 'Seed of every random choice' })
+    .option('dir', { type: 'string', requiresArg: true, describe: 'Where each run makes (and removes) its store (default: the temp directory; --db works too)' })
+    .example('$0 bench', 'The standard suite (a few minutes on 2 cores), with its targets')
+    .example('$0 bench --workload hot --writers 1,8,64 --strategy merge,reject --duration 5', 'One workload at chosen concurrency')
+    .example('$0 bench --workload distinct --sync --json out.json --chart out.svg', 'Durable writes, with JSON and an SVG chart'),
+  handler: async (args) => {
+    const { InvalidInputError } = await loadLibrary()
+    const writers = args.writers.split(',').map((w) => Number(w.trim()))
+    if (writers.some((w) => !Number.isInteger(w) || w < 1)) throw new InvalidInputError(`--writers takes whole numbers ≥ 1 separated by commas, got ${args.writers}.`)
+    const strategies = args.strategy?.split(',').map((s) => s.trim())
+    for (const s of strategies ?? []) {
+      if (!(STRATEGIES as readonly string[]).includes(s)) throw new InvalidInputError(`Unknown strategy ${JSON.stringify(s)} in --strategy; use ${STRATEGIES.join(', ')}.`)
+    }
+    for (const [name, value] of [['ops', args.ops], ['duration', args.duration], ['value-size', args['value-size']]] as const) {
+      if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new InvalidInputError(`--${name} must be a positive number, got ${String(value)}.`)
+    }
+    if (args.json && args['json-file'] === undefined) throw new InvalidInputError('bench --json takes a file to write the JSON report to, e.g. --json out.json.')
+    const { runBench } = await import('../../benchmarks/run.js')
+    await runBench({
+      workload: args.workload as (typeof WORKLOADS)[number],
+      writers,
+      ...(strategies === undefined ? {} : { strategy: strategies as Array<(typeof STRATEGIES)[number]> }),
+      ...(args.ops === undefined ? {} : { ops: args.ops }),
+      ...(args.duration === undefined ? {} : { durationMs: args.duration * 1000 }),
+      valueSize: args['value-size'],
+      sync: args.sync,
+      seed: args.seed,
+      ...((args.dir ?? args.db) === undefined ? {} : { dir: (args.dir ?? args.db) as string }),
+      ...(args['json-file'] === undefined ? {} : { json: args['json-file'] }),
+      ...(args.chart === undefined ? {} : { chart: args.chart })
+    })
+  }
+})

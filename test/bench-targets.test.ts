@@ -1,0 +1,49 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { attachRatios, evaluateTargets } from '../benchmarks/targets.js'
+import type { HistoryResult, ThroughputResult } from '../benchmarks/types.js'
+
+function result (fields: Partial<ThroughputResult>): ThroughputResult {
+  return {
+    kind: 'throughput', scenario: 'distinct', system: 'revkv', strategy: 'reject', writers: 64, sync: false, valueSize: 100, round: 1,
+    elapsedMs: 1000, commits: 0, commitsPerSec: 0, reads: 0, readsPerSec: 0, latency: { p50Ms: 1, p99Ms: 2, maxMs: 3 }, readLatency: undefined,
+    conflicts: 0, retries: 0, retriesPerCommit: 0, starvedWriters: 0, bytesOnDisk: 0, revisions: 0, bytesPerRevision: 0, peakRssBytes: 0, vsPut: undefined, verified: undefined,
+    ...fields
+  }
+}
+
+const put = (round: number, commitsPerSec: number, sync = false): ThroughputResult =>
+  result({ scenario: 'put', system: 'level', strategy: undefined, round, commitsPerSec, sync })
+
+test('ratios compare with the put of the same round, and targets take the median of the rounds', () => {
+  const results = [
+    put(1, 100), result({ round: 1, commitsPerSec: 50 }), result({ scenario: 'hot', strategy: 'merge', round: 1, commitsPerSec: 40 }),
+    put(2, 100), result({ round: 2, commitsPerSec: 120 }), result({ scenario: 'hot', strategy: 'merge', round: 2, commitsPerSec: 60 }),
+    put(3, 200), result({ round: 3, commitsPerSec: 220 }), result({ scenario: 'hot', strategy: 'merge', round: 3, commitsPerSec: 100 }),
+    put(1, 10, true), result({ round: 1, commitsPerSec: 40, sync: true })
+  ]
+  attachRatios(results)
+  assert.is(results[1]?.vsPut, 0.5)
+  assert.is(results[10]?.vsPut, 4, 'sync runs compare with the sync put')
+  const targets = evaluateTargets(results, undefined, undefined)
+  const [t1, t2, t3] = targets
+  assert.is(t1?.figure, 1.1, 'median of 0.5, 1.2, 1.1')
+  assert.is(t1?.met, true)
+  assert.is(t2?.figure, 4)
+  assert.is(t2?.met, true)
+  assert.is(t3?.figure, 0.5, 'median of 0.8, 0.5, 0.45…')
+  assert.is(t3?.met, true)
+})
+
+test('a history measured short of 1,000,000 is reported, but not met', () => {
+  const point = (height: number): HistoryResult['points'][number] => ({ height, commitMs: 1, headMs: 1, getRevMs: 1, logPageMs: 1, logEntries: 10, logPerEntryMs: 0.1 })
+  const history: HistoryResult = {
+    kind: 'history', requestedHeights: [10, 1_000_000], points: [point(10), point(100_000)], buildRate: 1, peakRssBytes: 1, bytesPerRevision: 1, verified: { keys: 1, revisions: 1, acknowledged: 1 }
+  }
+  const [t4] = evaluateTargets([], history, undefined)
+  assert.is(t4?.figure, 1)
+  assert.is(t4?.met, false)
+  assert.match(t4?.detail ?? '', /budget ran out/)
+})
+
+test.run()
