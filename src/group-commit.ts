@@ -97,7 +97,7 @@ export class GroupCommit {
     // the database's defaults are not already utf8. `sync` is classic-level's; others ignore it.
     const utf8 = db.keyEncoding().name === 'utf8' && db.valueEncoding().name === 'utf8'
     this.#options = { ...(utf8 ? {} : UTF8), sync: options.sync } as AbstractBatchOptions<string, string>
-    this.#flushEntries = options.flushEntries ?? 64
+    this.#flushEntries = options.flushEntries ?? 128
     this.#maxInFlight = options.maxInFlight ?? 4
     this.#beforeSettle = beforeSettle
   }

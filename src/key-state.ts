@@ -1,5 +1,5 @@
 import type { Batch, BatchMember } from './group-commit.js'
-import { conflictKey, encodeHead, headKey } from './layout.js'
+import { conflictKey, encodeHead, headKey, unmergedKey } from './layout.js'
 import type { Revision } from './revision.js'
 import type { WriteOp } from './write-path.js'
 
@@ -12,10 +12,9 @@ export class KeyState implements BatchMember {
   /** The head as decided so far, including writes whose batch is not yet durable. */
   head: Revision | undefined
   /** Unmerged revision ids as decided so far. */
-  unmerged: readonly string[]
-  /** The head and unmerged ids as they are on disk. Reads see only these. */
+  readonly unmerged: Set<string>
+  /** The head as it is on disk. Reads see only this. */
   durableHead: Revision | undefined
-  durableUnmerged: readonly string[]
   /** The batch holding this key's not-yet-durable records, if any. */
   batch: Batch | undefined
   /** Bumped whenever a batch settles, so a decision that awaited something can tell it is outdated. */
@@ -32,14 +31,40 @@ export class KeyState implements BatchMember {
   /** True while a decision loop runs for this key. */
   running = false
   #sealedHead: Revision | undefined
-  #sealedUnmerged: readonly string[] = []
+  /**
+   * Unmerged ids added and removed since the last settled batch. Each is one record
+   * (u!<key>\0<id>), so keeping the thousandth conflict of a hot key writes one small
+   * record, not a list of a thousand; on failure the changes are undone from these.
+   */
+  #added: string[] = []
+  #removed: string[] = []
   readonly #onSettle: (state: KeyState) => void
 
-  constructor (key: string, head: Revision | undefined, unmerged: readonly string[], onSettle: (state: KeyState) => void) {
+  constructor (key: string, head: Revision | undefined, unmerged: Iterable<string>, onSettle: (state: KeyState) => void) {
     this.key = key
     this.head = this.durableHead = head
-    this.unmerged = this.durableUnmerged = unmerged
+    this.unmerged = new Set(unmerged)
     this.#onSettle = onSettle
+  }
+
+  /** The unmerged ids as they are on disk. */
+  get durableUnmerged (): string[] {
+    const durable = new Set(this.unmerged)
+    for (const id of this.#added) durable.delete(id)
+    for (const id of this.#removed) durable.add(id)
+    return [...durable]
+  }
+
+  /** Keep a revision unmerged (decided; written with the key's next batch). */
+  addUnmerged (id: string): void {
+    if (this.unmerged.has(id)) return
+    this.unmerged.add(id)
+    this.#added.push(id)
+  }
+
+  /** A kept revision was merged. */
+  removeUnmerged (id: string): void {
+    if (this.unmerged.delete(id)) this.#removed.push(id)
   }
 
   /** True when `id` is the head, the durable head, or a head in between: an ancestor-or-self of the head. */
@@ -52,29 +77,32 @@ export class KeyState implements BatchMember {
     return this.running || this.batch !== undefined || this.queue.length > 0
   }
 
-  /** Writes a single head record per key per batch: the key's final state in it. */
+  /** Writes a single head record per key per batch (the key's final state in it) and the unmerged changes. */
   seal (batch: Batch): void {
     const head = this.head
     if (head === undefined) return
     this.#sealedHead = head
-    this.#sealedUnmerged = this.unmerged
-    batch.put(headKey(this.key), encodeHead({ head: head.id, ...(head.deleted === true ? { deleted: true } : {}), unmerged: this.unmerged }))
-    if (this.unmerged.length > 0 && this.durableUnmerged.length === 0) {
-      batch.put(conflictKey(this.key), '')
-    } else if (this.unmerged.length === 0 && this.durableUnmerged.length > 0) {
-      batch.del(conflictKey(this.key))
-    }
+    const count = this.unmerged.size
+    batch.put(headKey(this.key), encodeHead({ head: head.id, ...(head.deleted === true ? { deleted: true } : {}), unmerged: count }))
+    // In order: an id kept and merged within one batch is put, then deleted.
+    for (const id of this.#added) batch.put(unmergedKey(this.key, id), '')
+    for (const id of this.#removed) batch.del(unmergedKey(this.key, id))
+    const before = count - this.#added.length + this.#removed.length
+    if (count > 0 && before === 0) batch.put(conflictKey(this.key), '')
+    else if (count === 0 && before > 0) batch.del(conflictKey(this.key))
   }
 
   /** On success the sealed state is durable; on failure the decided state falls back to disk's. */
   settle (ok: boolean): void {
     if (ok) {
       this.durableHead = this.#sealedHead
-      this.durableUnmerged = this.#sealedUnmerged
     } else {
       this.head = this.durableHead
-      this.unmerged = this.durableUnmerged
+      for (const id of this.#removed) this.unmerged.add(id)
+      for (const id of this.#added) this.unmerged.delete(id)
     }
+    this.#added = []
+    this.#removed = []
     this.batch = undefined
     if (!ok) {
       // The heads of the failed batch never existed: forget every shortcut, to be safe.

@@ -6,7 +6,8 @@ import { InvalidInputError } from './errors.js'
  * prefix, so a single atomic batch can write all records of a commit:
  *
  *   r!<revision id>  -> canonical JSON of the revision without its id (content-addressed, never rewritten)
- *   h!<key>          -> HeadRecord JSON: the key's head, whether it is a tombstone, its unmerged revisions
+ *   h!<key>          -> HeadRecord JSON: the key's head, whether it is a tombstone, how many unmerged revisions
+ *   u!<key>\0<id>    -> '' for each revision of the key kept unmerged (keys never contain U+0000)
  *   c!<key>          -> '' while the key has unmerged revisions (an index, so listing conflicts
  *                       across the store does not read every head)
  *   m!format         -> the layout version, checked at open
@@ -33,7 +34,8 @@ const CONFLICT_PREFIX = 'c!'
 export interface HeadRecord {
   head: string
   deleted?: true
-  unmerged?: readonly string[]
+  /** How many u! records the key has. */
+  unmerged?: number
 }
 
 /** LevelDB key of a revision record. */
@@ -44,6 +46,21 @@ export function revisionKey (id: string): string {
 /** LevelDB key of a head record. */
 export function headKey (key: string): string {
   return HEAD_PREFIX + key
+}
+
+/** LevelDB key of the record that keeps revision `id` of `key` unmerged. */
+export function unmergedKey (key: string, id: string): string {
+  return `u!${key}\u0000${id}`
+}
+
+/** LevelDB range of a key's unmerged records (ids sort after the U+0000 separator). */
+export function unmergedRange (key: string): { gt: string, lt: string } {
+  return { gt: `u!${key}\u0000`, lt: `u!${key}\u0001` }
+}
+
+/** The revision id of an unmerged record's LevelDB key. */
+export function idOfUnmergedKey (storedKey: string): string {
+  return storedKey.slice(storedKey.lastIndexOf('\u0000') + 1)
 }
 
 /** LevelDB key of the conflict index entry of a key. */
@@ -89,7 +106,7 @@ export function revisionRange (prefix: string): { gte: string, lt: string } {
 export function encodeHead (record: HeadRecord): string {
   let text = `{"head":"${record.head}"`
   if (record.deleted === true) text += ',"deleted":true'
-  if (record.unmerged !== undefined && record.unmerged.length > 0) text += `,"unmerged":${JSON.stringify(record.unmerged)}`
+  if (record.unmerged !== undefined && record.unmerged > 0) text += `,"unmerged":${record.unmerged}`
   return text + '}'
 }
 

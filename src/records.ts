@@ -1,5 +1,5 @@
 import { KeyState } from './key-state.js'
-import { decodeHead, headKey, revisionKey, UTF8 } from './layout.js'
+import { decodeHead, headKey, idOfUnmergedKey, revisionKey, unmergedRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
 import { parseRecord } from './revision.js'
@@ -72,7 +72,11 @@ export class Records {
     if (head === undefined) {
       throw new Error(`The head of key ${JSON.stringify(key)} points to revision ${record.head}, which is missing: the store is damaged.`)
     }
-    return new KeyState(key, head, record.unmerged ?? [], this.#onSettle)
+    const unmerged: string[] = []
+    if ((record.unmerged ?? 0) > 0) {
+      for await (const stored of this.#db.keys({ ...unmergedRange(key), ...UTF8 })) unmerged.push(idOfUnmergedKey(stored))
+    }
+    return new KeyState(key, head, unmerged, this.#onSettle)
   }
 
   /** Forget everything cached (used by close()). */

@@ -37,7 +37,7 @@ export interface StoreOptions extends CacheOptions {
   maxValueBytes?: number
   /** The author recorded on writes that name none. */
   author?: string
-  /** Group commit: a batch is written once it holds this many revisions, else at the end of the turn (default 64). */
+  /** Group commit: a batch is written once it holds this many revisions, else at the end of the turn (default 128). */
   batchSize?: number
   /** Group commit: how many batches may be written at once (default 4). */
   batchesInFlight?: number
@@ -242,12 +242,13 @@ export class Store {
     return diffValues(a.deleted === true ? undefined : a.value, b.deleted === true ? undefined : b.value)
   }
 
-  /** Revisions of the key kept unmerged by the manual strategy, oldest first. */
+  /** Revisions of the key kept unmerged by the manual strategy, oldest first (time, then id). */
   async conflicts (key: string): Promise<Revision[]> {
     this.#assertOpen('list conflicts')
     validateKey(key)
     const state = await this.#path.records.state(key)
-    return await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id)))
+    const revisions = await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id)))
+    return revisions.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1))
   }
 
   /** Keys that have revisions kept unmerged, in order. */

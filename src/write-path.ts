@@ -48,7 +48,9 @@ export type WriteOp = CommitOp | MergeOp
 interface Decision {
   revisions: SealedRevision[]
   head: Revision
-  unmerged: readonly string[]
+  /** A revision to keep unmerged, or one that was merged and leaves the unmerged set. */
+  keep?: string
+  settle?: string
   result: Revision
   /** Thrown to the writer once the batch is durable (a `manual` conflict: kept, then reported). */
   error?: ConflictError
@@ -178,7 +180,7 @@ export class WritePath {
       if (decision.error !== undefined) op.reject(decision.error)
       else op.resolve(decision.result)
     }
-    if (decision.revisions.length === 0 && decision.head === state.head && decision.unmerged === state.unmerged) {
+    if (decision.revisions.length === 0 && decision.head === state.head && decision.keep === undefined && decision.settle === undefined) {
       // Nothing to write (merging a revision already in history): answer once the key is durable.
       if (state.batch === undefined) answer()
       else state.batch.onDone((err) => { if (err === undefined) answer(); else op.reject(err) })
@@ -192,7 +194,8 @@ export class WritePath {
     }
     if (state.head !== undefined && decision.head !== state.head) state.pastHeads.add(state.head.id)
     state.head = decision.head
-    state.unmerged = decision.unmerged
+    if (decision.keep !== undefined) state.addUnmerged(decision.keep)
+    if (decision.settle !== undefined) state.removeUnmerged(decision.settle)
     if (state.batch !== batch) {
       state.batch = batch
       batch.members.add(state)
@@ -242,7 +245,7 @@ export class WritePath {
       throw new NotFoundError(`Cannot delete key ${JSON.stringify(op.key)}: it ${head === undefined ? 'does not exist' : 'is already deleted'}.`)
     }
     const sealed = this.#seal(op, head === undefined ? [] : [head.id], head === undefined ? 1 : head.height + 1)
-    return { revisions: [sealed], head: sealed.revision, unmerged: state.unmerged, result: sealed.revision }
+    return { revisions: [sealed], head: sealed.revision, result: sealed.revision }
   }
 
   async #decideAgainstParent (state: KeyState, op: CommitOp, parentId: string): Promise<Decision> {
@@ -271,27 +274,26 @@ export class WritePath {
     }
     if ('conflicts' in resolution) throw mergeConflict(op.key, fields, resolution.conflicts, op.strategy.name)
     if ('keep' in resolution) {
-      const unmerged = state.unmerged.includes(theirs.id) ? state.unmerged : [...state.unmerged, theirs.id]
       const error = new ConflictError(
         `Conflict on key ${JSON.stringify(op.key)}: the write was based on ${op.parent === null ? 'nothing (create only)' : short(op.parent ?? '')} but the head is ${short(head.id)}. ` +
         `It was kept unmerged as revision ${theirs.id}; settle it with store.merge(key, '${theirs.id}') or \`revkv merge ${op.key} ${short(theirs.id)}\`.`,
         { ...fields, kept: theirs.id })
-      return { revisions: [incoming], head, unmerged, result: theirs, error }
+      return { revisions: [incoming], head, keep: theirs.id, result: theirs, error }
     }
     // The writer's message stays on its own (incoming) revision; the merge says what it joined.
     const merged = this.#sealMerge({ ...op, message: undefined }, head, theirs, resolution, op.strategy.name, builtIn.has(op.strategy))
-    return { revisions: [incoming, merged], head: merged.revision, unmerged: state.unmerged, result: merged.revision }
+    return { revisions: [incoming, merged], head: merged.revision, result: merged.revision }
   }
 
   async #decideMerge (state: KeyState, op: MergeOp): Promise<Decision> {
     const head = state.head
     if (head === undefined) throw new NotFoundError(`Key ${JSON.stringify(op.key)} does not exist, so there is nothing to merge into.`)
     const side = await this.#revisionOfKey(op.rev, op.key, 'Revision')
-    const unmerged = state.unmerged.includes(side.id) ? state.unmerged.filter((id) => id !== side.id) : state.unmerged
+    const settle = state.unmerged.has(side.id) ? side.id : undefined
     const base = await mergeBase(head, side, this.#loadLinked)
     if (base?.id === side.id) {
       // Already part of the head's history: nothing to join, only the unmerged list to tidy.
-      return { revisions: [], head, unmerged, result: head }
+      return { revisions: [], head, ...(settle === undefined ? {} : { settle }), result: head }
     }
     let resolution: Resolution
     let strategyName: string
@@ -311,7 +313,7 @@ export class WritePath {
     // An explicit value was parsed from its JSON here, and built-in strategies' results hold
     // only frozen or fresh parts: neither needs copying again.
     const merged = this.#sealMerge(op, head, side, resolution, strategyName, op.valueJson !== undefined || builtIn.has(op.strategy))
-    return { revisions: [merged], head: merged.revision, unmerged, result: merged.revision }
+    return { revisions: [merged], head: merged.revision, ...(settle === undefined ? {} : { settle }), result: merged.revision }
   }
 
   /**

@@ -113,6 +113,32 @@ test('a failed batch with a kept manual conflict leaves no unmerged entry behind
   await store.close()
 })
 
+test('each kept conflict is one small record: the head record does not grow with them', async () => {
+  const { db } = faultyDb()
+  const store = await Store.open({ db, strategy: 'manual' })
+  const base = await store.commit('k', 0)
+  await store.commit('k', 1, { parent: base.id })
+  const kept = await Promise.all(Array.from({ length: 200 }, async (_, i) => await store.commit('k', { i }, { parent: base.id }).then(() => '', (e: { kept?: string }) => e.kept ?? '')))
+  assert.is(new Set(kept).size, 200)
+  const headRecord = await db.get('h!k') as string
+  assert.ok(headRecord.length < 120, `head record stays small: ${headRecord}`)
+  let records = 0
+  for await (const _ of db.keys({ gt: 'u!k\u0000', lt: 'u!k\u0001' })) records++
+  assert.is(records, 200)
+  // Kept and merged in the same batch: nothing is left behind.
+  const again = store.commit('k', { x: 1 }, { parent: base.id }).then(() => undefined, (e: { kept?: string }) => e.kept)
+  const keptNow = await again
+  await Promise.all(kept.slice(0, 50).map(async (id) => await store.merge('k', id, { value: { settled: id } })))
+  await store.merge('k', keptNow as string, { value: 'last' })
+  assert.is((await store.conflicts('k')).length, 150)
+  await store.close()
+  const reopened = await Store.open({ db, strategy: 'manual' })
+  const left = await reopened.conflicts('k')
+  assert.is(left.length, 150)
+  assert.equal(new Set(left.map((r) => r.id)), new Set(kept.slice(50)))
+  await reopened.close()
+})
+
 test('close() waits for the batch in flight and for writes queued behind it', async () => {
   const { db, batches } = faultyDb()
   const store = await Store.open({ db })
