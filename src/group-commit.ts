@@ -28,6 +28,7 @@ export class Batch {
   size = 0
   readonly #chain: Chain
   readonly #waiters: Array<(err: unknown) => void> = []
+  readonly #first: Array<(err: unknown) => void> = []
 
   constructor (chain: Chain) {
     this.#chain = chain
@@ -43,9 +44,14 @@ export class Batch {
     this.size++
   }
 
-  /** Call `callback` with undefined once the batch is durable, or with the error that failed it. */
-  onDone (callback: (err: unknown) => void): void {
-    this.#waiters.push(callback)
+  /**
+   * Call `callback` with undefined once the batch is durable, or with the error that failed
+   * it. `first` callbacks run before the others: writers refused against this batch hear
+   * first, so when they retry they are ahead of the writers it acknowledged, and on a hot
+   * key under `reject` the winner changes from round to round instead of starving the rest.
+   */
+  onDone (callback: (err: unknown) => void, first = false): void {
+    (first ? this.#first : this.#waiters).push(callback)
   }
 
   /** Write the batch. */
@@ -56,6 +62,7 @@ export class Batch {
   /** Settle the batch: members first, so state is consistent before any writer resumes. */
   finish (err: unknown): void {
     for (const member of this.members) member.settle(err === undefined)
+    for (const waiter of this.#first) waiter(err)
     for (const waiter of this.#waiters) waiter(err)
   }
 }

@@ -165,7 +165,7 @@ export class WritePath {
    */
   #refuse (state: KeyState, op: WriteOp, err: unknown): void {
     if (err instanceof ConflictError && state.batch !== undefined) {
-      state.batch.onDone(() => { op.reject(err) })
+      state.batch.onDone(() => { op.reject(err) }, true)
     } else {
       op.reject(err)
     }

@@ -159,6 +159,26 @@ export function storeSuite (factory: StoreFactory): void {
     assert.is((await history(store, 'contended')).length, writers * goal)
   })
 
+  it('under reject on a hot key the winner changes: no writer starves while others commit', async () => {
+    const store = await open()
+    const writers = 16
+    const wins = new Array<number>(writers).fill(0)
+    let total = 0
+    await Promise.all(Array.from({ length: writers }, async (_, w) => {
+      for (let attempt = 0; total < writers * 4 && attempt < 5000; attempt++) {
+        const head = await store.head('fair')
+        try {
+          await store.commit('fair', { w }, { parent: head?.id ?? null })
+          wins[w] = (wins[w] ?? 0) + 1
+          total++
+        } catch (err) {
+          if (!(err instanceof ConflictError)) throw err
+        }
+      }
+    }))
+    assert.ok(wins.every((n) => n > 0), `every writer committed at least once: ${wins.join(',')}`)
+  })
+
   it('many writers on many keys: every acknowledged write is found in history', async () => {
     const store = await open({ strategy: 'merge' })
     const keys = 40
