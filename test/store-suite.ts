@@ -159,7 +159,9 @@ export function storeSuite (factory: StoreFactory): void {
     assert.is((await history(store, 'contended')).length, writers * goal)
   })
 
-  it('under reject on a hot key the winner changes: no writer starves while others commit', async () => {
+  // Over separate HTTP connections the order requests arrive in is the network's, so only
+  // in-process clients can be held to this.
+  if (supports.callOrder) it('under reject on a hot key the winner changes: no writer starves while others commit', async () => {
     const store = await open()
     const writers = 16
     const wins = new Array<number>(writers).fill(0)
