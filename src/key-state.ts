@@ -3,9 +3,6 @@ import { conflictKey, encodeHead, headKey, unmergedKey } from './layout.js'
 import type { Revision } from './revision.js'
 import type { WriteOp } from './write-path.js'
 
-/** How many past heads a key remembers for merge-base shortcuts (writers rarely lag further). */
-const MAX_PAST_HEADS = 1024
-
 /** The in-memory state of one key: its head and unmerged revisions, decided and durable. */
 export class KeyState implements BatchMember {
   readonly key: string
@@ -20,12 +17,14 @@ export class KeyState implements BatchMember {
   /** Bumped whenever a batch settles, so a decision that awaited something can tell it is outdated. */
   epoch = 0
   /**
-   * Recent heads of this key (the durable head counts too). A head only ever moves to
+   * Heads this key had during its current and previous batch. A head only ever moves to
    * a revision whose first parent is the previous head, so each of these is an ancestor of
-   * the current head: a stale write based on one of them has that parent as its merge base,
-   * found without walking history.
+   * the current head: a stale write based on one of them (a writer lagging by a batch or
+   * two, the usual case on a hot key) has that parent as its merge base, found without
+   * walking history. Two generations bound the memory to two batches' worth per key.
    */
-  readonly pastHeads = new Set<string>()
+  #pastHeads = new Set<string>()
+  #olderHeads = new Set<string>()
   /** Writes waiting for their decision, in arrival order. */
   readonly queue: WriteOp[] = []
   /** True while a decision loop runs for this key. */
@@ -67,9 +66,15 @@ export class KeyState implements BatchMember {
     if (this.unmerged.delete(id)) this.#removed.push(id)
   }
 
-  /** True when `id` is the head, the durable head, or a head in between: an ancestor-or-self of the head. */
+  /** True when `id` is the head, the durable head, or a recent head: an ancestor-or-self of the head. */
   isPastHead (id: string): boolean {
-    return id === this.head?.id || id === this.durableHead?.id || this.pastHeads.has(id)
+    return id === this.head?.id || id === this.durableHead?.id || this.#pastHeads.has(id) || this.#olderHeads.has(id)
+  }
+
+  /** Move the head to a revision whose first parent is the current head. */
+  moveHead (head: Revision): void {
+    if (this.head !== undefined && head !== this.head) this.#pastHeads.add(this.head.id)
+    this.head = head
   }
 
   /** True while evicting this state from the cache would lose work. */
@@ -104,16 +109,15 @@ export class KeyState implements BatchMember {
     this.#added = []
     this.#removed = []
     this.batch = undefined
-    if (!ok) {
+    if (ok) {
+      const older = this.#olderHeads
+      this.#olderHeads = this.#pastHeads
+      this.#pastHeads = older
+      this.#pastHeads.clear()
+    } else {
       // The heads of the failed batch never existed: forget every shortcut, to be safe.
-      this.pastHeads.clear()
-    } else if (this.pastHeads.size > MAX_PAST_HEADS) {
-      // Sets iterate in insertion order: drop the oldest half.
-      let drop = this.pastHeads.size - MAX_PAST_HEADS / 2
-      for (const id of this.pastHeads) {
-        if (drop-- <= 0) break
-        this.pastHeads.delete(id)
-      }
+      this.#pastHeads.clear()
+      this.#olderHeads.clear()
     }
     this.epoch++
     this.#onSettle(this)

@@ -192,8 +192,7 @@ export class WritePath {
       batch.revisions.push(revision)
       this.#undurable.set(revision.id, revision)
     }
-    if (state.head !== undefined && decision.head !== state.head) state.pastHeads.add(state.head.id)
-    state.head = decision.head
+    state.moveHead(decision.head)
     if (decision.keep !== undefined) state.addUnmerged(decision.keep)
     if (decision.settle !== undefined) state.removeUnmerged(decision.settle)
     if (state.batch !== batch) {
