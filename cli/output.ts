@@ -12,7 +12,8 @@ const EXIT_CODES: Readonly<Record<string, number>> = {
   REVKV_INVALID: 2,
   REVKV_NOT_FOUND: 3,
   REVKV_LOCKED: 4,
-  REVKV_REMOTE: 5
+  REVKV_REMOTE: 5,
+  REVKV_DAMAGED: 6
 }
 
 /** The exit code of a failure that is not one of revkv's documented errors (EX_SOFTWARE). */
@@ -30,6 +31,7 @@ export const EXIT_CODE_HELP = [
   '  3   not found: unknown key or revision, or no store here (run revkv init)',
   '  4   the store is open in another process (after waiting --wait ms)',
   '  5   --remote: the server cannot be reached or refused the token',
+  '  6   fsck found the store damaged (each problem is listed)',
   `  ${EXIT_BUG}  internal error (a bug); --debug prints the stack trace`
 ].join('\n')
 

@@ -136,9 +136,9 @@ export function parseRecord (id: string, record: string): Revision {
   return deepFreeze({ id, ...parsed })
 }
 
-/** True when a stored record still hashes to its id (used to verify history). */
-export function verifyRecord (id: string, record: string): boolean {
-  return hashRecord(record) === id && canonicalJson(JSON.parse(record)) === record
+/** True when a stored record still hashes to its id and is canonical (`parsed`: the record, if already parsed). */
+export function verifyRecord (id: string, record: string, parsed: unknown = JSON.parse(record)): boolean {
+  return hashRecord(record) === id && canonicalJson(parsed) === record
 }
 
 /** Short printable description of an unexpected argument, for error messages. */

@@ -16,6 +16,8 @@ import { mergeStrategy } from './strategies/merge.js'
 import { StrategyRegistry } from './strategies/registry.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 import { WritePath } from './write-path.js'
+import { verifyStore } from './verify.js'
+import type { VerifyOptions, VerifyReport } from './verify.js'
 import { checkLimit, checkOptions, checkText } from './options.js'
 import type { WriteOp } from './write-path.js'
 
@@ -317,6 +319,16 @@ export class Store {
     return matches[0] as string
   }
 
+  /**
+   * Check the whole store (fsck): every revision re-hashed, parents, heights, heads,
+   * unmerged entries and the conflict index; returns every problem found. Reads one
+   * consistent snapshot, so writes may go on meanwhile.
+   */
+  async verify (options: VerifyOptions = {}): Promise<VerifyReport> {
+    this.#assertOpen('verify')
+    return await verifyStore(this.#db, options)
+  }
+
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */
   registerStrategy (strategy: Strategy): void {
     this.#assertOpen('register a strategy')
@@ -393,6 +405,12 @@ async function openLevel (path: string, createIfMissing: boolean): Promise<Revkv
 async function checkFormat (db: RevkvDatabase): Promise<void> {
   const format = await db.get(FORMAT_KEY, UTF8)
   if (format === undefined) {
+    // Only an empty database becomes a store: data without revkv's layout record is someone
+    // else's, and writing into it would mix two formats.
+    for await (const _ of db.keys({ ...UTF8, limit: 1 })) {
+      await db.close()
+      throw new InvalidInputError('This database holds records but no revkv layout record (m!format): it is not a revkv store, or it is damaged. Open an empty directory or a revkv store.')
+    }
     await db.put(FORMAT_KEY, FORMAT_VERSION, UTF8)
   } else if (format !== FORMAT_VERSION) {
     await db.close()

@@ -1,0 +1,171 @@
+import { conflictKey, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
+import type { HeadRecord, RevkvDatabase } from './layout.js'
+import { verifyRecord } from './revision.js'
+
+/** What kind of damage a problem is. */
+export type ProblemKind =
+  | 'hash' // a revision's content does not hash to its id (flipped bytes, a tampered record)
+  | 'record' // a record that cannot be read at all
+  | 'parent' // a parent that is missing or belongs to another key
+  | 'height' // a height that is not 1 + the largest parent height
+  | 'head' // a head that is missing, of another key, or whose tombstone flag disagrees
+  | 'unmerged' // an unmerged entry that is missing, of another key, or miscounted
+  | 'index' // the conflict index disagrees with the unmerged entries
+  | 'format' // the layout version record is missing or unknown
+  | 'unknown' // a record revkv does not write
+
+/** One thing wrong with a store, with the key and revision it concerns. */
+export interface VerifyProblem {
+  kind: ProblemKind
+  key?: string
+  revision?: string
+  message: string
+}
+
+/** The result of store.verify(). */
+export interface VerifyReport {
+  /** Revisions read. */
+  revisions: number
+  /** Keys (head records) read. */
+  keys: number
+  /** Everything found wrong; empty for a sound store. */
+  problems: VerifyProblem[]
+}
+
+/** Options of store.verify(). */
+export interface VerifyOptions {
+  /** Called as records are read, e.g. to draw a progress bar. */
+  onProgress?: (done: number) => void
+}
+
+interface Known {
+  key: string
+  height: number
+  deleted: boolean
+}
+
+/**
+ * Check a whole store: every revision re-hashed from its content and its parents and height
+ * checked, every head and unmerged entry pointing at an existing revision of the same key,
+ * and the conflict index agreeing with the unmerged entries. One pass over the records in
+ * key order; revisions are remembered by id (key, height, tombstone) for the later checks,
+ * so memory grows with the number of revisions, not their size.
+ */
+export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {}): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = []
+  const known = new Map<string, Known>()
+  const keyNames = new Map<string, string>()
+  const intern = (key: string): string => {
+    const existing = keyNames.get(key)
+    if (existing !== undefined) return existing
+    keyNames.set(key, key)
+    return key
+  }
+  const parentsOf = new Map<string, string[]>()
+  const heads = new Map<string, HeadRecord>()
+  const unmerged = new Map<string, string[]>()
+  const indexed = new Set<string>()
+  let done = 0
+  let format: string | undefined
+  const progress = (): void => {
+    done++
+    if (options.onProgress !== undefined && done % 1000 === 0) options.onProgress(done)
+  }
+
+  for await (const [stored, text] of db.iterator(UTF8)) {
+    progress()
+    const prefix = stored.slice(0, 2)
+    if (prefix === 'r!') {
+      const id = stored.slice(2)
+      let parsed: { key?: unknown, parents?: unknown, height?: unknown, deleted?: unknown, value?: unknown }
+      try {
+        parsed = JSON.parse(text) as typeof parsed
+      } catch {
+        problems.push({ kind: 'record', revision: id, message: `Revision ${id} is not valid JSON: its record is damaged.` })
+        continue
+      }
+      const key = typeof parsed.key === 'string' ? intern(parsed.key) : undefined
+      if (!verifyRecord(id, text, parsed)) {
+        problems.push({ kind: 'hash', revision: id, ...(key === undefined ? {} : { key }), message: `Revision ${id}${key === undefined ? '' : ` of key ${JSON.stringify(key)}`} does not hash to its id: its content was changed after it was written.` })
+      }
+      if (key === undefined || !Array.isArray(parsed.parents) || typeof parsed.height !== 'number') {
+        problems.push({ kind: 'record', revision: id, message: `Revision ${id} lacks its key, parents or height.` })
+        continue
+      }
+      known.set(id, { key, height: parsed.height, deleted: parsed.deleted === true })
+      parentsOf.set(id, parsed.parents as string[])
+    } else if (prefix === 'h!') {
+      const key = stored.slice(2)
+      try {
+        heads.set(key, JSON.parse(text) as HeadRecord)
+      } catch {
+        problems.push({ kind: 'record', key, message: `The head record of key ${JSON.stringify(key)} is not valid JSON.` })
+      }
+    } else if (prefix === 'u!') {
+      const split = stored.lastIndexOf('\u0000')
+      const key = stored.slice(2, split)
+      const list = unmerged.get(key)
+      if (list === undefined) unmerged.set(key, [stored.slice(split + 1)])
+      else list.push(stored.slice(split + 1))
+    } else if (prefix === 'c!') {
+      indexed.add(stored.slice(2))
+    } else if (stored === FORMAT_KEY) {
+      format = text
+    } else {
+      problems.push({ kind: 'unknown', message: `Record ${JSON.stringify(stored.slice(0, 80))} is not one revkv writes.` })
+    }
+  }
+
+  if (format !== FORMAT_VERSION) {
+    problems.push({ kind: 'format', message: format === undefined ? 'The layout version record (m!format) is missing.' : `Unknown layout version ${format}.` })
+  }
+  for (const [id, parents] of parentsOf) {
+    const rev = known.get(id) as Known
+    let expected = 1
+    for (const parentId of parents) {
+      const parent = known.get(parentId)
+      if (parent === undefined) {
+        problems.push({ kind: 'parent', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} names parent ${parentId}, which is missing.` })
+      } else if (parent.key !== rev.key) {
+        problems.push({ kind: 'parent', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} names parent ${parentId}, a revision of key ${JSON.stringify(parent.key)}.` })
+      } else {
+        expected = Math.max(expected, parent.height + 1)
+      }
+    }
+    const allParentsKnown = parents.every((p) => known.get(p)?.key === rev.key)
+    if (allParentsKnown && rev.height !== expected) {
+      problems.push({ kind: 'height', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} has height ${rev.height}; its parents make it ${expected}.` })
+    }
+  }
+  for (const [key, record] of heads) {
+    const head = known.get(record.head)
+    if (head === undefined) {
+      problems.push({ kind: 'head', key, revision: record.head, message: `The head of key ${JSON.stringify(key)} is revision ${record.head}, which is missing.` })
+    } else if (head.key !== key) {
+      problems.push({ kind: 'head', key, revision: record.head, message: `The head of key ${JSON.stringify(key)} is revision ${record.head}, a revision of key ${JSON.stringify(head.key)}.` })
+    } else if (head.deleted !== (record.deleted === true)) {
+      problems.push({ kind: 'head', key, revision: record.head, message: `The head record of key ${JSON.stringify(key)} says ${record.deleted === true ? 'deleted' : 'live'}, but its head revision ${head.deleted ? 'is' : 'is not'} a tombstone.` })
+    }
+    const entries = unmerged.get(key) ?? []
+    if ((record.unmerged ?? 0) !== entries.length) {
+      problems.push({ kind: 'unmerged', key, message: `The head record of key ${JSON.stringify(key)} counts ${record.unmerged ?? 0} unmerged revisions; ${entries.length} are stored.` })
+    }
+    if ((entries.length > 0) !== indexed.has(key)) {
+      problems.push({ kind: 'index', key, message: `The conflict index ${indexed.has(key) ? 'lists' : 'misses'} key ${JSON.stringify(key)}, which has ${entries.length} unmerged revisions (record ${conflictKey(key)}).` })
+    }
+  }
+  for (const [key, ids] of unmerged) {
+    if (!heads.has(key)) problems.push({ kind: 'unmerged', key, message: `Key ${JSON.stringify(key)} has unmerged revisions but no head record.` })
+    for (const id of ids) {
+      const rev = known.get(id)
+      if (rev === undefined || rev.key !== key) {
+        problems.push({ kind: 'unmerged', key, revision: id, message: `Unmerged revision ${id} of key ${JSON.stringify(key)} ${rev === undefined ? 'is missing' : `belongs to key ${JSON.stringify(rev.key)}`}.` })
+      }
+    }
+  }
+  for (const key of indexed) {
+    if (!heads.has(key)) problems.push({ kind: 'index', key, message: `The conflict index lists key ${JSON.stringify(key)}, which has no head record.` })
+  }
+  options.onProgress?.(done)
+  return { revisions: known.size, keys: heads.size, problems }
+}
