@@ -12,7 +12,7 @@ import { colorEnabled, palette } from '../cli/output.js'
 import { patchLines } from '../cli/render.js'
 import { Store } from '../src/index.js'
 import type { JsonPatchOperation, Revision } from '../src/index.js'
-import { encodeHead, headKey, UTF8 } from '../src/layout.js'
+import { FORMAT_KEY, FORMAT_VERSION, UTF8, encodeHead, headKey } from '../src/layout.js'
 import { cleanUp, fails, json, ok, revkv, tempDir, withEmptyStore } from './cli-run.js'
 
 const ID = /^[0-9a-f]{64}$/
@@ -647,6 +647,7 @@ test('an unexpected failure (a damaged store) exits 70 without a stack trace unl
   const dir = tempDir()
   const db = new Level<string, string>(join(dir, '.revkv'), UTF8)
   await db.open()
+  await db.put(FORMAT_KEY, FORMAT_VERSION, UTF8)
   await db.put(headKey('k'), encodeHead({ head: 'f'.repeat(64) }), UTF8)
   await db.close()
   const [plain, debug] = await Promise.all([revkv(dir, ['get', 'k']), revkv(dir, ['get', 'k', '--debug'])])
