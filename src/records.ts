@@ -79,6 +79,14 @@ export class Records {
     return new KeyState(key, head, unmerged, this.#onSettle)
   }
 
+  /** Forget the cached states of keys changed behind the write path's back (import); busy ones stay. */
+  forget (keys: Iterable<string>): void {
+    for (const key of keys) {
+      const state = this.#states.get(key)
+      if (state !== undefined && !(state instanceof Promise) && !state.busy) this.#states.delete(key)
+    }
+  }
+
   /** Forget everything cached (used by close()). */
   clear (): void {
     this.#revisions.clear()

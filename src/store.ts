@@ -17,6 +17,8 @@ import { StrategyRegistry } from './strategies/registry.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 import { WritePath } from './write-path.js'
 import { verifyStore } from './verify.js'
+import { exportLines, importLines } from './dump.js'
+import type { ExportOptions, ImportReport } from './dump.js'
 import type { VerifyOptions, VerifyReport } from './verify.js'
 import { checkLimit, checkOptions, checkText } from './options.js'
 import type { WriteOp } from './write-path.js'
@@ -329,6 +331,28 @@ export class Store {
     return await verifyStore(this.#db, options)
   }
 
+  /** A dump of every key (or those starting with `prefix`): NDJSON lines, parents before children, heads after. */
+  async * export (options: ExportOptions = {}): AsyncGenerator<string> {
+    this.#assertOpen('export')
+    checkOptions(options, 'export')
+    const prefix = options.prefix ?? ''
+    if (typeof prefix !== 'string') throw new InvalidInputError(`export() option prefix must be a string, got ${describe(prefix)}.`)
+    yield * exportLines(this.#db, async (id) => await this.#linked(id), async (key) => (await this.#path.records.state(key)).durableUnmerged, prefix)
+  }
+
+  /**
+   * Restore a dump made by export(): every revision re-hashed, parents checked, and nothing
+   * written unless the whole dump is sound. Keys in the dump must not exist in this store.
+   */
+  async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
+    this.#assertOpen('import')
+    await this.#path.idle()
+    const report = await importLines(this.#db, toAsync(lines), async (id) => await this.#path.records.revision(id), async (key) => (await this.#path.records.head(key)) !== undefined)
+    // Cached states may say "no such key" for keys that now exist.
+    this.#path.records.forget(report.keys)
+    return report
+  }
+
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */
   registerStrategy (strategy: Strategy): void {
     this.#assertOpen('register a strategy')
@@ -416,4 +440,8 @@ async function checkFormat (db: RevkvDatabase): Promise<void> {
     await db.close()
     throw new InvalidInputError(`This store uses layout version ${format}, which this revkv (layout ${FORMAT_VERSION}) cannot read. Upgrade revkv.`)
   }
+}
+
+async function * toAsync (lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
+  yield * lines
 }

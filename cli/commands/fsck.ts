@@ -1,6 +1,7 @@
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { createOutput } from '../output.js'
+import { progress } from '../progress.js'
 import { withStore } from '../store-location.js'
 
 /** Verification found damage: exit 6, after the report. */
@@ -24,9 +25,9 @@ export const fsck = defineCommand<GlobalArgs>({
     const out = createOutput(args)
     await withStore(args, async (store, lib) => {
       if (!(store instanceof lib.Store)) throw new lib.InvalidInputError('revkv fsck checks a local store (--db); run it where the server\'s directory is, with the server stopped or through its own process.')
-      const bar = process.stderr.isTTY === true && !args.json ? await progressBar() : undefined
-      const report = await store.verify({ onProgress: (done) => bar?.update(done) })
-      bar?.stop()
+      const bar = await progress('fsck {value} records read', args.json)
+      const report = await store.verify({ onProgress: (done) => { bar.update(done) } })
+      bar.stop()
       if (out.json) {
         out.data(report)
       } else {
@@ -37,11 +38,3 @@ export const fsck = defineCommand<GlobalArgs>({
     })
   }
 })
-
-/** A progress bar on stderr counting records read (cli-progress, loaded only on a terminal). */
-async function progressBar (): Promise<{ update: (n: number) => void, stop: () => void }> {
-  const { default: progress } = await import('cli-progress')
-  const bar = new progress.SingleBar({ format: 'fsck {value} records read', stream: process.stderr, clearOnComplete: true }, progress.Presets.shades_classic)
-  bar.start(0, 0)
-  return { update: (n) => { bar.update(n) }, stop: () => { bar.stop() } }
-}

@@ -1,0 +1,89 @@
+import { MemoryLevel } from 'memory-level'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { ConflictError, InvalidInputError, Store } from '../src/index.js'
+import type { Revision } from '../src/index.js'
+import { rejection } from './rejection.js'
+
+/** A store with merges, a tombstone and a kept conflict. */
+async function source (): Promise<Store> {
+  const store = await Store.open({ db: new MemoryLevel(), strategy: 'merge' })
+  const a1 = await store.commit('a', { x: 1, y: 1 }, { author: 'ada', message: 'first' })
+  await store.commit('a', { x: 2, y: 1 }, { parent: a1.id })
+  await store.commit('a', { x: 1, y: 2 }, { parent: a1.id })
+  await store.commit('b', [1])
+  await store.delete('b')
+  const c1 = await store.commit('c/1', 'x')
+  await store.commit('c/1', 'y', { parent: c1.id })
+  await store.commit('c/1', 'z', { parent: c1.id, strategy: 'manual' }).catch((e: unknown) => { if (!(e instanceof ConflictError)) throw e })
+  return store
+}
+
+async function all<T> (items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
+
+test('export then import into an empty store gives the same store: fsck passes, log and get agree', async () => {
+  const from = await source()
+  const lines = await all(from.export())
+  assert.equal(JSON.parse(lines[0] as string), { revkv: 'dump', format: 1 })
+  assert.equal(JSON.parse(lines[lines.length - 1] as string), { end: { revisions: 9, heads: 3 } })
+  // Parents come before children.
+  const seen = new Set<string>()
+  for (const line of lines) {
+    const rev = (JSON.parse(line) as { revision?: Revision }).revision
+    if (rev === undefined) continue
+    for (const parent of rev.parents) assert.ok(seen.has(parent), `parent ${parent} before ${rev.id}`)
+    seen.add(rev.id)
+  }
+  const to = await Store.open({ db: new MemoryLevel() })
+  assert.equal(await to.import(lines), { revisions: 9, heads: 3, keys: ['a', 'b', 'c/1'] })
+  assert.equal((await to.verify()).problems, [])
+  for (const key of ['a', 'b', 'c/1']) {
+    assert.equal(await all(to.log(key)), await all(from.log(key)), `log of ${key}`)
+    assert.equal(await to.get(key), await from.get(key))
+    assert.equal(await to.conflicts(key), await from.conflicts(key))
+  }
+  assert.equal(await all(to.keys()), await all(from.keys()))
+  assert.equal(await all(to.conflictedKeys()), ['c/1'])
+  // The imported store keeps working: its heads are live.
+  const head = await to.head('a') as Revision
+  assert.equal((await to.commit('a', { x: 9 }, { parent: head.id })).parents, [head.id])
+  assert.equal(await all(from.export({ prefix: 'c/' })).then((l) => l.filter((x) => x.includes('"head":{')).length), 1)
+  await from.close()
+  await to.close()
+})
+
+test('a tampered, truncated or mismatched dump is refused and nothing is imported', async () => {
+  const from = await source()
+  const lines = await all(from.export())
+  const cases: Array<[string, string[], RegExp]> = [
+    ['tampered value', lines.map((l) => l.replace('"x":2', '"x":3')), /does not hash to its id/],
+    ['truncated', lines.slice(0, -1), /truncated/],
+    ['cut in the middle', lines.slice(0, 4), /truncated/],
+    ['a revision missing its parent', lines.filter((_, i) => i !== 1), /names parent|counts/],
+    ['not a dump', ['{"hello":1}'], /header/],
+    ['garbage', [...lines.slice(0, 3), '{"revision": oops', ...lines.slice(3)], /not JSON/],
+    ['empty', [], /empty/]
+  ]
+  for (const [what, dump, why] of cases) {
+    const to = await Store.open({ db: new MemoryLevel() })
+    const err = await rejection(to.import(dump))
+    assert.instance(err, InvalidInputError, what)
+    assert.match(err.message, why, what)
+    assert.match(err.message, /Nothing was imported/)
+    assert.equal(await all(to.keys()), [], `${what}: nothing imported`)
+    assert.is((await to.verify()).revisions, 0, `${what}: no revision written`)
+    await to.close()
+  }
+  const existing = await Store.open({ db: new MemoryLevel() })
+  await existing.commit('a', 'mine')
+  assert.match((await rejection(existing.import(lines))).message, /already exists/)
+  assert.is(await existing.get('a'), 'mine')
+  await existing.close()
+  await from.close()
+})
+
+test.run()
