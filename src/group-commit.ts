@@ -8,7 +8,7 @@ export interface BatchMember {
   /** Called once when the batch is about to be written: add the member's final records. */
   seal (batch: Batch): void
   /** Called once when the batch is durable (`ok`) or failed; before the writers hear of it. */
-  settle (ok: boolean): void
+  settle (ok: boolean, batch: Batch): void
 }
 
 type Chain = AbstractChainedBatch<RevkvDatabase, string, string>
@@ -61,7 +61,7 @@ export class Batch {
 
   /** Settle the batch: members first, so state is consistent before any writer resumes. */
   finish (err: unknown): void {
-    for (const member of this.members) member.settle(err === undefined)
+    for (const member of this.members) member.settle(err === undefined, this)
     for (const waiter of this.#first) waiter(err)
     for (const waiter of this.#waiters) waiter(err)
   }

@@ -8,6 +8,7 @@ import { InvalidInputError } from './errors.js'
  *   r!<revision id>  -> canonical JSON of the revision without its id (content-addressed, never rewritten)
  *   h!<key>          -> HeadRecord JSON: the key's head, whether it is a tombstone, how many unmerged revisions
  *   u!<key>\0<id>    -> '' for each revision of the key kept unmerged (keys never contain U+0000)
+ *   s!<seq, 16 hex>  -> the changes of one batch: [[key, rev, flags], ...] numbered from seq (see changes.ts)
  *   c!<key>          -> '' while the key has unmerged revisions (an index, so listing conflicts
  *                       across the store does not read every head)
  *   m!format         -> the layout version, checked at open

@@ -9,6 +9,7 @@ import { serializeValue, validateKey, validateRevisionId } from './revision.js'
 import { checkLimit, checkOptions } from './options.js'
 import type { Revision } from './revision.js'
 import type { GetOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
+import type { Change, ChangesOptions } from './changes.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 
 /** Options of RemoteStore.open(). */
@@ -131,6 +132,73 @@ export class RemoteStore {
   async conflicts (key: string): Promise<Revision[]> {
     validateKey(key)
     return ((await this.#request('GET', `${keyPath(key)}/conflicts`)) as { revisions: Revision[] }).revisions.map((r) => deepFreeze(r))
+  }
+
+  /** Changes after `since`, in sequence order, fetched page by page. */
+  async * changes (options: ChangesOptions = {}): AsyncGenerator<Change> {
+    checkOptions(options, 'changes')
+    let since = options.since ?? 0
+    let left = checkLimit(options.limit, 'changes() option limit')
+    while (left > 0) {
+      const want = Math.min(left, 1000)
+      const query = new URLSearchParams({ since: String(since), limit: String(want) })
+      if (options.prefix !== undefined) query.set('prefix', options.prefix)
+      const page = await this.#request('GET', `/v1/changes?${query.toString()}`) as { changes: Change[], last: number }
+      for (const change of page.changes) yield change
+      left -= page.changes.length
+      // A short page is the end of what is published now.
+      if (page.changes.length < want) return
+      since = page.last
+    }
+  }
+
+  /**
+   * The changes after `since`, then each new one, over the server's event stream. If the
+   * connection drops, it reconnects with Last-Event-ID, so nothing is missed or repeated.
+   */
+  async * watch (options: ChangesOptions = {}): AsyncGenerator<Change> {
+    checkOptions(options, 'watch')
+    let last = options.since ?? 0
+    const query = options.prefix === undefined ? '' : `&prefix=${encodeURIComponent(options.prefix)}`
+    const aborted = (): boolean => options.signal?.aborted === true
+    for (let failures = 0; failures < 5 && !aborted() && !this.#closed;) {
+      let response: Response
+      try {
+        response = await fetch(`${this.#base}/v1/changes/stream?since=${last}${query}`, {
+          headers: { ...this.#headers, 'last-event-id': String(last) },
+          ...(options.signal === undefined ? {} : { signal: options.signal })
+        })
+      } catch (err) {
+        if (aborted()) return
+        failures++
+        if (failures >= 5) throw new RemoteError(`Lost the change stream of ${this.#base}: ${(err as Error).message}.`, 503, { cause: err })
+        await new Promise((resolve) => setTimeout(resolve, 200 * failures))
+        continue
+      }
+      if (!response.ok || response.body === null) throw errorFromProblem(response.status, parseJson(await response.text()), 'GET /v1/changes/stream')
+      failures = 0
+      let buffer = ''
+      try {
+        for await (const chunk of response.body.pipeThrough(new TextDecoderStream())) {
+          buffer += chunk
+          for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
+            const event = buffer.slice(0, end)
+            buffer = buffer.slice(end + 2)
+            const data = /^data: (.*)$/m.exec(event)?.[1]
+            if (data === undefined) continue
+            const change = JSON.parse(data) as Change
+            if (change.seq <= last) continue
+            last = change.seq
+            yield change
+          }
+        }
+      } catch {
+        if (aborted()) return
+      }
+      // The stream ended: the server closed (or restarted); reconnect from the last seq.
+      if (this.#closed) return
+      failures++
+    }
   }
 
   /** Keys that have revisions kept unmerged. */

@@ -16,6 +16,8 @@ import { mergeStrategy } from './strategies/merge.js'
 import { StrategyRegistry } from './strategies/registry.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 import { WritePath } from './write-path.js'
+import { ChangeLog } from './changes.js'
+import type { Change, ChangesOptions } from './changes.js'
 import { verifyStore } from './verify.js'
 import { exportLines, importLines } from './dump.js'
 import type { ExportOptions, ImportReport } from './dump.js'
@@ -114,12 +116,12 @@ export class Store {
   readonly #author: string | undefined
   #closing: Promise<void> | undefined
 
-  private constructor (db: RevkvDatabase, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
+  private constructor (db: RevkvDatabase, changes: ChangeLog, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
     this.#db = db
     this.#strategies = strategies
     this.#maxValueBytes = maxValueBytes
     this.#author = options.author
-    this.#path = new WritePath(db, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight })
+    this.#path = new WritePath(db, changes, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight })
   }
 
   /** Open a store on a LevelDB directory (a path) or on the database given in options. */
@@ -149,7 +151,7 @@ export class Store {
     const db = options.db ?? await openLevel(options.path as string, options.createIfMissing !== false)
     if (options.db !== undefined && db.status !== 'open') await db.open()
     await checkFormat(db)
-    return new Store(db, options, strategies, maxValueBytes)
+    return new Store(db, await ChangeLog.open(db), options, strategies, maxValueBytes)
   }
 
   /** Write a new value for a key; returns the new head revision. */
@@ -253,6 +255,23 @@ export class Store {
     const state = await this.#path.records.state(key)
     const revisions = await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id)))
     return revisions.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1))
+  }
+
+  /** Every change after `since` (a head moved, or a write was kept unmerged), in sequence order. */
+  async * changes (options: ChangesOptions = {}): AsyncGenerator<Change> {
+    this.#assertOpen('read changes')
+    checkChangesOptions(options, 'changes')
+    yield * this.#path.changes.read(options)
+  }
+
+  /**
+   * The changes after `since`, then each new one as it happens, until the store closes or
+   * the loop stops. Restart with the last `seq` seen to miss nothing and see nothing twice.
+   */
+  async * watch (options: ChangesOptions = {}): AsyncGenerator<Change> {
+    this.#assertOpen('watch')
+    checkChangesOptions(options, 'watch')
+    yield * this.#path.changes.watch(options)
   }
 
   /** Keys that have revisions kept unmerged, in order. */
@@ -363,6 +382,7 @@ export class Store {
   async close (): Promise<void> {
     this.#closing ??= (async () => {
       await this.#path.idle()
+      this.#path.changes.close()
       this.#path.records.clear()
       await this.#db.close()
     })()
@@ -444,4 +464,14 @@ async function checkFormat (db: RevkvDatabase): Promise<void> {
 
 async function * toAsync (lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
   yield * lines
+}
+
+function checkChangesOptions (options: ChangesOptions, method: string): void {
+  checkOptions(options, method)
+  const { since } = options
+  if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
+    throw new InvalidInputError(`${method}() option since must be a sequence number (a whole number ≥ 0), got ${describe(since)}.`)
+  }
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`${method}() option prefix must be a string, got ${describe(options.prefix)}.`)
+  checkLimit(options.limit, `${method}() option limit`)
 }

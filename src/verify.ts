@@ -10,7 +10,7 @@ export type ProblemKind =
   | 'height' // a height that is not 1 + the largest parent height
   | 'head' // a head that is missing, of another key, or whose tombstone flag disagrees
   | 'unmerged' // an unmerged entry that is missing, of another key, or miscounted
-  | 'index' // the conflict index disagrees with the unmerged entries
+  | 'index' // the conflict index or the changes feed disagrees with the revisions
   | 'format' // the layout version record is missing or unknown
   | 'unknown' // a record revkv does not write
 
@@ -65,6 +65,7 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   const heads = new Map<string, HeadRecord>()
   const unmerged = new Map<string, string[]>()
   const indexed = new Set<string>()
+  const feed: Array<[string, string]> = []
   let done = 0
   let format: string | undefined
   const progress = (): void => {
@@ -107,6 +108,12 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       const list = unmerged.get(key)
       if (list === undefined) unmerged.set(key, [stored.slice(split + 1)])
       else list.push(stored.slice(split + 1))
+    } else if (prefix === 's!') {
+      try {
+        for (const [key, rev] of JSON.parse(text) as Array<[string, string]>) feed.push([key, rev])
+      } catch {
+        problems.push({ kind: 'record', message: `The change record ${stored} is not valid JSON.` })
+      }
     } else if (prefix === 'c!') {
       indexed.add(stored.slice(2))
     } else if (stored === FORMAT_KEY) {
@@ -161,6 +168,12 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       if (rev === undefined || rev.key !== key) {
         problems.push({ kind: 'unmerged', key, revision: id, message: `Unmerged revision ${id} of key ${JSON.stringify(key)} ${rev === undefined ? 'is missing' : `belongs to key ${JSON.stringify(rev.key)}`}.` })
       }
+    }
+  }
+  for (const [key, id] of feed) {
+    const rev = known.get(id)
+    if (rev === undefined || rev.key !== key) {
+      problems.push({ kind: 'index', key, revision: id, message: `The changes feed names revision ${id} of key ${JSON.stringify(key)}, which ${rev === undefined ? 'is missing' : `belongs to key ${JSON.stringify(rev.key)}`}.` })
     }
   }
   for (const key of indexed) {

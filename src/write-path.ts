@@ -1,5 +1,6 @@
 import { ConflictError, InvalidInputError, MergeConflictError, NotFoundError } from './errors.js'
 import type { ConflictPlace } from './errors.js'
+import type { ChangeLog } from './changes.js'
 import { GroupCommit } from './group-commit.js'
 import type { Batch, GroupCommitOptions } from './group-commit.js'
 import { mergeBase } from './history.js'
@@ -83,7 +84,11 @@ export class WritePath {
   #outstanding = 0
   readonly #idle: Array<() => void> = []
 
-  constructor (db: RevkvDatabase, options: WritePathOptions) {
+  /** The changes feed, fed by every decided write. */
+  readonly changes: ChangeLog
+
+  constructor (db: RevkvDatabase, changes: ChangeLog, options: WritePathOptions) {
+    this.changes = changes
     this.records = new Records(db, options, (state) => this.#drain(state))
     this.#group = new GroupCommit(db, options, (batch, ok) => this.#settleRevisions(batch, ok))
     this.#maxValueBytes = options.maxValueBytes
@@ -192,6 +197,8 @@ export class WritePath {
       batch.revisions.push(revision)
       this.#undurable.set(revision.id, revision)
     }
+    if (decision.head !== state.head) this.changes.record(batch, state.key, decision.head.id, decision.head.deleted === true, false)
+    if (decision.keep !== undefined) this.changes.record(batch, state.key, decision.keep, false, true)
     state.moveHead(decision.head)
     if (decision.keep !== undefined) state.addUnmerged(decision.keep)
     if (decision.settle !== undefined) state.removeUnmerged(decision.settle)

@@ -4,7 +4,7 @@ import { rejection } from './rejection.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
-import type { JsonValue, RemoteStore, Revision, Store, StoreOptions, Strategy } from '../src/index.js'
+import type { Change, JsonValue, RemoteStore, Revision, Store, StoreOptions, Strategy } from '../src/index.js'
 
 /** Either kind of store: the suite holds both to the same behaviour. */
 export type AnyStore = Store | RemoteStore
@@ -26,6 +26,13 @@ export interface StoreFactory {
 }
 
 /** Every revision id reachable from a key's head. */
+/** Everything an async iterable yields. */
+async function all<T> (items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
+}
+
 async function history (store: AnyStore, key: string): Promise<Revision[]> {
   const revs: Revision[] = []
   for await (const rev of store.log(key)) revs.push(rev)
@@ -576,6 +583,60 @@ export function storeSuite (factory: StoreFactory): void {
     assert.ok(err.message.includes(pair[0]) && err.message.includes(pair[1]), 'the error lists the candidates')
   })
 
+  it('changes: every write gets a strictly increasing sequence number; since, prefix and limit', async () => {
+    const store = await open({ strategy: 'manual' })
+    const a1 = await store.commit('a', 1)
+    const b1 = await store.commit('b/1', 1)
+    const a2 = await store.commit('a', 2, { parent: a1.id })
+    const kept = (await rejection(store.commit('a', 3, { parent: a1.id })) as ConflictError).kept as string
+    const gone = await store.delete('b/1')
+    const all: Change[] = []
+    for await (const change of store.changes()) all.push(change)
+    assert.equal(all.map((c) => [c.key, c.rev, c.deleted === true, c.kept === true]), [
+      ['a', a1.id, false, false], ['b/1', b1.id, false, false], ['a', a2.id, false, false], ['a', kept, false, true], ['b/1', gone.id, true, false]
+    ])
+    for (let i = 1; i < all.length; i++) assert.ok((all[i] as Change).seq > (all[i - 1] as Change).seq, 'strictly increasing')
+    const after: Change[] = []
+    for await (const change of store.changes({ since: (all[1] as Change).seq })) after.push(change)
+    assert.equal(after, all.slice(2))
+    const prefixed: Change[] = []
+    for await (const change of store.changes({ prefix: 'b/', limit: 1 })) prefixed.push(change)
+    assert.equal(prefixed, [all[1]])
+    assert.instance(await rejection((async () => { for await (const _ of store.changes({ since: -1 })) break })()), InvalidInputError)
+  })
+
+  it('watch: replays from since, then delivers each new change once; a restart from the last seq misses nothing', async () => {
+    const store = await open()
+    await store.commit('w', 0)
+    const seen: Change[] = []
+    const abort = new AbortController()
+    const watching = (async () => {
+      for await (const change of store.watch({ signal: abort.signal })) {
+        seen.push(change)
+        if (seen.length === 6) abort.abort()
+      }
+    })()
+    for (let i = 1; i <= 5; i++) await store.commit('w', i)
+    await watching
+    assert.is(seen.length, 6)
+    assert.equal(seen.map((c) => c.seq), [...new Set(seen.map((c) => c.seq))].sort((x, y) => x - y), 'in order, each once')
+    const history = (await all(store.log('w'))).reverse().map((r) => r.id)
+    assert.equal(seen.map((c) => c.rev), history)
+    // Resume from the third change: exactly the rest, then the new ones.
+    const resumed: Change[] = []
+    const again = new AbortController()
+    const resuming = (async () => {
+      for await (const change of store.watch({ since: (seen[2] as Change).seq, signal: again.signal })) {
+        resumed.push(change)
+        if (resumed.length === 4) again.abort()
+      }
+    })()
+    await store.commit('w', 6)
+    await resuming
+    assert.equal(resumed.slice(0, 3), seen.slice(3))
+    assert.is((resumed[3] as Change).rev, (await store.head('w'))?.id)
+  })
+
   it('operations on a closed store fail with REVKV_CLOSED; close waits for writes', async () => {
     const store = await factory.open()
     const writes = Array.from({ length: 50 }, async (_, i) => await store.commit(`c${i % 5}`, i))
@@ -607,6 +668,15 @@ export function storeSuite (factory: StoreFactory): void {
       const merged = await store.merge('k', kept, { value: { a: 3 } })
       assert.equal(merged.value, { a: 3 })
       assert.equal(await store.conflicts('k'), [])
+      // The changes feed goes on from where it was: sequence numbers keep increasing.
+      const feed = await all(store.changes())
+      const next = await store.commit('k', { a: 4 })
+      const newest = (await all(store.changes({ since: (feed[feed.length - 1] as Change).seq })))
+      assert.equal(newest.map((c) => c.rev), [next.id])
+      assert.equal(feed.slice(-1).map((c) => c.rev), [merged.id], 'the merge made after reopening is in the feed')
+      const seqs = feed.map((c) => c.seq)
+      assert.equal(seqs, [...seqs].sort((x, y) => x - y))
+      assert.is(new Set(seqs).size, seqs.length, 'no sequence number is used twice across the reopen')
     })
   }
 

@@ -7,6 +7,7 @@ import { diffValues } from '../json-diff.js'
 import { parseJsonText } from '../json-text.js'
 import type { JsonValue } from '../json.js'
 import type { Revision } from '../revision.js'
+import type { Change } from '../changes.js'
 import { mergeStrategy } from '../strategies/merge.js'
 import type { StrategyRef } from '../strategies/types.js'
 import type { Store } from '../store.js'
@@ -126,6 +127,12 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     return await sendProblem(reply, problem(404, 'REVKV_NO_ROUTE', `No route ${req.method} ${path}; see /v1/openapi.json.`))
   })
 
+  // Live change streams, ended when the server closes (they would otherwise hold it open).
+  const streams = new Set<AbortController>()
+  app.addHook('preClose', async () => {
+    for (const stream of streams) stream.abort()
+  })
+
   const handlers: Record<string, (req: KeyRequest, reply: FastifyReply) => Promise<unknown>> = {
     health: async () => ({ status: 'ok', version }),
     openapi: async () => openApiDocument(version),
@@ -234,6 +241,35 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     resolveRevision: async (req) => {
       const { ref, key } = req.query as { ref: string, key?: string }
       return { id: await store.resolveRevision(ref, key === undefined ? {} : { key }) }
+    },
+
+    listChanges: async (req) => {
+      const since = Number(req.query.since ?? 0)
+      const changes: Change[] = []
+      for await (const change of store.changes({ since, limit: Number(req.query.limit ?? 1000), ...(req.query.prefix === undefined ? {} : { prefix: req.query.prefix }) })) changes.push(change)
+      return { changes, last: changes.length > 0 ? (changes[changes.length - 1] as Change).seq : since }
+    },
+
+    streamChanges: async (req, reply) => {
+      const lastEventId = header(req, 'last-event-id')
+      const since = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : Number(req.query.since ?? 0)
+      const abort = new AbortController()
+      streams.add(abort)
+      req.raw.on('close', () => { abort.abort() })
+      reply.hijack()
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' })
+      reply.raw.write('retry: 1000\n\n')
+      // A comment now and then keeps proxies from closing an idle stream.
+      const heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000)
+      try {
+        for await (const change of store.watch({ since, signal: abort.signal, ...(req.query.prefix === undefined ? {} : { prefix: req.query.prefix }) })) {
+          reply.raw.write(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`)
+        }
+      } finally {
+        clearInterval(heartbeat)
+        streams.delete(abort)
+        reply.raw.end()
+      }
     },
 
     getRevision: async (req) => {

@@ -172,6 +172,23 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'GET',
+    path: '/v1/changes',
+    operationId: 'listChanges',
+    summary: 'Changes after a sequence number, in order: { changes: [{ seq, key, rev, deleted?, kept? }], last }',
+    querystring: { type: 'object', additionalProperties: false, properties: { since: { type: 'integer', minimum: 0, default: 0 }, limit: limit(10000, 1000), prefix: { type: 'string' } } },
+    responses: { 200: '{ changes, last }: pass `last` as `since` for the next page', 400: 'Bad parameter' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/changes/stream',
+    operationId: 'streamChanges',
+    summary: 'A live text/event-stream of changes: replays from since (or Last-Event-ID), then each new change; event ids are sequence numbers',
+    querystring: { type: 'object', additionalProperties: false, properties: { since: { type: 'integer', minimum: 0, default: 0 }, prefix: { type: 'string' } } },
+    headers: ['Last-Event-ID'],
+    responses: { 200: 'text/event-stream of `change` events' }
+  },
+  {
+    method: 'GET',
     path: '/v1/revisions/:id',
     operationId: 'getRevision',
     summary: 'One revision by id or unique prefix',
