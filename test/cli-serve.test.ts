@@ -71,6 +71,39 @@ test('--remote failures: no server or a wrong token exit 5; init and serve refus
   assert.match(fails(await revkv(tempDir(), ['--remote', url, 'get', 'k']), 5), /Cannot reach/)
 })
 
+test('revkv changes lists the feed; --follow through --remote prints new changes as they happen', async () => {
+  const dir = await withEmptyStore()
+  const first = ok(await revkv(dir, ['commit', 'a', '1'])).stdout.trim()
+  ok(await revkv(dir, ['commit', 'b', '2']))
+  const listed = ok(await revkv(dir, ['changes', '--json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as { seq: number, key: string, rev: string })
+  assert.equal(listed.map((c) => c.key), ['a', 'b'])
+  assert.is(listed[0]?.rev, first)
+  assert.equal(ok(await revkv(dir, ['changes', '--json', '--since', String(listed[0]?.seq)])).stdout.trim().split('\n').map((l) => (JSON.parse(l) as { key: string }).key), ['b'])
+  assert.match(fails(await revkv(dir, ['changes', '--follow']), 2), /--remote/)
+  const { url, child } = await startServer(dir, ['--quiet'])
+  try {
+    const follower = spawn(process.execPath, [MAIN, '--remote', url, 'changes', '--follow', '--json', '--since', String(listed[1]?.seq)], { env: { ...process.env, NO_COLOR: '1' } })
+    const lines: string[] = []
+    const got = new Promise<void>((resolve) => {
+      let buffer = ''
+      follower.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+        buffer += chunk
+        const parts = buffer.split('\n')
+        buffer = parts.pop() ?? ''
+        lines.push(...parts)
+        if (lines.length >= 2) resolve()
+      })
+    })
+    ok(await revkv(tempDir(), ['--remote', url, 'commit', 'c', '3']))
+    ok(await revkv(tempDir(), ['--remote', url, 'delete', 'a']))
+    await got
+    follower.kill('SIGTERM')
+    assert.equal(lines.map((l) => { const c = JSON.parse(l) as { key: string, deleted?: boolean }; return [c.key, c.deleted === true] }), [['c', false], ['a', true]])
+  } finally {
+    await stop(child)
+  }
+})
+
 test('serve without a store exits 3 naming revkv init; bad --port is exit 2', async () => {
   assert.match(fails(await revkv(tempDir(), ['serve', '--port', '0']), 3), /revkv init/)
   fails(await revkv(await withEmptyStore(), ['serve', '--port', '70000']), 2)
