@@ -193,6 +193,10 @@ export class Store {
       strategy = mergeStrategy({ onConflict: options.onConflict })
     } else {
       strategy = this.#strategies.get(options.strategy ?? 'merge', 'option strategy')
+      // Refused up front, not only when a merge is needed: the call is wrong either way.
+      if (strategy.name === 'reject' || strategy.name === 'manual') {
+        throw new InvalidInputError(`Strategy ${JSON.stringify(strategy.name)} cannot settle a merge; use strategy 'merge' or 'lww', or give an explicit value.`)
+      }
     }
     const valueJson = options.value === undefined ? undefined : serializeValue(options.value, this.#maxValueBytes)
     return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: options.author ?? this.#author, message: options.message })
