@@ -21,12 +21,13 @@ import { serveCommand } from './commands/serve.js'
 import { bench } from './commands/bench.js'
 import { fsck } from './commands/fsck.js'
 import { changes } from './commands/changes.js'
+import { compact } from './commands/compact.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { packageVersion } from './version.js'
 
 /** Every command, in the order `revkv --help` lists them. Later commands (bench, serve) join here. */
-const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, keys, changes, fsck, exportCommand, importCommand, serveCommand, bench]
+const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, keys, changes, fsck, compact, exportCommand, importCommand, serveCommand, bench]
 
 /** Bad usage caught by yargs (unknown option, missing argument, bad choice): exit 2, like bad input. */
 class UsageError extends Error {

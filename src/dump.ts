@@ -3,6 +3,7 @@
  * stream, diff and compress well. A dump is
  *
  *   {"revkv":"dump","format":1}                                  header
+ *   {"dropped":{"id":…,"key":…}}                                 parents that compaction dropped (history cut there)
  *   {"revision":{"id":…,"key":…,"parents":[…],…}}                every revision, parents first
  *   {"head":{"key":…,"head":…,"deleted"?:true,"unmerged"?:[…]}}  each key's head, after its revisions
  *   {"end":{"revisions":N,"heads":M}}                             trailer: a dump without it is truncated
@@ -12,8 +13,9 @@
  */
 import { InvalidInputError } from './errors.js'
 import { walkHistory } from './history.js'
+import type { LoadRevision } from './history.js'
 import { canonicalJson } from './json.js'
-import { conflictKey, encodeHead, headKey, headRange, inHeadRange, keyOfHeadKey, decodeHead, revisionKey, unmergedKey, UTF8 } from './layout.js'
+import { conflictKey, droppedKey, encodeHead, headKey, headRange, inHeadRange, keyOfHeadKey, decodeHead, revisionKey, unmergedKey, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import { hashRecord, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
@@ -35,10 +37,9 @@ export interface ImportReport {
   keys: string[]
 }
 
-type Load = (id: string) => Promise<Revision>
 
 /** The lines of a dump of every key starting with `prefix`, each without its newline. */
-export async function * exportLines (db: RevkvDatabase, load: Load, unmergedOf: (key: string) => Promise<string[]>, prefix = ''): AsyncGenerator<string> {
+export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = ''): AsyncGenerator<string> {
   yield JSON.stringify({ revkv: 'dump', format: DUMP_FORMAT })
   let revisions = 0
   let heads = 0
@@ -49,17 +50,21 @@ export async function * exportLines (db: RevkvDatabase, load: Load, unmergedOf: 
     const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
     // Every revision reachable from the head or a kept one, oldest (lowest) first: heights
     // strictly grow from parent to child, so ordering by height puts parents first.
-    const seen = new Map<string, number>()
+    const seen = new Map<string, Revision>()
     for (const start of [record.head, ...unmerged]) {
-      if (seen.has(start)) continue
-      for await (const rev of walkHistory(await load(start), load)) {
-        if (seen.has(rev.id)) continue
-        seen.set(rev.id, rev.height)
+      const first = await load(start)
+      if (seen.has(start) || first === undefined) continue
+      for await (const rev of walkHistory(first, load)) {
+        if (!seen.has(rev.id)) seen.set(rev.id, rev)
       }
     }
-    const ordered = [...seen].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
-    for (const [id] of ordered) {
-      yield JSON.stringify({ revision: await load(id) })
+    const ordered = [...seen.values()].sort((a, b) => a.height - b.height || (a.id < b.id ? -1 : 1))
+    // Parents dropped by compaction travel as markers, so the import knows history was cut there.
+    const cut = new Set<string>()
+    for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent)) cut.add(parent)
+    for (const id of cut) yield JSON.stringify({ dropped: { id, key } })
+    for (const rev of ordered) {
+      yield JSON.stringify({ revision: rev })
       revisions++
     }
     yield JSON.stringify({ head: { key, head: record.head, ...(record.deleted === true ? { deleted: true } : {}), ...(unmerged.length > 0 ? { unmerged } : {}) } })
@@ -72,6 +77,8 @@ interface Staged {
   key: string
   height: number
   deleted: boolean
+  /** A parent dropped by compaction: the history was cut there. */
+  cut?: true
 }
 
 /**
@@ -86,6 +93,7 @@ export async function importLines (
 ): Promise<ImportReport> {
   const staged = new Map<string, Staged>()
   const records: Array<[string, string]> = []
+  const cuts: Array<[string, string]> = []
   const headLines: Array<{ key: string, head: string, deleted?: boolean, unmerged?: string[] }> = []
   let header = false
   let end: { revisions: number, heads: number } | undefined
@@ -116,15 +124,23 @@ export async function importLines (
       const key = fields.key as string
       validateKey(key)
       let expected = 1
+      let cut = false
       for (const parent of (fields.parents ?? []) as string[]) {
         const known = staged.get(parent) ?? await exists(parent)
         if (known === undefined) fail(`revision ${id} names parent ${parent}, which comes neither before it in the dump nor from the store.`)
         else if (known.key !== key) fail(`revision ${id} of key ${JSON.stringify(key)} names parent ${parent} of key ${JSON.stringify((known as Staged).key)}.`)
+        else if ((known as Staged).cut === true) cut = true
         else expected = Math.max(expected, known.height + 1)
       }
-      if (fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
-      staged.set(id, { key, height: expected, deleted: fields.deleted === true })
+      if (!cut && fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
+      staged.set(id, { key, height: fields.height as number, deleted: fields.deleted === true })
       records.push([revisionKey(id), record])
+    } else if (doc.dropped !== undefined) {
+      const { id, key } = doc.dropped as { id: string, key: string }
+      validateKey(key)
+      if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) fail('a dropped marker has no revision id.')
+      staged.set(id, { key, height: 0, deleted: false, cut: true })
+      cuts.push([id, key])
     } else if (doc.head !== undefined) {
       const head = doc.head as { key: string, head: string, deleted?: boolean, unmerged?: string[] }
       validateKey(head.key)
@@ -150,6 +166,7 @@ export async function importLines (
   if (end === undefined) fail('the dump has no end line: it is truncated.')
   const batch = db.batch()
   for (const [key, value] of records) batch.put(key, value, UTF8)
+  for (const [id, key] of cuts) batch.put(droppedKey(id), key, UTF8)
   for (const head of headLines) {
     const unmerged = head.unmerged ?? []
     batch.put(headKey(head.key), encodeHead({ head: head.head, ...(head.deleted === true ? { deleted: true } : {}), unmerged: unmerged.length }), UTF8)

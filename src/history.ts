@@ -1,7 +1,10 @@
 import type { Revision } from './revision.js'
 
-/** Loads a revision that history points to; it must exist. */
-export type LoadRevision = (id: string) => Revision | Promise<Revision>
+/**
+ * Loads a revision that history points to. Undefined means history was cut there by
+ * compaction (like a shallow Git clone): walks stop at that parent.
+ */
+export type LoadRevision = (id: string) => Revision | undefined | Promise<Revision | undefined>
 
 /** Newest first: greater height, then later time, then larger id (so the order is total and stable). */
 function newer (a: Revision, b: Revision): boolean {
@@ -72,7 +75,8 @@ export async function * walkHistory (head: Revision, load: LoadRevision, firstPa
       queued.add(id)
       const loaded = load(id)
       // Awaiting only real promises: a walk through cached revisions stays synchronous.
-      heap.push(loaded instanceof Promise ? await loaded : loaded)
+      const parent = loaded instanceof Promise ? await loaded : loaded
+      if (parent !== undefined) heap.push(parent)
     }
   }
 }
@@ -103,12 +107,14 @@ export async function mergeBase (a: Revision, b: Revision, load: LoadRevision): 
     for (const id of rev.parents) {
       const before = marks.get(id)
       if (before === undefined) {
-        marks.set(id, mark)
-        count(mark, 1)
         const loaded = load(id)
         // Awaiting only real promises: a merge of a hot key walks through the revisions of
         // the batch being decided, all in memory, and a microtask per step would dominate.
-        heap.push(loaded instanceof Promise ? await loaded : loaded)
+        const parent = loaded instanceof Promise ? await loaded : loaded
+        if (parent === undefined) continue
+        marks.set(id, mark)
+        count(mark, 1)
+        heap.push(parent)
       } else if (before !== BOTH && before !== mark) {
         marks.set(id, BOTH)
         count(before, -1)

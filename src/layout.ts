@@ -9,6 +9,7 @@ import { InvalidInputError } from './errors.js'
  *   h!<key>          -> HeadRecord JSON: the key's head, whether it is a tombstone, how many unmerged revisions
  *   u!<key>\0<id>    -> '' for each revision of the key kept unmerged (keys never contain U+0000)
  *   s!<seq, 16 hex>  -> the changes of one batch: [[key, rev, flags], ...] numbered from seq (see changes.ts)
+ *   d!<revision id>  -> the key of a revision dropped by compaction (history is cut there)
  *   c!<key>          -> '' while the key has unmerged revisions (an index, so listing conflicts
  *                       across the store does not read every head)
  *   m!format         -> the layout version, checked at open
@@ -42,6 +43,11 @@ export interface HeadRecord {
 /** LevelDB key of a revision record. */
 export function revisionKey (id: string): string {
   return REVISION_PREFIX + id
+}
+
+/** LevelDB key of the marker left by a revision dropped by compaction. */
+export function droppedKey (id: string): string {
+  return 'd!' + id
 }
 
 /** LevelDB key of a head record. */

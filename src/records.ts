@@ -1,5 +1,5 @@
 import { KeyState } from './key-state.js'
-import { decodeHead, headKey, idOfUnmergedKey, revisionKey, unmergedRange, UTF8 } from './layout.js'
+import { decodeHead, droppedKey, headKey, idOfUnmergedKey, revisionKey, unmergedRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
 import { parseRecord } from './revision.js'
@@ -40,6 +40,22 @@ export class Records {
       this.#revisions.set(id, rev)
       return rev
     })
+  }
+
+  /** The key of a revision dropped by compaction, or undefined if `id` was never dropped. */
+  async dropped (id: string): Promise<string | undefined> {
+    return await this.#db.get(droppedKey(id), UTF8)
+  }
+
+  /** A revision history points to, or undefined where compaction cut history; missing otherwise is damage. */
+  linked (id: string): Revision | Promise<Revision | undefined> {
+    const found = this.revision(id)
+    return found instanceof Promise ? found.then(async (rev) => rev ?? await this.#cut(id)) : found ?? this.#cut(id)
+  }
+
+  async #cut (id: string): Promise<undefined> {
+    if (await this.dropped(id) === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged (revkv fsck lists what else is).`)
+    return undefined
   }
 
   /** The state of a key, loaded from disk on first use and cached (bounded) after. */
@@ -85,6 +101,11 @@ export class Records {
       const state = this.#states.get(key)
       if (state !== undefined && !(state instanceof Promise) && !state.busy) this.#states.delete(key)
     }
+  }
+
+  /** Forget the cached revisions (heads stay: compaction never drops a head). */
+  clearRevisions (): void {
+    this.#revisions.clear()
   }
 
   /** Forget everything cached (used by close()). */

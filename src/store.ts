@@ -20,6 +20,8 @@ import { ChangeLog } from './changes.js'
 import type { Change, ChangesOptions } from './changes.js'
 import { verifyStore } from './verify.js'
 import { exportLines, importLines } from './dump.js'
+import { compactStore } from './compact.js'
+import type { CompactOptions, CompactReport } from './compact.js'
 import type { ExportOptions, ImportReport } from './dump.js'
 import type { VerifyOptions, VerifyReport } from './verify.js'
 import { checkLimit, checkOptions, checkText } from './options.js'
@@ -238,7 +240,7 @@ export class Store {
     const head = await this.#path.records.head(key)
     if (head === undefined || limit === 0) return
     let count = 0
-    for await (const rev of walkHistory(head, (id) => this.#linked(id), options.firstParent === true)) {
+    for await (const rev of walkHistory(head, (id) => this.#path.records.linked(id), options.firstParent === true)) {
       yield rev
       if (++count >= limit) return
     }
@@ -336,6 +338,10 @@ export class Store {
       if (key === undefined || (JSON.parse(record) as { key: string }).key === key) matches.push(idOfRevisionKey(stored))
     }
     if (matches.length === 0) {
+      const droppedFrom = prefix.length === 64 ? await this.#path.records.dropped(prefix) : undefined
+      if (droppedFrom !== undefined && (key === undefined || droppedFrom === key)) {
+        throw new NotFoundError(`Revision ${prefix} of key ${JSON.stringify(droppedFrom)} was dropped by compaction: history was cut before it.`)
+      }
       throw new NotFoundError(`No revision ${key === undefined ? '' : `of key ${JSON.stringify(key)} `}starts with ${prefix}.`)
     }
     if (matches.length > 1) {
@@ -354,13 +360,31 @@ export class Store {
     return await verifyStore(this.#db, options)
   }
 
+  /**
+   * Cut old history: per key, keep the newest `keep` revisions on the first-parent line
+   * (and what kept conflicts still need to merge), drop the rest, and give the space back.
+   */
+  async compact (options: CompactOptions): Promise<CompactReport> {
+    this.#assertOpen('compact')
+    checkOptions(options, 'compact')
+    if (!Number.isSafeInteger(options.keep) || options.keep < 1) {
+      throw new InvalidInputError(`compact() option keep must be a whole number ≥ 1 (revisions to keep per key), got ${describe(options.keep)}.`)
+    }
+    if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`compact() option prefix must be a string, got ${describe(options.prefix)}.`)
+    const records = this.#path.records
+    const report = await compactStore(this.#db, (id) => records.linked(id), async (key) => (await records.state(key)).durableUnmerged, options)
+    // Dropped revisions may still sit in caches: forget them, so reading one says it was dropped.
+    this.#path.forgetRevisions()
+    return report
+  }
+
   /** A dump of every key (or those starting with `prefix`): NDJSON lines, parents before children, heads after. */
   async * export (options: ExportOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('export')
     checkOptions(options, 'export')
     const prefix = options.prefix ?? ''
     if (typeof prefix !== 'string') throw new InvalidInputError(`export() option prefix must be a string, got ${describe(prefix)}.`)
-    yield * exportLines(this.#db, async (id) => await this.#linked(id), async (key) => (await this.#path.records.state(key)).durableUnmerged, prefix)
+    yield * exportLines(this.#db, (id) => this.#path.records.linked(id), async (key) => (await this.#path.records.state(key)).durableUnmerged, prefix)
   }
 
   /**
@@ -417,13 +441,16 @@ export class Store {
   async #revisionOfKey (key: string, id: string, what: string): Promise<Revision> {
     validateRevisionId(id, what)
     const rev = await this.#path.records.revision(id)
+    if (rev === undefined && await this.#path.records.dropped(id) === key) {
+      throw new NotFoundError(`Revision ${id} (${what}) of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
+    }
     if (rev === undefined || rev.key !== key) throw new NotFoundError(`Revision ${id} (${what}) is not a revision of key ${JSON.stringify(key)}.`)
     return rev
   }
 
   async #linked (id: string): Promise<Revision> {
-    const rev = await this.#path.records.revision(id)
-    if (rev === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged.`)
+    const rev = await this.#path.records.linked(id)
+    if (rev === undefined) throw new NotFoundError(`Revision ${id} was dropped by compaction: history was cut before it.`)
     return rev
   }
 }

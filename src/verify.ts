@@ -66,6 +66,8 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   const unmerged = new Map<string, string[]>()
   const indexed = new Set<string>()
   const feed: Array<[string, string]> = []
+  /** Revisions dropped by compaction, with their keys: parents that may be missing. */
+  const droppedIds = new Map<string, string>()
   let done = 0
   let format: string | undefined
   const progress = (): void => {
@@ -108,6 +110,8 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       const list = unmerged.get(key)
       if (list === undefined) unmerged.set(key, [stored.slice(split + 1)])
       else list.push(stored.slice(split + 1))
+    } else if (prefix === 'd!') {
+      droppedIds.set(stored.slice(2), text)
     } else if (prefix === 's!') {
       try {
         for (const [key, rev] of JSON.parse(text) as Array<[string, string]>) feed.push([key, rev])
@@ -129,9 +133,12 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   for (const [id, parents] of parentsOf) {
     const rev = known.get(id) as Known
     let expected = 1
+    let cut = false
     for (const parentId of parents) {
       const parent = known.get(parentId)
-      if (parent === undefined) {
+      if (parent === undefined && droppedIds.get(parentId) === rev.key) {
+        cut = true
+      } else if (parent === undefined) {
         problems.push({ kind: 'parent', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} names parent ${parentId}, which is missing.` })
       } else if (parent.key !== rev.key) {
         problems.push({ kind: 'parent', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} names parent ${parentId}, a revision of key ${JSON.stringify(parent.key)}.` })
@@ -139,8 +146,8 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
         expected = Math.max(expected, parent.height + 1)
       }
     }
-    const allParentsKnown = parents.every((p) => known.get(p)?.key === rev.key)
-    if (allParentsKnown && rev.height !== expected) {
+    const allParentsKnown = parents.every((p) => known.get(p)?.key === rev.key || droppedIds.get(p) === rev.key)
+    if (allParentsKnown && !cut && rev.height !== expected) {
       problems.push({ kind: 'height', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} has height ${rev.height}; its parents make it ${expected}.` })
     }
   }
@@ -172,6 +179,7 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   }
   for (const [key, id] of feed) {
     const rev = known.get(id)
+    if (rev === undefined && droppedIds.get(id) === key) continue
     if (rev === undefined || rev.key !== key) {
       problems.push({ kind: 'index', key, revision: id, message: `The changes feed names revision ${id} of key ${JSON.stringify(key)}, which ${rev === undefined ? 'is missing' : `belongs to key ${JSON.stringify(rev.key)}`}.` })
     }

@@ -106,6 +106,12 @@ export class WritePath {
     })
   }
 
+  /** Drop every cached revision (after compaction deleted some). */
+  forgetRevisions (): void {
+    this.#recent.clear()
+    this.records.clearRevisions()
+  }
+
   /** Resolves once every submitted write has been answered (and so its batch settled). */
   async idle (): Promise<void> {
     if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#idle.push(resolve))
@@ -223,13 +229,16 @@ export class WritePath {
   }
 
   /** Like #load, for ids that history points to and so must exist. */
-  #loadLinked = (id: string): Revision | Promise<Revision> => {
-    const found = this.#load(id)
-    return found instanceof Promise ? found.then((rev) => linked(id, rev)) : linked(id, found)
+  /** Like #load, for ids that history points to: undefined only where compaction cut history. */
+  #loadLinked = (id: string): Revision | undefined | Promise<Revision | undefined> => {
+    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.linked(id)
   }
 
   async #revisionOfKey (id: string, key: string, what: string): Promise<Revision> {
     const rev = await this.#load(id)
+    if (rev === undefined && await this.records.dropped(id) === key) {
+      throw new NotFoundError(`${what} ${id} of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
+    }
     if (rev === undefined || rev.key !== key) {
       throw new NotFoundError(`${what} ${id} is not a revision of key ${JSON.stringify(key)}${rev === undefined ? '' : ` (it belongs to key ${JSON.stringify(rev.key)})`}.`)
     }
@@ -359,11 +368,6 @@ export class WritePath {
     if (!('value' in resolution)) throw new Error('unreachable: a merge needs a value or a delete')
     return sealRevision(draft, serializeValue(resolution.value, this.#maxValueBytes), owned ? resolution.value : undefined)
   }
-}
-
-function linked (id: string, rev: Revision | undefined): Revision {
-  if (rev === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged.`)
-  return rev
 }
 
 function valueOf (rev: Revision | undefined): JsonValue | undefined {

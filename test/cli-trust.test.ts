@@ -50,5 +50,16 @@ test('revkv export and import: the copy fscks clean and answers the same; a dama
   assert.is((await revkv(empty, ['import', 'no-such-file.ndjson'])).code, 2)
 })
 
+test('revkv compact --keep N cuts old history; log ends there and fsck passes', async () => {
+  const dir = await withEmptyStore()
+  const ids: string[] = []
+  for (let i = 0; i < 6; i++) ids.push(ok(await revkv(dir, ['commit', 'k', String(i)])).stdout.trim())
+  assert.equal(json(await revkv(dir, ['compact', '--keep', '2', '--json'])), { keys: 1, dropped: 4 })
+  assert.is(json<unknown[]>(await revkv(dir, ['log', 'k', '--json'])).length, 2)
+  assert.match((await revkv(dir, ['get', 'k', '--rev', ids[0] as string])).stderr, /dropped by compaction/)
+  ok(await revkv(dir, ['fsck']))
+  assert.is((await revkv(dir, ['compact', '--keep', '0'])).code, 2)
+})
+
 test.after(cleanUp)
 test.run()

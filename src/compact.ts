@@ -1,0 +1,90 @@
+import { walkHistory } from './history.js'
+import type { LoadRevision } from './history.js'
+import { mergeBase } from './history.js'
+import { decodeHead, droppedKey, headRange, inHeadRange, keyOfHeadKey, revisionKey, UTF8 } from './layout.js'
+import type { RevkvDatabase } from './layout.js'
+import type { Revision } from './revision.js'
+
+/** Options of store.compact(). */
+export interface CompactOptions {
+  /** Revisions to keep per key on the first-parent line from the head (at least 1). */
+  keep: number
+  /** Only keys starting with this. */
+  prefix?: string
+}
+
+/** What compaction did. */
+export interface CompactReport {
+  /** Keys whose history was cut. */
+  keys: number
+  /** Revisions dropped. */
+  dropped: number
+}
+
+/** Revisions dropped per LevelDB batch: small batches keep the store responsive meanwhile. */
+const CHUNK = 1000
+
+/**
+ * Cut each key's history like a shallow Git clone: keep the newest `keep` revisions on
+ * the first-parent line from the head, and everything of the key at least as high as the
+ * oldest of them (merged-in side revisions included), and, while revisions are kept
+ * unmerged, everything down to their merge base with the head, so they can still be merged.
+ * Older revisions are deleted and each leaves a marker (d!<id> -> key) that says history
+ * was cut there: walks stop at it, and reading it is a NotFoundError that says so.
+ *
+ * Every chunk written leaves the store consistent (each missing parent has its marker), so
+ * an interrupted compaction is only a shorter one; reads go on between chunks.
+ */
+export async function compactStore (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, options: CompactOptions): Promise<CompactReport> {
+  let keys = 0
+  let dropped = 0
+  const prefix = options.prefix ?? ''
+  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8 })) {
+    if (!inHeadRange(stored, prefix)) break
+    const key = keyOfHeadKey(stored)
+    const record = decodeHead(key, text)
+    const head = await load(record.head)
+    if (head === undefined) continue
+    // The height the first-parent line reaches after `keep` revisions.
+    let cut = head.height
+    let rev: Revision | undefined = head
+    for (let kept = 1; kept < options.keep && rev.parents[0] !== undefined; kept++) {
+      rev = await load(rev.parents[0])
+      if (rev === undefined) break
+      cut = rev.height
+    }
+    const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
+    const starts: Revision[] = [head]
+    for (const id of unmerged) {
+      const side = await load(id)
+      if (side === undefined) continue
+      starts.push(side)
+      const base = await mergeBase(head, side, load)
+      if (base !== undefined) cut = Math.min(cut, base.height)
+    }
+    const drop: string[] = []
+    const seen = new Set<string>()
+    for (const start of starts) {
+      for await (const old of walkHistory(start, load)) {
+        if (seen.has(old.id)) continue
+        seen.add(old.id)
+        if (old.height < cut) drop.push(old.id)
+      }
+    }
+    if (drop.length === 0) continue
+    keys++
+    for (let i = 0; i < drop.length; i += CHUNK) {
+      const batch = db.batch()
+      for (const id of drop.slice(i, i + CHUNK)) {
+        batch.del(revisionKey(id), UTF8)
+        batch.put(droppedKey(id), key, UTF8)
+      }
+      await batch.write()
+    }
+    dropped += drop.length
+  }
+  // Give the space back now rather than whenever LevelDB would compact (classic-level only).
+  const compactRange = (db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }).compactRange
+  if (dropped > 0 && typeof compactRange === 'function') await compactRange.call(db, 'r!', 'r"')
+  return { keys, dropped }
+}
