@@ -4,6 +4,7 @@ import { RssSampler } from './memory.js'
 import type { ScenarioContext, ThroughputResult } from './types.js'
 import { Ledger, verifyNothingLost } from './verify.js'
 import { driveWriters } from './writers.js'
+import { throughputResult } from './result.js'
 import type { Attempt } from './writers.js'
 
 /** A workload bound to an open store: optional set-up, then the writers' operation. */
@@ -34,34 +35,7 @@ export async function runStoreScenario (ctx: ScenarioContext, scenario: string, 
     ctx.status?.(`${scenario}: verifying`)
     const reopened = await Store.open({ path: dir })
     const verified = await verifyNothingLost(reopened, ledger).finally(async () => { await reopened.close() })
-    const seconds = drive.elapsedMs / 1000
-    return {
-      kind: 'throughput',
-      scenario,
-      system: 'revkv',
-      strategy: ctx.strategy,
-      writers: ctx.writers,
-      sync: ctx.sync,
-      valueSize: ctx.valueSize,
-      round: ctx.round,
-      elapsedMs: drive.elapsedMs,
-      commits: drive.commits,
-      commitsPerSec: drive.commits / seconds,
-      reads: drive.reads,
-      readsPerSec: drive.reads / seconds,
-      latency: drive.commitLatency,
-      readLatency: drive.readLatency,
-      conflicts: drive.conflicts,
-      retries: drive.retries,
-      retriesPerCommit: drive.commits === 0 ? 0 : drive.retries / drive.commits,
-      starvedWriters: drive.starvedWriters,
-      bytesOnDisk,
-      revisions: verified.revisions,
-      bytesPerRevision: verified.revisions === 0 ? 0 : bytesOnDisk / verified.revisions,
-      peakRssBytes,
-      vsPut: undefined,
-      verified
-    }
+    return throughputResult(ctx, drive, { scenario, system: 'revkv', strategy: ctx.strategy, sync: ctx.sync, bytesOnDisk, revisions: verified.revisions, peakRssBytes, verified })
   } finally {
     removeDir(dir)
   }

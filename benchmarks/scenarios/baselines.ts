@@ -4,6 +4,7 @@ import { RssSampler } from '../memory.js'
 import { Payloads } from '../payload.js'
 import type { ScenarioContext, ThroughputResult } from '../types.js'
 import { driveWriters } from '../writers.js'
+import { throughputResult } from '../result.js'
 import type { Attempt } from '../writers.js'
 import { distinctKey } from './distinct.js'
 
@@ -50,34 +51,7 @@ export async function run (ctx: ScenarioContext, baseline: BaselineName): Promis
     const peakRssBytes = rss.stop()
     await db.close()
     const bytesOnDisk = dirBytes(dir)
-    const seconds = drive.elapsedMs / 1000
-    return {
-      kind: 'throughput',
-      scenario: baseline,
-      system: 'level',
-      strategy: undefined,
-      writers: ctx.writers,
-      sync: ctx.sync,
-      valueSize: ctx.valueSize,
-      round: ctx.round,
-      elapsedMs: drive.elapsedMs,
-      commits: drive.commits,
-      commitsPerSec: drive.commits / seconds,
-      reads: 0,
-      readsPerSec: 0,
-      latency: drive.commitLatency,
-      readLatency: undefined,
-      conflicts: 0,
-      retries: 0,
-      retriesPerCommit: 0,
-      starvedWriters: drive.starvedWriters,
-      bytesOnDisk,
-      revisions: drive.commits,
-      bytesPerRevision: drive.commits === 0 ? 0 : bytesOnDisk / drive.commits,
-      peakRssBytes,
-      vsPut: undefined,
-      verified: undefined
-    }
+    return throughputResult(ctx, drive, { scenario: baseline, system: 'level', strategy: undefined, sync: ctx.sync, bytesOnDisk, revisions: drive.commits, peakRssBytes, verified: undefined })
   } finally {
     removeDir(dir)
   }

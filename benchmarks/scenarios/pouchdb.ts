@@ -8,6 +8,7 @@ import type { ScenarioContext, ThroughputResult } from '../types.js'
 import { Ledger, verifyNothingLost } from '../verify.js'
 import type { VerifiableStore } from '../verify.js'
 import { driveWriters } from '../writers.js'
+import { throughputResult } from '../result.js'
 import type { Attempt } from '../writers.js'
 import { distinctKey } from './distinct.js'
 
@@ -110,34 +111,7 @@ export async function run (ctx: ScenarioContext, workload: PeerWorkload): Promis
     const verified = await verifyNothingLost(verifiable(db), ledger)
     await db.close()
     const bytesOnDisk = dirBytes(dir)
-    const seconds = drive.elapsedMs / 1000
-    return {
-      kind: 'throughput',
-      scenario: `pouchdb-${workload}`,
-      system: 'pouchdb',
-      strategy: undefined,
-      writers: ctx.writers,
-      sync: false,
-      valueSize: ctx.valueSize,
-      round: ctx.round,
-      elapsedMs: drive.elapsedMs,
-      commits: drive.commits,
-      commitsPerSec: drive.commits / seconds,
-      reads: 0,
-      readsPerSec: 0,
-      latency: drive.commitLatency,
-      readLatency: undefined,
-      conflicts: drive.conflicts,
-      retries: drive.retries,
-      retriesPerCommit: drive.commits === 0 ? 0 : drive.retries / drive.commits,
-      starvedWriters: drive.starvedWriters,
-      bytesOnDisk,
-      revisions: verified.revisions,
-      bytesPerRevision: verified.revisions === 0 ? 0 : bytesOnDisk / verified.revisions,
-      peakRssBytes,
-      vsPut: undefined,
-      verified
-    }
+    return throughputResult(ctx, drive, { scenario: `pouchdb-${workload}`, system: 'pouchdb', strategy: undefined, sync: false, bytesOnDisk, revisions: verified.revisions, peakRssBytes, verified })
   } finally {
     removeDir(dir)
   }
