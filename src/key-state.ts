@@ -106,14 +106,16 @@ export class KeyState implements BatchMember {
       for (const id of this.#removed) this.unmerged.add(id)
       for (const id of this.#added) this.unmerged.delete(id)
     }
-    this.#added = []
-    this.#removed = []
+    if (this.#added.length > 0) this.#added = []
+    if (this.#removed.length > 0) this.#removed = []
     this.batch = undefined
     if (ok) {
-      const older = this.#olderHeads
-      this.#olderHeads = this.#pastHeads
-      this.#pastHeads = older
-      this.#pastHeads.clear()
+      if (this.#pastHeads.size > 0 || this.#olderHeads.size > 0) {
+        const older = this.#olderHeads
+        this.#olderHeads = this.#pastHeads
+        this.#pastHeads = older
+        this.#pastHeads.clear()
+      }
     } else {
       // The heads of the failed batch never existed: forget every shortcut, to be safe.
       this.#pastHeads.clear()
