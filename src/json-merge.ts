@@ -1,16 +1,9 @@
 import { canonicalJson, escapePointerToken, jsonEqual } from './json.js'
 import type { JsonObject, JsonValue } from './json.js'
+import type { ConflictPlace } from './errors.js'
 
-/**
- * One place changed differently on both sides. `path` is an RFC 6901 JSON Pointer ('' is the
- * root); a side's member is left out where that side has nothing there (absent or deleted).
- */
-export interface MergeConflict {
-  path: string
-  base?: JsonValue
-  ours?: JsonValue
-  theirs?: JsonValue
-}
+/** One place changed differently on both sides (the same shape errors report). */
+export type MergeConflict = ConflictPlace
 
 /** What a three-way merge gives: the merged value (undefined = absent/deleted) and every conflict found. */
 export interface MergeResult {
