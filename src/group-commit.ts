@@ -18,9 +18,11 @@ type Chain = AbstractChainedBatch<RevkvDatabase, string, string>
  * chained batch as writes are decided: for classic-level that copies each entry to the
  * native batch at once, which costs the main thread about half of an array batch.
  */
-export class Batch {
+export class Batch<Op = unknown> {
   /** The revisions whose records are in the batch. */
   readonly revisions: Revision[] = []
+  /** The writes the batch acknowledges, answered in order once it settles (see GroupCommit). */
+  readonly ops: Op[] = []
   readonly members = new Set<BatchMember>()
   /** True once the batch is being written; its members wait for it before deciding more. */
   sealed = false
@@ -67,6 +69,14 @@ export class Batch {
   }
 }
 
+/** What the write path does when a batch settles. */
+export interface SettleHooks<Op> {
+  /** Before members and writers hear of it (e.g. move its revisions to the caches). */
+  beforeSettle: (batch: Batch<Op>, ok: boolean) => void
+  /** After members settled and refused writers heard: answer the batch's writes. */
+  afterSettle: (batch: Batch<Op>, err: unknown) => void
+}
+
 /** Tuning of the group-commit write path. */
 export interface GroupCommitOptions {
   /** fsync each batch before acknowledging it. */
@@ -86,19 +96,19 @@ export interface GroupCommitOptions {
  * until that batch settles (see WritePath), so no key is ever in two batches in flight and
  * their order on disk does not matter.
  */
-export class GroupCommit {
+export class GroupCommit<Op = unknown> {
   readonly #db: RevkvDatabase
   readonly #options: AbstractBatchOptions<string, string>
   readonly #flushEntries: number
   readonly #maxInFlight: number
-  #pending: Batch | undefined
-  readonly #inflight = new Set<Batch>()
+  #pending: Batch<Op> | undefined
+  readonly #inflight = new Set<Batch<Op>>()
   #scheduled = false
   #idle: Array<() => void> = []
-  readonly #beforeSettle: (batch: Batch, ok: boolean) => void
+  readonly #hooks: SettleHooks<Op>
 
-  /** `beforeSettle` runs when a batch is done, before its members and writers hear of it. */
-  constructor (db: RevkvDatabase, options: GroupCommitOptions, beforeSettle: (batch: Batch, ok: boolean) => void) {
+  /** `hooks` run when a batch is done: before its members and writers hear of it, and after. */
+  constructor (db: RevkvDatabase, options: GroupCommitOptions, hooks: SettleHooks<Op>) {
     this.#db = db
     // abstract-level copies batch options onto every entry, so encodings are passed only when
     // the database's defaults are not already utf8. `sync` is classic-level's; others ignore it.
@@ -106,12 +116,12 @@ export class GroupCommit {
     this.#options = { ...(utf8 ? {} : UTF8), sync: options.sync } as AbstractBatchOptions<string, string>
     this.#flushEntries = options.flushEntries ?? 128
     this.#maxInFlight = options.maxInFlight ?? 4
-    this.#beforeSettle = beforeSettle
+    this.#hooks = hooks
   }
 
   /** The batch that new writes join. Call added() after adding to it. */
-  pending (): Batch {
-    this.#pending ??= new Batch(this.#db.batch() as Chain)
+  pending (): Batch<Op> {
+    this.#pending ??= new Batch<Op>(this.#db.batch() as Chain)
     return this.#pending
   }
 
@@ -148,10 +158,11 @@ export class GroupCommit {
     batch.write(this.#options).then(() => this.#finish(batch, undefined), (err: unknown) => this.#finish(batch, err ?? new Error('batch failed')))
   }
 
-  #finish (batch: Batch, err: unknown): void {
+  #finish (batch: Batch<Op>, err: unknown): void {
     this.#inflight.delete(batch)
-    this.#beforeSettle(batch, err === undefined)
+    this.#hooks.beforeSettle(batch, err === undefined)
     batch.finish(err)
+    this.#hooks.afterSettle(batch, err)
     if (this.#pending !== undefined) {
       this.added()
     } else if (this.#inflight.size === 0) {

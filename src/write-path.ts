@@ -22,6 +22,8 @@ interface OpBase {
   message: string | undefined
   resolve: (rev: Revision) => void
   reject: (err: unknown) => void
+  /** Set when the write is decided into a batch: what to answer once the batch settles. */
+  decision?: Decision
 }
 
 /** A commit or delete: `parent` undefined = on top of the head, null = create only, an id = conditional. */
@@ -70,7 +72,7 @@ export interface WritePathOptions extends CacheOptions, GroupCommitOptions {
  */
 export class WritePath {
   readonly records: Records
-  readonly #group: GroupCommit
+  readonly #group: GroupCommit<WriteOp>
   readonly #maxValueBytes: number
   /** Revisions decided but not yet durable, by id, so later decisions can walk through them. */
   readonly #undurable = new Map<string, Revision>()
@@ -90,7 +92,15 @@ export class WritePath {
   constructor (db: RevkvDatabase, changes: ChangeLog, options: WritePathOptions) {
     this.changes = changes
     this.records = new Records(db, options, (state) => this.#drain(state))
-    this.#group = new GroupCommit(db, options, (batch, ok) => this.#settleRevisions(batch, ok))
+    this.#group = new GroupCommit<WriteOp>(db, options, {
+      beforeSettle: (batch, ok) => { this.#settleRevisions(batch, ok) },
+      afterSettle: (batch, err) => {
+        for (const op of batch.ops) {
+          if (err === undefined) this.#answer(op)
+          else this.#fail(op, err)
+        }
+      }
+    })
     this.#maxValueBytes = options.maxValueBytes
   }
 
@@ -98,10 +108,10 @@ export class WritePath {
   submit (op: WriteOp): Promise<Revision> {
     this.#outstanding++
     return new Promise<Revision>((resolve, reject) => {
-      op.resolve = (rev) => { this.#answered(); resolve(rev) }
-      op.reject = (err) => { this.#answered(); reject(err) }
+      op.resolve = resolve
+      op.reject = reject
       const state = this.records.state(op.key)
-      if (state instanceof Promise) state.then((s) => { this.#enqueue(s, op) }, op.reject)
+      if (state instanceof Promise) state.then((s) => { this.#enqueue(s, op) }, (err: unknown) => { this.#fail(op, err) })
       else this.#enqueue(state, op)
     })
   }
@@ -116,6 +126,21 @@ export class WritePath {
   async idle (): Promise<void> {
     if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#idle.push(resolve))
     await this.#group.idle()
+  }
+
+  /** Answer a decided write: its result, or the conflict it was kept with. */
+  #answer (op: WriteOp): void {
+    const decision = op.decision as Decision
+    if (decision.error !== undefined) this.#fail(op, decision.error)
+    else {
+      this.#answered()
+      op.resolve(decision.result)
+    }
+  }
+
+  #fail (op: WriteOp, err: unknown): void {
+    this.#answered()
+    op.reject(err)
   }
 
   #answered (): void {
@@ -176,9 +201,9 @@ export class WritePath {
    */
   #refuse (state: KeyState, op: WriteOp, err: unknown): void {
     if (err instanceof ConflictError && state.batch !== undefined) {
-      state.batch.onDone(() => { op.reject(err) }, true)
+      state.batch.onDone(() => { this.#fail(op, err) }, true)
     } else {
-      op.reject(err)
+      this.#fail(op, err)
     }
   }
 
@@ -187,14 +212,11 @@ export class WritePath {
   }
 
   #apply (state: KeyState, op: WriteOp, decision: Decision): void {
-    const answer = (): void => {
-      if (decision.error !== undefined) op.reject(decision.error)
-      else op.resolve(decision.result)
-    }
+    op.decision = decision
     if (decision.revisions.length === 0 && decision.head === state.head && decision.keep === undefined && decision.settle === undefined) {
       // Nothing to write (merging a revision already in history): answer once the key is durable.
-      if (state.batch === undefined) answer()
-      else state.batch.onDone((err) => { if (err === undefined) answer(); else op.reject(err) })
+      if (state.batch === undefined) this.#answer(op)
+      else state.batch.onDone((err) => { if (err === undefined) this.#answer(op); else this.#fail(op, err) })
       return
     }
     const batch = this.#group.pending()
@@ -212,11 +234,11 @@ export class WritePath {
       state.batch = batch
       batch.members.add(state)
     }
-    batch.onDone((err) => { if (err === undefined) answer(); else op.reject(err) })
+    batch.ops.push(op)
     this.#group.added()
   }
 
-  #settleRevisions (batch: Batch, ok: boolean): void {
+  #settleRevisions (batch: Batch<WriteOp>, ok: boolean): void {
     for (const rev of batch.revisions) {
       this.#undurable.delete(rev.id)
       if (ok) this.#recent.set(rev.id, rev)
