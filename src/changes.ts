@@ -65,19 +65,39 @@ export class ChangeLog implements BatchMember {
   readonly #watchers = new Set<Watcher>()
   #closed = false
 
-  private constructor (db: RevkvDatabase, last: number) {
+  #loading: Promise<void> | undefined
+  #loaded = false
+
+  constructor (db: RevkvDatabase) {
     this.#db = db
-    this.#next = last + 1
-    this.#published = last
+    this.#next = 1
+    this.#published = 0
   }
 
-  /** Open the feed: one read of the last change record, whatever the store's size. */
-  static async open (db: RevkvDatabase): Promise<ChangeLog> {
-    let last = 0
-    for await (const [key, value] of db.iterator({ gt: PREFIX, lt: 's"', reverse: true, limit: 1, ...UTF8 })) {
-      last = parseInt(key.slice(PREFIX.length), 16) + (JSON.parse(value) as Entry[]).length - 1
+  /**
+   * Undefined once the feed knows its last sequence number, else a promise of that.
+   * Loaded on first use (the first write or read of the feed), not at open: finding the
+   * last change record is an iterator seek, about a millisecond on a large store, which
+   * opening a store and answering a first `get` should not pay.
+   */
+  ready (): Promise<void> | undefined {
+    if (this.#loaded) return undefined
+    if (this.#loading === undefined) {
+      const loading = this.#findLast()
+      this.#loading = loading
+      // Registered first, so it runs before any write that waited for the load: no write
+      // can slip past the writes queued behind the load.
+      loading.then(() => { this.#loaded = true }, () => { this.#loading = undefined })
     }
-    return new ChangeLog(db, last)
+    return this.#loading
+  }
+
+  async #findLast (): Promise<void> {
+    for await (const [key, value] of this.#db.iterator({ gt: PREFIX, lt: 's"', reverse: true, limit: 1, ...UTF8 })) {
+      const last = parseInt(key.slice(PREFIX.length), 16) + (JSON.parse(value) as Entry[]).length - 1
+      this.#next = last + 1
+      this.#published = last
+    }
   }
 
   /** The last sequence number visible to readers. */
@@ -127,6 +147,7 @@ export class ChangeLog implements BatchMember {
 
   /** Changes after `since`, in order, up to the last published one. */
   async * read (options: ChangesOptions = {}): AsyncGenerator<Change> {
+    await this.ready()
     const since = options.since ?? 0
     const prefix = options.prefix ?? ''
     let left = options.limit ?? Infinity
@@ -148,6 +169,7 @@ export class ChangeLog implements BatchMember {
 
   /** Changes after `since`, then every new one as it is published, until the store closes or the caller stops. */
   async * watch (options: ChangesOptions = {}): AsyncGenerator<Change> {
+    await this.ready()
     const prefix = options.prefix ?? ''
     const queue: Change[] = []
     let wake: (() => void) | undefined

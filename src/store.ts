@@ -153,7 +153,7 @@ export class Store {
     const db = options.db ?? await openLevel(options.path as string, options.createIfMissing !== false)
     if (options.db !== undefined && db.status !== 'open') await db.open()
     await checkFormat(db)
-    return new Store(db, await ChangeLog.open(db), options, strategies, maxValueBytes)
+    return new Store(db, new ChangeLog(db), options, strategies, maxValueBytes)
   }
 
   /** Write a new value for a key; returns the new head revision. */

@@ -110,10 +110,17 @@ export class WritePath {
     return new Promise<Revision>((resolve, reject) => {
       op.resolve = resolve
       op.reject = reject
-      const state = this.records.state(op.key)
-      if (state instanceof Promise) state.then((s) => { this.#enqueue(s, op) }, (err: unknown) => { this.#fail(op, err) })
-      else this.#enqueue(state, op)
+      // The first writes after open wait for the changes feed to find its last number.
+      const ready = this.changes.ready()
+      if (ready === undefined) this.#route(op)
+      else ready.then(() => { this.#route(op) }, (err: unknown) => { this.#fail(op, err) })
     })
+  }
+
+  #route (op: WriteOp): void {
+    const state = this.records.state(op.key)
+    if (state instanceof Promise) state.then((s) => { this.#enqueue(s, op) }, (err: unknown) => { this.#fail(op, err) })
+    else this.#enqueue(state, op)
   }
 
   /** Drop every cached revision (after compaction deleted some). */
