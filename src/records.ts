@@ -5,6 +5,15 @@ import { LruMap } from './lru.js'
 import { parseRecord } from './revision.js'
 import type { Revision } from './revision.js'
 
+/** A key state being loaded, and the writes waiting for it. */
+class Loading {
+  readonly waiters: Array<[use: (state: KeyState) => void, fail: (err: unknown) => void]> = []
+  constructor (readonly promise: Promise<KeyState>) {
+    // Writers hear of a failure through `fail`; readers through the promise they await.
+    promise.catch(() => {})
+  }
+}
+
 /** Cache bounds; both caches hold only what can be read again from disk. */
 export interface CacheOptions {
   /** How many keys' heads to keep in memory (default 100,000). */
@@ -20,13 +29,13 @@ export interface CacheOptions {
 export class Records {
   readonly #db: RevkvDatabase
   readonly #revisions: LruMap<string, Revision>
-  readonly #states: LruMap<string, KeyState | Promise<KeyState>>
+  readonly #states: LruMap<string, KeyState | Loading>
   readonly #onSettle: (state: KeyState) => void
 
   constructor (db: RevkvDatabase, options: CacheOptions, onSettle: (state: KeyState) => void) {
     this.#db = db
     this.#revisions = new LruMap(options.revisionCacheSize ?? 20_000)
-    this.#states = new LruMap(options.headCacheSize ?? 100_000, (s) => s instanceof Promise || s.busy)
+    this.#states = new LruMap(options.headCacheSize ?? 100_000, (s) => s instanceof Loading || s.busy)
     this.#onSettle = onSettle
   }
 
@@ -58,26 +67,48 @@ export class Records {
     return undefined
   }
 
-  /** The state of a key, loaded from disk on first use and cached (bounded) after. */
+  /** The state of a key (for reading), loaded from disk on first use and cached (bounded) after. */
   state (key: string): KeyState | Promise<KeyState> {
     const cached = this.#states.get(key)
-    if (cached !== undefined) return cached
-    // The promise stands in the cache while loading, so concurrent callers share one load.
-    const loading = this.#load(key).then((state) => {
-      this.#states.set(key, state)
-      return state
-    }, (err: unknown) => {
-      this.#states.delete(key)
-      throw err
-    })
-    this.#states.set(key, loading)
-    return loading
+    if (cached instanceof Loading) return cached.promise
+    return cached ?? this.#startLoad(key).promise
+  }
+
+  /**
+   * The state of a key, for a write: `use` runs with it synchronously, in call order, in the
+   * same callback that puts a freshly loaded state in the cache. The write is then queued
+   * on the state (making it busy, so never evicted) before anything else can run: an idle
+   * state could otherwise be evicted in between and a second state loaded for the same
+   * key, letting two writes pass the same conflict check.
+   */
+  stateFor (key: string, use: (state: KeyState) => void, fail: (err: unknown) => void): void {
+    const cached = this.#states.get(key)
+    if (cached instanceof KeyState) {
+      use(cached)
+      return
+    }
+    (cached ?? this.#startLoad(key)).waiters.push([use, fail])
   }
 
   /** The durable head of a key (what is on disk, never a write still in flight). */
   head (key: string): Revision | undefined | Promise<Revision | undefined> {
     const state = this.state(key)
     return state instanceof Promise ? state.then((s) => s.durableHead) : state.durableHead
+  }
+
+  #startLoad (key: string): Loading {
+    // The loading entry stands in the cache (pinned) while loading, so concurrent callers share one load.
+    const loading = new Loading(this.#load(key).then((state) => {
+      this.#states.set(key, state)
+      for (const [use] of loading.waiters) use(state)
+      return state
+    }, (err: unknown) => {
+      this.#states.delete(key)
+      for (const [, fail] of loading.waiters) fail(err)
+      throw err
+    }))
+    this.#states.set(key, loading)
+    return loading
   }
 
   async #load (key: string): Promise<KeyState> {
@@ -99,7 +130,7 @@ export class Records {
   forget (keys: Iterable<string>): void {
     for (const key of keys) {
       const state = this.#states.get(key)
-      if (state !== undefined && !(state instanceof Promise) && !state.busy) this.#states.delete(key)
+      if (state instanceof KeyState && !state.busy) this.#states.delete(key)
     }
   }
 

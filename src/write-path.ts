@@ -118,9 +118,7 @@ export class WritePath {
   }
 
   #route (op: WriteOp): void {
-    const state = this.records.state(op.key)
-    if (state instanceof Promise) state.then((s) => { this.#enqueue(s, op) }, (err: unknown) => { this.#fail(op, err) })
-    else this.#enqueue(state, op)
+    this.records.stateFor(op.key, (state) => { this.#enqueue(state, op) }, (err) => { this.#fail(op, err) })
   }
 
   /** Drop every cached revision (after compaction deleted some). */

@@ -139,6 +139,27 @@ test('each kept conflict is one small record: the head record does not grow with
   await reopened.close()
 })
 
+test('a key whose state is loading for a write is never evicted: two writes on one parent cannot both pass', async () => {
+  const db = new MemoryLevel<string, string>()
+  let store = await Store.open({ db })
+  const v1 = await store.commit('doc', { v: 1 })
+  for (let i = 0; i < 16; i++) await store.commit(`other${i}`, 0)
+  await store.close()
+  // A tiny head cache, and a burst of loads finishing in the same tick (memory-level answers at once).
+  store = await Store.open({ db, headCacheSize: 8 })
+  const a = store.commit('doc', { by: 'A' }, { parent: v1.id }).then(() => 'ok', (e: Error) => e.name)
+  const others = Array.from({ length: 16 }, async (_, i) => await store.commit(`other${i}`, i))
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => process.nextTick(resolve))
+  const b = store.commit('doc', { by: 'B' }, { parent: v1.id }).then(() => 'ok', (e: Error) => e.name)
+  await Promise.all(others)
+  assert.equal((await Promise.all([a, b])).sort(), ['ConflictError', 'ok'])
+  const values: unknown[] = []
+  for await (const rev of store.log('doc')) values.push(rev.value)
+  assert.is(values.length, 2, 'one write and the first revision, nothing lost outside history')
+  assert.equal((await store.verify()).problems, [])
+  await store.close()
+})
+
 test('close() waits for the batch in flight and for writes queued behind it', async () => {
   const { db, batches } = faultyDb()
   const store = await Store.open({ db })
