@@ -89,7 +89,8 @@ export async function importLines (
   db: RevkvDatabase,
   lines: AsyncIterable<string>,
   exists: (id: string) => Promise<Revision | undefined>,
-  hasHead: (key: string) => Promise<boolean>
+  hasHead: (key: string) => Promise<boolean>,
+  exclusive: <T>(task: () => Promise<T>) => Promise<T>
 ): Promise<ImportReport> {
   const staged = new Map<string, Staged>()
   const records: Array<[string, string]> = []
@@ -125,14 +126,17 @@ export async function importLines (
       validateKey(key)
       let expected = 1
       let cut = false
-      for (const parent of (fields.parents ?? []) as string[]) {
+      if (!Array.isArray(fields.parents) || fields.parents.length > 2 || !fields.parents.every((p) => typeof p === 'string')) fail(`revision ${id} has malformed parents.`)
+      if (!Number.isSafeInteger(fields.height) || (fields.height as number) < 1) fail(`revision ${id} has a malformed height.`)
+      for (const parent of fields.parents as string[]) {
         const known = staged.get(parent) ?? await exists(parent)
         if (known === undefined) fail(`revision ${id} names parent ${parent}, which comes neither before it in the dump nor from the store.`)
         else if (known.key !== key) fail(`revision ${id} of key ${JSON.stringify(key)} names parent ${parent} of key ${JSON.stringify((known as Staged).key)}.`)
         else if ((known as Staged).cut === true) cut = true
         else expected = Math.max(expected, known.height + 1)
       }
-      if (!cut && fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
+      // Behind a cut the exact height is unknown, but it still exceeds every parent kept.
+      if (cut ? (fields.height as number) < expected : fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
       staged.set(id, { key, height: fields.height as number, deleted: fields.deleted === true })
       records.push([revisionKey(id), record])
     } else if (doc.dropped !== undefined) {
@@ -150,6 +154,8 @@ export async function importLines (
         const kept = staged.get(id) ?? await exists(id)
         if (kept === undefined || kept.key !== head.key) fail(`unmerged revision ${id} of ${JSON.stringify(head.key)} is not one of its revisions.`)
       }
+      if (headLines.some((h) => h.key === head.key)) fail(`key ${JSON.stringify(head.key)} has a second head line.`)
+      if (new Set(head.unmerged ?? []).size !== (head.unmerged ?? []).length) fail(`key ${JSON.stringify(head.key)} lists an unmerged revision twice.`)
       if (await hasHead(head.key)) fail(`key ${JSON.stringify(head.key)} already exists in this store; import into an empty store, or one without these keys.`)
       // The tombstone flag comes from the revision itself, not from what the line claims.
       headLines.push({ ...head, deleted: (rev as { deleted?: boolean }).deleted === true })
@@ -164,15 +170,22 @@ export async function importLines (
   }
   if (!header) fail('the dump is empty.')
   if (end === undefined) fail('the dump has no end line: it is truncated.')
-  const batch = db.batch()
-  for (const [key, value] of records) batch.put(key, value, UTF8)
-  for (const [id, key] of cuts) batch.put(droppedKey(id), key, UTF8)
-  for (const head of headLines) {
-    const unmerged = head.unmerged ?? []
-    batch.put(headKey(head.key), encodeHead({ head: head.head, ...(head.deleted === true ? { deleted: true } : {}), unmerged: unmerged.length }), UTF8)
-    for (const id of unmerged) batch.put(unmergedKey(head.key, id), '', UTF8)
-    if (unmerged.length > 0) batch.put(conflictKey(head.key), '', UTF8)
-  }
-  await batch.write()
-  return { revisions: records.length, heads: headLines.length, keys: headLines.map((h) => h.key) }
+  // Written with no write in progress or starting, after checking once more that no key
+  // of the dump was created while it was being read.
+  return await exclusive(async () => {
+    for (const head of headLines) {
+      if (await hasHead(head.key)) fail(`key ${JSON.stringify(head.key)} was written in this store while the dump was being read.`)
+    }
+    const batch = db.batch()
+    for (const [key, value] of records) batch.put(key, value, UTF8)
+    for (const [id, key] of cuts) batch.put(droppedKey(id), key, UTF8)
+    for (const head of headLines) {
+      const unmerged = head.unmerged ?? []
+      batch.put(headKey(head.key), encodeHead({ head: head.head, ...(head.deleted === true ? { deleted: true } : {}), unmerged: unmerged.length }), UTF8)
+      for (const id of unmerged) batch.put(unmergedKey(head.key, id), '', UTF8)
+      if (unmerged.length > 0) batch.put(conflictKey(head.key), '', UTF8)
+    }
+    await batch.write()
+    return { revisions: records.length, heads: headLines.length, keys: headLines.map((h) => h.key) }
+  })
 }

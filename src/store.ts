@@ -333,9 +333,11 @@ export class Store {
     }
     if (prefix.length < MIN_PREFIX) throw new InvalidInputError(`Revision prefix ${JSON.stringify(ref)} is too short: give at least ${MIN_PREFIX} hex characters.`)
     const matches: string[] = []
-    for await (const [stored, record] of this.#db.iterator({ ...revisionRange(prefix), ...UTF8, limit: 64 })) {
-      // A revision of another key does not count when a key is given.
+    // Without a key, 64 candidates are plenty to list; with one, every revision of the
+    // prefix is read (other keys' do not count), stopping at the second of this key.
+    for await (const [stored, record] of this.#db.iterator({ ...revisionRange(prefix), ...UTF8, ...(key === undefined ? { limit: 64 } : {}) })) {
       if (key === undefined || (JSON.parse(record) as { key: string }).key === key) matches.push(idOfRevisionKey(stored))
+      if (key !== undefined && matches.length > 1) break
     }
     if (matches.length === 0) {
       const droppedFrom = prefix.length === 64 ? await this.#path.records.dropped(prefix) : undefined
@@ -393,11 +395,14 @@ export class Store {
    */
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
-    await this.#path.idle()
-    const report = await importLines(this.#db, toAsync(lines), async (id) => await this.#path.records.revision(id), async (key) => (await this.#path.records.head(key)) !== undefined)
-    // Cached states may say "no such key" for keys that now exist.
-    this.#path.records.forget(report.keys)
-    return report
+    const records = this.#path.records
+    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), async (key) => (await records.head(key)) !== undefined,
+      async (task) => await this.#path.exclusive(async () => {
+        const report = await task()
+        // Cached states may say "no such key" for keys that now exist.
+        records.forget((report as ImportReport).keys)
+        return report
+      }))
   }
 
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */

@@ -147,7 +147,7 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       }
     }
     const allParentsKnown = parents.every((p) => known.get(p)?.key === rev.key || droppedIds.get(p) === rev.key)
-    if (allParentsKnown && !cut && rev.height !== expected) {
+    if (allParentsKnown && (cut ? rev.height < expected : rev.height !== expected)) {
       problems.push({ kind: 'height', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} has height ${rev.height}; its parents make it ${expected}.` })
     }
   }

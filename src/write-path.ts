@@ -84,7 +84,12 @@ export class WritePath {
    */
   readonly #recent = new LruMap<string, Revision>(4096)
   #outstanding = 0
+  /** Writes held at a gate (counted in #outstanding too). */
+  #gated = 0
+  #pause: Promise<void> | undefined
   readonly #idle: Array<() => void> = []
+  /** Waiting for every write that got past the gate to be answered. */
+  readonly #quiet: Array<() => void> = []
 
   /** The changes feed, fed by every decided write. */
   readonly changes: ChangeLog
@@ -110,11 +115,46 @@ export class WritePath {
     return new Promise<Revision>((resolve, reject) => {
       op.resolve = resolve
       op.reject = reject
-      // The first writes after open wait for the changes feed to find its last number.
-      const ready = this.changes.ready()
-      if (ready === undefined) this.#route(op)
-      else ready.then(() => { this.#route(op) }, (err: unknown) => { this.#fail(op, err) })
+      this.#admit(op)
     })
+  }
+
+  /**
+   * Let a write in, or hold it at a gate: while an exclusive task runs (an import), and
+   * until the changes feed knows its last number (the first writes after open).
+   */
+  #admit (op: WriteOp): void {
+    const gate = this.#pause ?? this.changes.ready()
+    if (gate === undefined) {
+      this.#route(op)
+      return
+    }
+    this.#gated++
+    gate.then(() => {
+      this.#gated--
+      this.#admit(op)
+    }, (err: unknown) => {
+      this.#gated--
+      this.#fail(op, err)
+    })
+  }
+
+  /**
+   * Run `task` with no write in progress and none starting: writes that arrive meanwhile
+   * wait at the gate and go on, in order, once it is done.
+   */
+  async exclusive<T> (task: () => Promise<T>): Promise<T> {
+    while (this.#pause !== undefined) await this.#pause
+    let release = (): void => {}
+    this.#pause = new Promise<void>((resolve) => { release = resolve })
+    try {
+      if (this.#outstanding > this.#gated) await new Promise<void>((resolve) => this.#quiet.push(resolve))
+      await this.#group.idle()
+      return await task()
+    } finally {
+      this.#pause = undefined
+      release()
+    }
   }
 
   #route (op: WriteOp): void {
@@ -129,6 +169,7 @@ export class WritePath {
 
   /** Resolves once every submitted write has been answered (and so its batch settled). */
   async idle (): Promise<void> {
+    while (this.#pause !== undefined) await this.#pause
     if (this.#outstanding > 0) await new Promise<void>((resolve) => this.#idle.push(resolve))
     await this.#group.idle()
   }
@@ -150,6 +191,7 @@ export class WritePath {
 
   #answered (): void {
     if (--this.#outstanding === 0) for (const resolve of this.#idle.splice(0)) resolve()
+    if (this.#outstanding === this.#gated) for (const resolve of this.#quiet.splice(0)) resolve()
   }
 
   #enqueue (state: KeyState, op: WriteOp): void {

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert'
 import { ConflictError, InvalidInputError, Store } from '../src/index.js'
 import type { Revision } from '../src/index.js'
 import { rejection } from './rejection.js'
+import { sealRevision } from '../src/revision.js'
 
 /** A store with merges, a tombstone and a kept conflict. */
 async function source (): Promise<Store> {
@@ -84,6 +85,76 @@ test('a tampered, truncated or mismatched dump is refused and nothing is importe
   assert.is(await existing.get('a'), 'mine')
   await existing.close()
   await from.close()
+})
+
+test('a key written while the dump is read is not overwritten; writes during the import wait, then go on', async () => {
+  const from = await source()
+  const lines = await all(from.export())
+  const to = await Store.open({ db: new MemoryLevel() })
+  let written: Revision | undefined
+  async function * slow (): AsyncGenerator<string> {
+    for (const [i, line] of lines.entries()) {
+      // Before the end line, someone else creates one of the dump's keys.
+      if (i === lines.length - 1) written = await to.commit('a', { from: 'client' })
+      yield line
+    }
+  }
+  const err = await rejection(to.import(slow()))
+  assert.match(err.message, /written in this store while the dump was being read/)
+  assert.equal(await to.get('a'), { from: 'client' })
+  assert.is((await to.head('a'))?.id, written?.id)
+  assert.equal(await all(to.keys()), ['a'], 'nothing of the dump was imported')
+  // Writes to other keys made during an import wait for it and are not lost.
+  const other = await Store.open({ db: new MemoryLevel() })
+  const importing = other.import(lines)
+  const during = other.commit('z', 1)
+  await importing
+  assert.is((await during).value, 1)
+  assert.equal(await all(other.keys()), ['a', 'b', 'c/1', 'z'].filter((k) => k !== 'b'))
+  await other.close()
+  await to.close()
+  await from.close()
+})
+
+test('dumps that would damage the store are refused: a second head line, a repeated unmerged id, a height below a kept parent', async () => {
+  const from = await source()
+  const lines = await all(from.export())
+  const headLine = lines.find((l) => l.includes('"head":{"key":"a"')) as string
+  const withTwoHeads = [...lines.slice(0, -1), headLine, JSON.stringify({ end: { revisions: 9, heads: 4 } })]
+  const keptLine = lines.find((l) => l.includes('"unmerged"')) as string
+  const doc = JSON.parse(keptLine) as { head: { unmerged: string[] } }
+  doc.head.unmerged = [...doc.head.unmerged, ...doc.head.unmerged]
+  const withRepeat = lines.map((l) => l === keptLine ? JSON.stringify(doc) : l)
+  const cases: Array<[string[], RegExp]> = [[withTwoHeads, /second head line/], [withRepeat, /unmerged revision twice/]]
+  for (const [dump, why] of cases) {
+    const to = await Store.open({ db: new MemoryLevel() })
+    assert.match((await rejection(to.import(dump))).message, why)
+    assert.equal(await all(to.keys()), [])
+    await to.close()
+  }
+  await from.close()
+  // Behind a cut, a height may not fall below a parent that was kept (hashes made right on purpose).
+  const seal = (parents: string[], height: number, value: number): Revision => sealRevision({ key: 'k', parents, height, time: 1, value }).revision
+  const x1 = seal([], 1, 1)
+  const x2 = seal([x1.id], 2, 2)
+  const x3 = seal([x2.id], 3, 3)
+  const dropped = 'd'.repeat(64)
+  const crafted = (height: number): string[] => {
+    const m = seal([x3.id, dropped], height, 4)
+    return [
+      JSON.stringify({ revkv: 'dump', format: 1 }),
+      JSON.stringify({ dropped: { id: dropped, key: 'k' } }),
+      ...[x1, x2, x3, m].map((revision) => JSON.stringify({ revision })),
+      JSON.stringify({ head: { key: 'k', head: m.id } }),
+      JSON.stringify({ end: { revisions: 4, heads: 1 } })
+    ]
+  }
+  const to = await Store.open({ db: new MemoryLevel() })
+  assert.match((await rejection(to.import(crafted(1)))).message, /has height 1; its parents make it 4/)
+  assert.equal(await all(to.keys()), [])
+  assert.is((await to.import(crafted(9))).revisions, 4, 'behind a cut a greater height is possible')
+  assert.equal((await to.verify()).problems, [])
+  await to.close()
 })
 
 test.run()

@@ -113,6 +113,8 @@ it('If-Match is a precondition: 412 and nothing written when it does not name th
   assert.is((await call('PUT', '/v1/keys/fresh', { body: '5', headers: { 'if-none-match': '*' } })).status, 201)
   assert.is((await call('PUT', '/v1/keys/k', { body: '5', headers: { 'if-match': 'nonsense' } })).status, 400)
   assert.is((await call('DELETE', '/v1/keys/k', { headers: { 'if-match': etag(v1) } })).status, 412)
+  assert.is((await call('DELETE', '/v1/keys/k', { headers: { 'if-none-match': '*' } })).status, 412, 'delete only if it does not exist: it exists')
+  assert.is((await call('DELETE', '/v1/keys/nothing', { headers: { 'if-none-match': '*' } })).status, 404)
 })
 
 it('a stale parent is a versioned edit: 409 under reject, merged under merge, kept under manual', async () => {
@@ -230,6 +232,8 @@ it('errors are problem+json: malformed JSON (400 with position), 413, 415, 404 r
   for (const member of ['type', 'title', 'status', 'detail']) assert.ok(member in problemOf(malformed), member)
   assert.is((await call('PUT', '/v1/keys/k', { body: JSON.stringify('x'.repeat(2000)) })).status, 413)
   assert.is((await call('PUT', '/v1/keys/k', { body: 'hello', headers: { 'content-type': 'text/plain' } })).status, 415)
+  assert.is((await call('PUT', '/v1/keys/k', { body: '{"x":null}', headers: { 'content-type': 'application/merge-patch+json' } })).status, 415, 'a patch sent with PUT is not stored as the value')
+  assert.is((await call('GET', '/v1/keys/k')).status, 404)
   assert.is((await call('PUT', '/v1/keys/k')).status, 400, 'a PUT without a body')
   const noRoute = await call('GET', '/v2/nothing')
   assert.is(noRoute.status, 404)

@@ -165,6 +165,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     },
 
     putValue: async (req, reply) => {
+      requireJson(req, 'PUT')
       if (req.body === undefined) {
         throw new InvalidInputError('PUT needs the value as a JSON body with Content-Type: application/json.')
       }
@@ -190,7 +191,16 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       })
     },
 
-    deleteKey: async (req, reply) => await write(req, reply, async (conditions) => await store.delete(req.params.key, conditions)),
+    deleteKey: async (req, reply) => {
+      const ifNoneMatch = parseCondition(req, 'if-none-match')
+      if (ifNoneMatch?.any === true) {
+        // "Only if it does not exist" cannot delete anything: 412 when it exists, 404 when not.
+        const head = await store.head(req.params.key)
+        if (head !== undefined && head.deleted !== true) throw new PreconditionFailed(`Key ${JSON.stringify(req.params.key)} exists (If-None-Match: *).`, head.id)
+        throw new NotFoundError(`Key ${JSON.stringify(req.params.key)} does not exist, so there is nothing to delete.`)
+      }
+      return await write(req, reply, async (conditions) => await store.delete(req.params.key, conditions))
+    },
 
     getHead: async (req, reply) => {
       const head = await store.head(req.params.key)
@@ -218,6 +228,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     getConflicts: async (req) => ({ revisions: await store.conflicts(req.params.key) }),
 
     merge: async (req, reply) => {
+      requireJson(req, 'POST')
       const { key } = req.params
       const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, author?: string, message?: string }
       const rev = await store.resolveRevision(body.rev, { key })
@@ -383,6 +394,14 @@ function applyJsonPatch (key: string, current: JsonValue | undefined, patch: Jso
 class UnprocessablePatch extends Error {
   readonly statusCode = 422
   readonly code = 'REVKV_PATCH_FAILED'
+}
+
+/** PUT and POST take plain JSON: a patch sent to them would be stored as the value itself. */
+function requireJson (req: FastifyRequest, method: string): void {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
+  if (type !== undefined && type !== '' && type !== 'application/json') {
+    throw Object.assign(new Error(`${method} takes application/json, not ${type}${PATCH_TYPES.includes(type) ? ' (send patches with PATCH)' : ''}.`), { statusCode: 415, code: 'REVKV_HTTP_415' })
+  }
 }
 
 function parseCondition (req: FastifyRequest, name: 'if-match' | 'if-none-match'): TagCondition | undefined {
