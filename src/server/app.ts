@@ -274,7 +274,14 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const heartbeat = setInterval(() => reply.raw.write(': keep-alive\n\n'), 15_000)
       try {
         for await (const change of store.watch({ since, signal: abort.signal, ...(req.query.prefix === undefined ? {} : { prefix: req.query.prefix }) })) {
-          reply.raw.write(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`)
+          // Backpressure: a slow client pauses the replay instead of filling the server's memory.
+          if (!reply.raw.write(`id: ${change.seq}\nevent: change\ndata: ${JSON.stringify(change)}\n\n`) && !abort.signal.aborted) {
+            await new Promise<void>((resolve) => {
+              const done = (): void => { reply.raw.off('drain', done); abort.signal.removeEventListener('abort', done); resolve() }
+              reply.raw.on('drain', done)
+              abort.signal.addEventListener('abort', done)
+            })
+          }
         }
       } finally {
         clearInterval(heartbeat)
