@@ -57,7 +57,14 @@ test('every command\'s --help lists its options with an example', async () => {
     diff: [],
     merge: ['--strategy', '--on-conflict', '--value', '--file', '--message', '--author'],
     conflicts: [],
-    keys: ['--prefix', '--limit']
+    keys: ['--prefix', '--limit'],
+    changes: ['--since', '--prefix', '--limit', '--follow'],
+    fsck: [],
+    compact: ['--keep', '--prefix'],
+    export: ['--prefix'],
+    import: [],
+    serve: ['--port', '--host', '--require-parent', '--body-limit', '--quiet', '--strategy', '--sync', '--token'],
+    bench: ['--workload', '--writers', '--strategy', '--ops', '--duration', '--value-size', '--sync', '--json', '--chart', '--seed']
   }
   const dir = tempDir()
   const helps = new Map(await Promise.all(Object.keys(options).map(async (command) => [command, ok(await revkv(dir, [command, '--help'])).stdout] as const)))
@@ -65,7 +72,7 @@ test('every command\'s --help lists its options with an example', async () => {
     const help = helps.get(command) ?? ''
     assert.match(help, new RegExp(`^revkv ${command}`), command)
     assert.match(help, /Examples:\n {2}revkv /, `${command} has examples`)
-    for (const option of [...own, '--db', '--json', '--wait']) assert.ok(help.includes(option), `${command} --help lists ${option}`)
+    for (const option of [...own, '--db', '--json', '--wait', '--remote']) assert.ok(help.includes(option), `${command} --help lists ${option}`)
   }
   assert.match(helps.get('merge') ?? '', /choices: "lww", "merge"/)
   assert.match(helps.get('commit') ?? '', /choices: "reject", "lww", "merge", "manual"/)
