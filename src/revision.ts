@@ -27,7 +27,7 @@ export interface Revision {
   readonly strategy?: string
 }
 
-/** The fields of a revision before it is hashed. */
+/** The fields of a revision before it is hashed; `parents` becomes the revision's own (frozen) array. */
 export interface RevisionDraft {
   key: string
   parents: string[]
@@ -57,7 +57,8 @@ export function validateKey (key: unknown): asserts key is string {
   }
   if (key.length === 0) throw new InvalidInputError('Key must not be empty.')
   if (key.includes('\u0000')) throw new InvalidInputError(`Key ${JSON.stringify(key)} contains U+0000, which keys may not contain; remove it.`)
-  const bytes = Buffer.byteLength(key, 'utf8')
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short keys need no byte count.
+  const bytes = key.length * 3 <= MAX_KEY_BYTES ? 0 : Buffer.byteLength(key, 'utf8')
   if (bytes > MAX_KEY_BYTES) {
     throw new InvalidInputError(`Key is ${bytes} UTF-8 bytes long; keys may be at most ${MAX_KEY_BYTES} bytes. Use a shorter key (for example a hash of the long one).`)
   }
@@ -113,7 +114,7 @@ export function sealRevision (draft: RevisionDraft, valueJson?: string, owned?: 
   const id = hashRecord(record)
   // Built from the draft rather than by parsing the record back: only the value is parsed,
   // which gives the revision its own frozen copy, independent of the caller's object.
-  const revision: Record<string, unknown> = { id, key: draft.key, parents: Object.freeze([...draft.parents]), height: draft.height, time: draft.time }
+  const revision: Record<string, unknown> = { id, key: draft.key, parents: Object.freeze(draft.parents), height: draft.height, time: draft.time }
   // `owned` is a value nobody else holds (a merge result, made of fresh and frozen parts):
   // freezing it is enough. Anything else is parsed back, so the caller's object stays theirs.
   if (json !== undefined) revision.value = deepFreeze(owned ?? JSON.parse(json) as JsonValue)

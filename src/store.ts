@@ -164,7 +164,7 @@ export class Store {
       validateKey(key)
       checkOptions(options, 'commit')
       const valueJson = serializeValue(value, this.#maxValueBytes)
-      return this.#write({ kind: 'commit', key, valueJson, ...this.#writeFields(key, options) })
+      return this.#write(this.#writeOp('commit', key, valueJson, options))
     } catch (err) {
       return Promise.reject(err)
     }
@@ -178,7 +178,7 @@ export class Store {
     if (options.parent === null) {
       throw new InvalidInputError('delete() cannot be create-only (parent: null); give the head revision id as parent, or no parent.')
     }
-    return await this.#write({ kind: 'delete', key, valueJson: undefined, ...this.#writeFields(key, options) })
+    return await this.#write(this.#writeOp('delete', key, undefined, options))
   }
 
   /** Join a revision (an unmerged one, or any side revision) into the key's head. */
@@ -426,18 +426,23 @@ export class Store {
     if (this.#closing !== undefined) throw new ClosedError(operation)
   }
 
-  #writeFields (key: string, options: WriteOptions): { parent: string | null | undefined, strategy: Strategy, author: string | undefined, message: string | undefined } {
+  /** The write op of a commit or delete, its options checked (built in one object: this is the hot path). */
+  #writeOp (kind: 'commit' | 'delete', key: string, valueJson: string | undefined, options: WriteOptions): OpFields {
     const { parent } = options
     // Only the shape here; the full check runs in the write path unless the parent is the
     // head, whose id is valid by construction (this keeps a regex off every commit).
     if (parent !== undefined && parent !== null && (typeof parent !== 'string' || parent.length !== 64)) validateRevisionId(parent, 'Option parent')
     return {
+      kind,
+      key,
+      valueJson,
       parent,
       strategy: this.#strategies.forKey(key, options.strategy),
       author: checkText(options.author, 'author') ?? this.#author,
       message: checkText(options.message, 'message')
     }
   }
+
 
   #write (fields: OpFields): Promise<Revision> {
     return this.#path.submit(fields as WriteOp)
