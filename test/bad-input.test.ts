@@ -11,16 +11,12 @@ import * as assert from 'uvu/assert'
 import { ClosedError, InvalidInputError, NotFoundError, Store } from '../src/index.js'
 import type { JsonValue } from '../src/index.js'
 import { cleanUp, fails, ok, revkv, withEmptyStore } from './cli-run.js'
-import { rejection } from './rejection.js'
+import { all, rejection } from './helpers.js'
 
 async function snapshot (store: Store): Promise<string[]> {
   const lines: string[] = []
   for await (const line of store.export()) lines.push(line)
   return lines
-}
-
-async function drain (items: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of items) { /* read it all */ }
 }
 
 const cyclic: Record<string, unknown> = {}
@@ -54,9 +50,9 @@ const CASES: Case[] = [
   ['merge of an unknown revision', async (s) => await s.merge('k', unknownId), NotFoundError, /not a revision of key/],
   ['merge with manual', async (s, known) => await s.merge('k', known, { strategy: 'manual' }), InvalidInputError, /"manual" cannot settle a merge/],
   ['merge with a NaN value', async (s, known) => await s.merge('k', known, { value: Number.NaN }), InvalidInputError, /NaN/],
-  ['log with a negative limit', async (s) => await drain(s.log('k', { limit: -1 })), InvalidInputError, /limit must be a whole number/],
-  ['keys with a numeric prefix', async (s) => await drain(s.keys({ prefix: 5 as unknown as string })), InvalidInputError, /prefix must be a string/],
-  ['changes since -1', async (s) => await drain(s.changes({ since: -1 })), InvalidInputError, /since must be a sequence number/],
+  ['log with a negative limit', async (s) => await all(s.log('k', { limit: -1 })), InvalidInputError, /limit must be a whole number/],
+  ['keys with a numeric prefix', async (s) => await all(s.keys({ prefix: 5 as unknown as string })), InvalidInputError, /prefix must be a string/],
+  ['changes since -1', async (s) => await all(s.changes({ since: -1 })), InvalidInputError, /since must be a sequence number/],
   ['resolveRevision of a short prefix', async (s) => await s.resolveRevision('ab'), InvalidInputError, /too short/],
   ['resolveRevision of HEAD without a key', async (s) => await s.resolveRevision('HEAD'), InvalidInputError, /needs a key/],
   ['resolveRevision of an unknown prefix', async (s) => await s.resolveRevision('0000ffff'), NotFoundError, /No revision/],
@@ -88,13 +84,13 @@ test('every method of a closed store throws ClosedError naming the operation', a
     ['head', async () => await store.head('k')],
     ['get', async () => await store.get('k')],
     ['revision', async () => await store.revision(unknownId)],
-    ['log', async () => await drain(store.log('k'))],
+    ['log', async () => await all(store.log('k'))],
     ['diff', async () => await store.diff('k', unknownId, unknownId)],
     ['conflicts', async () => await store.conflicts('k')],
-    ['keys', async () => await drain(store.keys())],
-    ['changes', async () => await drain(store.changes())],
+    ['keys', async () => await all(store.keys())],
+    ['changes', async () => await all(store.changes())],
     ['verify', async () => await store.verify()],
-    ['export', async () => await drain(store.export())],
+    ['export', async () => await all(store.export())],
     ['import', async () => await store.import([])]
   ]
   for (const [name, call] of calls) {

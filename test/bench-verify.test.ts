@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { rejection } from './rejection.js'
+import { rejection } from './helpers.js'
 import { MemoryLevel } from 'memory-level'
 import { Store } from '../src/index.js'
 import { Ledger, verifyNothingLost } from '../benchmarks/verify.js'

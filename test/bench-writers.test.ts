@@ -1,6 +1,6 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { rejection } from './rejection.js'
+import { rejection } from './helpers.js'
 import { ConflictError } from '../src/index.js'
 import { driveWriters } from '../benchmarks/writers.js'
 

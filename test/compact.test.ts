@@ -6,13 +6,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConflictError, InvalidInputError, NotFoundError, Store } from '../src/index.js'
 import type { Revision } from '../src/index.js'
-import { rejection } from './rejection.js'
+import { all, rejection } from './helpers.js'
 
-async function all<T> (items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const item of items) out.push(item)
-  return out
-}
 
 function bytes (dir: string): number {
   return readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0)

@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConflictError, InvalidInputError, Store } from '../src/index.js'
 import type { Revision } from '../src/index.js'
-import { rejection } from './rejection.js'
+import { all, rejection } from './helpers.js'
 import { sealRevision } from '../src/revision.js'
 
 /** A store with merges, a tombstone and a kept conflict. */
@@ -20,11 +20,6 @@ async function source (): Promise<Store> {
   return store
 }
 
-async function all<T> (items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const item of items) out.push(item)
-  return out
-}
 
 test('export then import into an empty store gives the same store: fsck passes, log and get agree', async () => {
   const from = await source()

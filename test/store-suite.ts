@@ -1,6 +1,6 @@
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { rejection } from './rejection.js'
+import { all, rejection } from './helpers.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -26,12 +26,6 @@ export interface StoreFactory {
 }
 
 /** Every revision id reachable from a key's head. */
-/** Everything an async iterable yields. */
-async function all<T> (items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = []
-  for await (const item of items) out.push(item)
-  return out
-}
 
 async function history (store: AnyStore, key: string): Promise<Revision[]> {
   const revs: Revision[] = []

@@ -1,3 +1,4 @@
+/** Small helpers shared by the tests. */
 import * as assert from 'uvu/assert'
 
 /** The rejection of a promise, failing the test if it resolves. */
@@ -8,4 +9,11 @@ export async function rejection (promise: Promise<unknown>): Promise<Error> {
     return err as Error
   }
   throw new assert.Assertion({ message: 'expected the operation to fail, but it succeeded', operator: 'rejects', expects: 'a rejection', actual: 'success' })
+}
+
+/** Everything an async iterable yields. */
+export async function all<T> (items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = []
+  for await (const item of items) out.push(item)
+  return out
 }
