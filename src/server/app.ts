@@ -438,14 +438,20 @@ function applyJsonPatch (key: string, current: JsonValue | undefined, patch: Jso
   if (current === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist, so there is nothing to apply a JSON Patch to; PUT it first, or send a merge patch.`)
   if (!Array.isArray(patch)) throw new InvalidInputError('A JSON Patch (application/json-patch+json) is an array of operations.')
   const invalid = jsonpatch.validate(patch as unknown as jsonpatch.Operation[])
-  if (invalid !== undefined) throw new InvalidInputError(`Invalid JSON Patch: ${invalid.message.split('\n')[0] ?? ''} (operation ${invalid.index ?? '?'}).`)
+  if (invalid !== undefined) throw new InvalidInputError(`Invalid JSON Patch: ${firstLine(invalid.message, invalid.name)}${invalid.index === undefined ? '' : ` (operation ${invalid.index})`}.`)
   try {
     const copy = jsonpatch.deepClone(current) as JsonValue
     return jsonpatch.applyPatch(copy, patch as unknown as jsonpatch.Operation[], true, true, true).newDocument
   } catch (err) {
     const e = err as { name?: string, message?: string, index?: number }
-    throw new HttpError(`The JSON Patch cannot be applied to the value of ${JSON.stringify(key)}: ${(e.message ?? '').split('\n')[0] ?? ''}${e.index === undefined ? '' : ` (operation ${e.index})`}. Nothing was written.`, 'REVKV_PATCH_FAILED', 422)
+    throw new HttpError(`The JSON Patch cannot be applied to the value of ${JSON.stringify(key)}: ${firstLine(e.message, e.name)}${e.index === undefined ? '' : ` (operation ${e.index})`}. Nothing was written.`, 'REVKV_PATCH_FAILED', 422)
   }
+}
+
+/** The first line of a library's error message (fast-json-patch appends the operation on more lines), never empty. */
+function firstLine (message: string | undefined, name: string | undefined): string {
+  const line = message?.split('\n')[0] ?? ''
+  return line !== '' ? line : (name ?? 'unknown error')
 }
 
 /** A precondition that does not hold: nothing was written (RFC 9110 412); `actual` is the head. */
