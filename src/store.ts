@@ -156,6 +156,11 @@ export class Store {
     return new Store(db, new ChangeLog(db), options, strategies, maxValueBytes)
   }
 
+  /** The largest value a write may store, in bytes of JSON (the maxValueBytes it was opened with). */
+  get maxValueBytes (): number {
+    return this.#maxValueBytes
+  }
+
   /** Write a new value for a key; returns the new head revision. */
   commit (key: string, value: JsonValue, options: WriteOptions = {}): Promise<Revision> {
     // Not async: the hot path returns the write path's own promise, one promise hop fewer.

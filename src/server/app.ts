@@ -28,7 +28,7 @@ export interface ServerOptions {
   token?: string | undefined
   /** Answer 428 to writes that name neither a parent nor an If-Match / If-None-Match precondition. */
   requireParent?: boolean | undefined
-  /** Largest request body in bytes (default 1 MiB + 64 KiB: a maximal value plus JSON overhead). */
+  /** Largest request body in bytes (default the store's maxValueBytes + 64 KiB: a maximal value plus JSON spacing and escapes). Dumps sent to POST /v1/import stream and are not limited by it. */
   bodyLimit?: number | undefined
   /** Milliseconds a client has to send a whole request (default 30,000). */
   requestTimeout?: number | undefined
@@ -51,11 +51,13 @@ interface WriteConditions {
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json']
+/** Room in a request body for JSON spacing and escapes around a value of the largest size. */
+const BODY_OVERHEAD = 64 * 1024
 
 /** Build the fastify app serving `store` (not listening yet; `app.inject()` works for tests). */
 export function buildServer (store: Store, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    bodyLimit: options.bodyLimit ?? 1024 * 1024 + 64 * 1024,
+    bodyLimit: options.bodyLimit ?? store.maxValueBytes + BODY_OVERHEAD,
     requestTimeout: options.requestTimeout ?? 30_000,
     // Keep-alive connections outlive a typical load balancer's 60 s idle timeout.
     keepAliveTimeout: 72_000,
@@ -470,7 +472,7 @@ function routePattern (route: RouteSpec): RegExp {
 
 function describeHttpError (err: { statusCode?: number, code?: string, message?: string }): string {
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `${err.message ?? 'Request body is too large'}: values are limited by the server's body limit.`
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `${err.message ?? 'Request body is too large'}: ask for the server's request size limit to be raised (revkv serve --body-limit, which follows --max-value-bytes by default).`
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return `${err.message ?? 'Unsupported media type'}: send JSON values as application/json.`
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'The body is empty; send a JSON value (null is one).'
     default: return `${err.message ?? 'Bad request'}.`.replace(/\.\.$/, '.')
