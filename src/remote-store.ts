@@ -50,6 +50,8 @@ export class RemoteStore {
   #closed = false
   /** Requests under way, so close() can wait for them as Store.close() waits for writes. */
   readonly #inflight = new Set<Promise<unknown>>()
+  /** Streamed answers being read; close() ends those its caller still reads (exports). */
+  readonly #streams = new Set<IdleTimeout>()
 
   private constructor (options: RemoteStoreOptions) {
     this.#base = options.url.replace(/\/+$/, '')
@@ -293,7 +295,9 @@ export class RemoteStore {
     })
     try {
       const text: string[] = []
-      for await (const line of this.#lines('POST', '/v1/import', { body, type: NDJSON, idle })) text.push(line)
+      await this.#track((async () => {
+        for await (const line of this.#lines('POST', '/v1/import', { body, type: NDJSON, idle })) text.push(line)
+      })())
       return parseJson(text.join('\n')) as ImportReport
     } catch (err) {
       // A failure to read the dump is the caller's own error, not a transport one.
@@ -319,10 +323,11 @@ export class RemoteStore {
     throw customStrategy(strategy)
   }
 
-  /** Wait for requests already made, then stop; later calls throw ClosedError. */
+  /** Wait for requests already made, then stop (ending exports still being read); later calls throw ClosedError. */
   async close (): Promise<void> {
     this.#closed = true
     await Promise.allSettled([...this.#inflight])
+    for (const stream of this.#streams) stream.abort()
   }
 
   async #revisionOrFail (id: string): Promise<Revision> {
@@ -342,17 +347,25 @@ export class RemoteStore {
 
   async #request (method: string, path: string, body?: string): Promise<unknown> {
     if (this.#closed) throw new ClosedError(`${method} ${path}`)
-    const request = this.#send(method, path, body)
-    this.#inflight.add(request)
+    return await this.#track(this.#send(method, path, body))
+  }
+
+  /** `work`, counted as a request under way until it settles. */
+  async #track<T> (work: Promise<T>): Promise<T> {
+    this.#inflight.add(work)
     try {
-      return await request
+      return await work
     } finally {
-      this.#inflight.delete(request)
+      this.#inflight.delete(work)
     }
   }
 
   /** A streamed operation's result, reporting its progress lines as they come. */
   async #operation (method: string, path: string, body?: string, onProgress?: (done: number) => void): Promise<unknown> {
+    return await this.#track(this.#follow(method, path, body, onProgress))
+  }
+
+  async #follow (method: string, path: string, body: string | undefined, onProgress: ((done: number) => void) | undefined): Promise<unknown> {
     const what = `${method} ${path}`
     for await (const text of this.#lines(method, path, body === undefined ? {} : { body, type: 'application/json' })) {
       if (text === '') continue
@@ -367,14 +380,12 @@ export class RemoteStore {
   /**
    * The lines of a streamed answer, read as they arrive. Unlike other requests it has no
    * total time limit (a dump may take hours), only an idle one: nothing sent or received
-   * for `timeout` ms. close() waits for it like for any request.
+   * for `timeout` ms.
    */
   async * #lines (method: string, path: string, request: { body?: string | ReadableStream<Uint8Array>, type?: string, idle?: IdleTimeout } = {}): AsyncGenerator<string> {
     if (this.#closed) throw new ClosedError(`${method} ${path}`)
     const idle = request.idle ?? new IdleTimeout(this.#timeout)
-    let finished = (): void => {}
-    const done = new Promise<void>((resolve) => { finished = resolve })
-    this.#inflight.add(done)
+    this.#streams.add(idle)
     try {
       let response: Response
       try {
@@ -410,8 +421,7 @@ export class RemoteStore {
       idle.stop()
       // Ends the download if the consumer stopped early; a no-op once it is complete.
       idle.abort()
-      this.#inflight.delete(done)
-      finished()
+      this.#streams.delete(idle)
     }
   }
 
