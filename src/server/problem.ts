@@ -1,4 +1,4 @@
-import { HttpError, InvalidInputError, RevkvError } from '../errors.js'
+import { HttpError, InvalidInputError, RevkvError, ValueTooLargeError } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 
 /** An RFC 9457 problem details object, plus revkv's conflict members. */
@@ -48,6 +48,8 @@ export function problem (status: number, code: string, detail: string, extra: Re
 
 /** The problem for an error: a RevkvError keeps its code, status and data; fastify's 4xx get revkv codes. */
 export function problemOf (err: unknown): Problem {
+  // The store's own advice (a larger maxValueBytes) is not something a client can do.
+  if (err instanceof ValueTooLargeError) err = new ValueTooLargeError(err.bytes, err.limit, 'ask for the server\'s limit to be raised (revkv serve --max-value-bytes, or the maxValueBytes of the store it serves)')
   const known = err instanceof RevkvError ? err : requestError(err)
   if (known !== undefined) {
     const { name: _name, code, status, message, ...data } = known.toJSON() as { name: string, code: string, status: number, message: string }
@@ -72,7 +74,7 @@ function requestError (err: unknown): RevkvError | undefined {
   const message = typeof e.message === 'string' && e.message !== '' ? e.message : statusTitle(e.statusCode)
   if (e.validation !== undefined) return new InvalidInputError(`${message}.`.replace(/\.\.$/, '.'))
   switch (e.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new HttpError(`${message}: values are limited by the server's body limit.`, 'REVKV_TOO_LARGE', 413)
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new HttpError(`${message}: ask for the server's request size limit to be raised (revkv serve --body-limit, which follows --max-value-bytes by default).`, 'REVKV_TOO_LARGE', 413)
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new HttpError(`${message}: send JSON values as application/json.`, 'REVKV_UNSUPPORTED_MEDIA_TYPE', 415)
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new InvalidInputError('The body is empty; send a JSON value (null is one).')
   }
