@@ -43,20 +43,20 @@ export async function compactStore (db: RevkvDatabase, load: LoadRevision, unmer
     if (!inHeadRange(stored, prefix)) break
     const key = keyOfHeadKey(stored)
     const record = decodeHead(key, text)
-    const head = await load(record.head)
+    const head = await load(record.head, key)
     if (head === undefined) continue
     // The height the first-parent line reaches after `keep` revisions.
     let cut = head.height
     let rev: Revision | undefined = head
     for (let kept = 1; kept < options.keep && rev.parents[0] !== undefined; kept++) {
-      rev = await load(rev.parents[0])
+      rev = await load(rev.parents[0], key)
       if (rev === undefined) break
       cut = rev.height
     }
     const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
     const starts: Revision[] = [head]
     for (const id of unmerged) {
-      const side = await load(id)
+      const side = await load(id, key)
       if (side === undefined) continue
       starts.push(side)
       const base = await mergeBase(head, side, load)

@@ -2,7 +2,7 @@ import { KeyState } from './key-state.js'
 import { decodeHead, droppedKey, headKey, idOfUnmergedKey, revisionKey, unmergedRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
-import { parseRecord } from './revision.js'
+import { corruptRevision, parseRecord } from './revision.js'
 import type { Revision } from './revision.js'
 
 /** A key state being loaded, and the writes waiting for it. */
@@ -39,13 +39,16 @@ export class Records {
     this.#onSettle = onSettle
   }
 
-  /** A stored revision, or undefined when no revision has that id. */
-  revision (id: string): Revision | undefined | Promise<Revision | undefined> {
+  /**
+   * A stored revision, or undefined when no revision has that id. `key`, when the caller
+   * knows which key the revision should belong to, is named if its record is damaged.
+   */
+  revision (id: string, key?: string): Revision | undefined | Promise<Revision | undefined> {
     const cached = this.#revisions.get(id)
     if (cached !== undefined) return cached
     return this.#db.get(revisionKey(id), UTF8).then((record) => {
       if (record === undefined) return undefined
-      const rev = parseRecord(id, record)
+      const rev = parseRecord(id, record, key)
       this.#revisions.set(id, rev)
       return rev
     })
@@ -56,14 +59,14 @@ export class Records {
     return await this.#db.get(droppedKey(id), UTF8)
   }
 
-  /** A revision history points to, or undefined where compaction cut history; missing otherwise is damage. */
-  linked (id: string): Revision | Promise<Revision | undefined> {
-    const found = this.revision(id)
-    return found instanceof Promise ? found.then(async (rev) => rev ?? await this.#cut(id)) : found ?? this.#cut(id)
+  /** A revision history points to (of `key`, if known), or undefined where compaction cut history; missing otherwise is damage. */
+  linked (id: string, key?: string): Revision | Promise<Revision | undefined> {
+    const found = this.revision(id, key)
+    return found instanceof Promise ? found.then(async (rev) => rev ?? await this.#cut(id, key)) : found ?? this.#cut(id, key)
   }
 
-  async #cut (id: string): Promise<undefined> {
-    if (await this.dropped(id) === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged (revkv fsck lists what else is).`)
+  async #cut (id: string, key: string | undefined): Promise<undefined> {
+    if (await this.dropped(id) === undefined) throw corruptRevision(id, key, 'history refers to it but its record is missing')
     return undefined
   }
 
@@ -115,10 +118,8 @@ export class Records {
     const text = await this.#db.get(headKey(key), UTF8)
     if (text === undefined) return new KeyState(key, undefined, [], this.#onSettle)
     const record = decodeHead(key, text)
-    const head = await this.revision(record.head)
-    if (head === undefined) {
-      throw new Error(`The head of key ${JSON.stringify(key)} points to revision ${record.head}, which is missing: the store is damaged.`)
-    }
+    const head = await this.revision(record.head, key)
+    if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
     const unmerged: string[] = []
     if ((record.unmerged ?? 0) > 0) {
       for await (const stored of this.#db.keys({ ...unmergedRange(key), ...UTF8 })) unmerged.push(idOfUnmergedKey(stored))
