@@ -16,7 +16,7 @@ import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
 import { canonicalJson, JsonShapeError } from './json.js'
 import { conflictKey, droppedKey, encodeHead, headKey, headRange, inHeadRange, keyOfHeadKey, decodeHead, revisionKey, unmergedKey, UTF8 } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
+import type { HeadRecord, RevkvDatabase } from './layout.js'
 import { hashRecord, isRevisionId, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
 
@@ -38,40 +38,69 @@ export interface ImportReport {
 }
 
 
+/**
+ * Keys whose histories are read at once. Within a key each read waits for the one before
+ * (a child names its parents), so one key at a time leaves LevelDB's threads idle between
+ * reads; a few keys in flight overlap them. Bounded, so memory stays a few keys' histories.
+ */
+const READ_AHEAD = 8
+
 /** The lines of a dump of every key starting with `prefix`, each without its newline. */
 export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = ''): AsyncGenerator<string> {
   yield JSON.stringify({ revkv: 'dump', format: DUMP_FORMAT })
   let revisions = 0
   let heads = 0
+  const window: Array<Promise<KeyDump>> = []
+  const next = async (): Promise<string[]> => {
+    const dump = await (window.shift() as Promise<KeyDump>)
+    revisions += dump.revisions
+    heads++
+    return dump.lines
+  }
   for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8 })) {
     if (!inHeadRange(stored, prefix)) break
     const key = keyOfHeadKey(stored)
-    const record = decodeHead(key, text)
-    const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
-    // Every revision reachable from the head or a kept one, oldest (lowest) first: heights
-    // strictly grow from parent to child, so ordering by height puts parents first.
-    const seen = new Map<string, Revision>()
-    for (const start of [record.head, ...unmerged]) {
-      const first = await load(start, key)
-      if (seen.has(start) || first === undefined) continue
-      for await (const rev of walkHistory(first, load)) {
-        if (!seen.has(rev.id)) seen.set(rev.id, rev)
-      }
-    }
-    const ordered = [...seen.values()].sort((a, b) => a.height - b.height || (a.id < b.id ? -1 : 1))
-    // Parents dropped by compaction travel as markers, so the import knows history was cut there.
-    const cut = new Set<string>()
-    for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent)) cut.add(parent)
-    for (const id of cut) yield JSON.stringify({ dropped: { id, key } })
-    for (const rev of ordered) {
-      yield JSON.stringify({ revision: rev })
-      revisions++
-    }
-    yield JSON.stringify({ head: { key, head: record.head, ...(record.deleted === true ? { deleted: true } : {}), ...(unmerged.length > 0 ? { unmerged } : {}) } })
-    heads++
+    const dump = dumpKey(key, decodeHead(key, text), load, unmergedOf)
+    // Awaited in order below; until then a failure must not count as unhandled.
+    dump.catch(() => {})
+    window.push(dump)
+    if (window.length >= READ_AHEAD) yield * await next()
   }
+  while (window.length > 0) yield * await next()
   yield JSON.stringify({ end: { revisions, heads } })
 }
+
+interface KeyDump {
+  lines: string[]
+  revisions: number
+}
+
+/** The dump lines of one key: markers of cut history, its revisions parents first, its head. */
+async function dumpKey (key: string, record: HeadRecord, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>): Promise<KeyDump> {
+  const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
+  // Every revision reachable from the head or a kept one, oldest (lowest) first: heights
+  // strictly grow from parent to child, so ordering by height puts parents first.
+  const seen = new Map<string, Revision>()
+  for (const start of [record.head, ...unmerged]) {
+    const first = await load(start, key)
+    if (seen.has(start) || first === undefined) continue
+    for await (const rev of walkHistory(first, load)) {
+      if (!seen.has(rev.id)) seen.set(rev.id, rev)
+    }
+  }
+  const ordered = [...seen.values()].sort((a, b) => a.height - b.height || (a.id < b.id ? -1 : 1))
+  // Parents dropped by compaction travel as markers, so the import knows history was cut there.
+  const cut = new Set<string>()
+  for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent)) cut.add(parent)
+  const lines: string[] = []
+  for (const id of cut) lines.push(JSON.stringify({ dropped: { id, key } }))
+  for (const rev of ordered) lines.push(JSON.stringify({ revision: rev }))
+  lines.push(JSON.stringify({ head: { key, head: record.head, ...(record.deleted === true ? { deleted: true } : {}), ...(unmerged.length > 0 ? { unmerged } : {}) } }))
+  return { lines, revisions: ordered.length }
+}
+
+/** Keys looked up in the store at once by the final check. */
+const CHECK_CHUNK = 1000
 
 interface Staged {
   key: string
@@ -92,7 +121,8 @@ export type WorkCounter = (units: number) => void
 
 /**
  * Read a dump, check all of it, then write it in one atomic batch. `exists` tells whether
- * a revision is already in the store (parents may be there); `hasHead` whether a key is.
+ * a revision is already in the store (parents may be there); `headsExist` which of some
+ * keys are (the final check asks in chunks, so LevelDB answers many at once).
  * Time is linear in the dump's lines; memory holds the records to write (LevelDB needs
  * them for the one atomic batch) and about 100 bytes per revision and per key to check them.
  */
@@ -100,7 +130,7 @@ export async function importLines (
   db: RevkvDatabase,
   lines: AsyncIterable<string>,
   exists: (id: string) => Promise<Revision | undefined>,
-  hasHead: (key: string) => Promise<boolean>,
+  headsExist: (keys: string[]) => Promise<boolean[]>,
   exclusive: <T>(task: () => Promise<T>) => Promise<T>,
   work: WorkCounter = () => {}
 ): Promise<ImportReport> {
@@ -192,7 +222,9 @@ export async function importLines (
       work(1)
       if (headKeys.has(head.key)) fail(`key ${JSON.stringify(head.key)} has a second head line.`)
       if (new Set(head.unmerged ?? []).size !== (head.unmerged ?? []).length) fail(`key ${JSON.stringify(head.key)} lists an unmerged revision twice.`)
-      if (await hasHead(head.key)) fail(`key ${JSON.stringify(head.key)} already exists in this store; import into an empty store, or one without these keys.`)
+      // Checked as each head line is read, so a dump for the wrong store is refused early.
+      work(1)
+      if ((await headsExist([head.key]))[0] === true) fail(`key ${JSON.stringify(head.key)} already exists in this store; import into an empty store, or one without these keys.`)
       // The tombstone flag comes from the revision itself, not from what the line claims.
       headKeys.add(head.key)
       headLines.push({ ...head, deleted: (rev as { deleted?: boolean }).deleted === true })
@@ -210,8 +242,11 @@ export async function importLines (
   // Written with no write in progress or starting, after checking once more that no key
   // of the dump was created while it was being read.
   return await exclusive(async () => {
-    for (const head of headLines) {
-      if (await hasHead(head.key)) fail(`key ${JSON.stringify(head.key)} was written in this store while the dump was being read.`)
+    for (let i = 0; i < headLines.length; i += CHECK_CHUNK) {
+      const keys = headLines.slice(i, i + CHECK_CHUNK).map((h) => h.key)
+      work(keys.length)
+      const found = (await headsExist(keys)).indexOf(true)
+      if (found !== -1) fail(`key ${JSON.stringify(keys[found])} was written in this store while the dump was being read.`)
     }
     const batch = db.batch()
     for (const [key, value] of records) batch.put(key, value, UTF8)

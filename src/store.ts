@@ -7,7 +7,7 @@ import type { JsonPatchOperation } from './json-diff.js'
 import type { ConflictSide } from './json-merge.js'
 import type { JsonValue } from './json.js'
 import { walkHistory } from './history.js'
-import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
+import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headKey, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import type { CacheOptions } from './records.js'
 import { decodeRecord, describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
@@ -393,7 +393,9 @@ export class Store {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
-    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), async (key) => (await records.head(key)) !== undefined,
+    // Which keys exist is read from disk: the final check runs with every write settled.
+    const headsExist = async (keys: string[]): Promise<boolean[]> => (await this.#db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined)
+    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), headsExist,
       async (task) => await this.#path.exclusive(async () => {
         const report = await task()
         // Cached states may say "no such key" for keys that now exist.

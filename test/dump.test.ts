@@ -205,7 +205,7 @@ test('import work grows linearly: 10x the keys costs well under 20x the work', a
     let units = 0
     const report = await importLines(db, (async function * () { yield * dumpOf(drafts) })(),
       async (id) => { const record = await db.get(revisionKey(id), UTF8); return record === undefined ? undefined : parseRecord(id, record) },
-      async (key) => (await db.get(headKey(key), UTF8)) !== undefined,
+      async (keys) => (await db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined),
       async (task) => await task(),
       (n) => { units += n })
     assert.is(report.heads, keys)
