@@ -17,6 +17,7 @@ import type { LoadRevision } from './history.js'
 import { canonicalJson, JsonShapeError } from './json.js'
 import { conflictKey, droppedKey, encodeHead, headKey, headRange, inHeadRange, keyOfHeadKey, decodeHead, revisionKey, unmergedKey, UTF8 } from './layout.js'
 import type { HeadRecord, RevkvDatabase } from './layout.js'
+import type { ReadAt } from './records.js'
 import { hashRecord, isRevisionId, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
 
@@ -45,8 +46,11 @@ export interface ImportReport {
  */
 const READ_AHEAD = 8
 
-/** The lines of a dump of every key starting with `prefix`, each without its newline. */
-export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = ''): AsyncGenerator<string> {
+/**
+ * The lines of a dump of every key starting with `prefix`, each without its newline. Heads
+ * are read at the snapshot `at` (if given); `load` and `unmergedOf` must read there too.
+ */
+export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = '', at: ReadAt = {}): AsyncGenerator<string> {
   yield JSON.stringify({ revkv: 'dump', format: DUMP_FORMAT })
   let revisions = 0
   let heads = 0
@@ -57,7 +61,7 @@ export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unme
     heads++
     return dump.lines
   }
-  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8 })) {
+  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8, ...at })) {
     if (!inHeadRange(stored, prefix)) break
     const key = keyOfHeadKey(stored)
     const dump = dumpKey(key, decodeHead(key, text), load, unmergedOf)
