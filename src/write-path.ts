@@ -462,7 +462,10 @@ function checkResolution (name: string, resolution: unknown): Resolution {
   if (r !== null && typeof r === 'object') {
     if ('value' in r) return r as Resolution
     if (r.deleted === true || r.reject === true || r.keep === true) return r as Resolution
-    if (Array.isArray(r.conflicts) && r.conflicts.length > 0) return r as Resolution
+    if (Array.isArray(r.conflicts) && r.conflicts.length > 0) {
+      // A custom strategy written before places had a kind reports values: say so explicitly.
+      return { conflicts: (r.conflicts as ConflictPlace[]).map((c) => c.kind === 'range' ? c : { ...c, kind: 'value' }) }
+    }
   }
   throw new InvalidInputError(`Strategy ${JSON.stringify(name)} returned ${describe(resolution)}; a strategy must return { value }, { deleted: true } or { conflicts: [...] } (non-empty).`)
 }

@@ -312,7 +312,7 @@ test('a merge conflict is exit 1 listing each pointer with base, ours and theirs
   assert.equal(await history(dir, 'k'), before)
   const asJson = JSON.parse(fails(await revkv(dir, ['commit', 'k', '{"title":"theirs","tags":["x"],"n":3}', '--parent', base, '--strategy', 'merge', '--json']), 1)) as { code: string, conflicts: Array<{ path: string }> }
   assert.is(asJson.code, 'REVKV_MERGE_CONFLICT')
-  assert.equal(asJson.conflicts.sort((a, b) => a.path < b.path ? -1 : 1), [{ path: '/n', base: 1, ours: 2, theirs: 3 }, { path: '/title', base: 'a', ours: 'ours', theirs: 'theirs' }])
+  assert.equal(asJson.conflicts.sort((a, b) => a.path < b.path ? -1 : 1), [{ kind: 'value', path: '/n', base: 1, ours: 2, theirs: 3 }, { kind: 'value', path: '/title', base: 'a', ours: 'ours', theirs: 'theirs' }])
   // --on-conflict alone implies the merge strategy.
   await commit(dir, 'k', '{"title":"theirs","tags":["x","y"],"n":3}', '--parent', base, '--on-conflict', 'theirs')
   assert.equal(json(await revkv(dir, ['get', 'k'])), { title: 'theirs', tags: ['x', 'y'], n: 3 })

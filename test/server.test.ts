@@ -135,7 +135,7 @@ it('a stale parent is a versioned edit: 409 under reject, merged under merge, ke
   assert.equal((await call('GET', '/v1/keys/doc')).body, { a: 2, b: 2 })
   const conflict = await call('PUT', `/v1/keys/doc?parent=${idOf(v1)}&strategy=merge`, { body: '{"a":3,"b":1}' })
   assert.is(conflict.status, 409)
-  assert.equal(problemOf(conflict).conflicts, [{ path: '/a', base: 1, ours: 2, theirs: 3 }])
+  assert.equal(problemOf(conflict).conflicts, [{ kind: 'value', path: '/a', base: 1, ours: 2, theirs: 3 }])
   const kept = await call('PUT', `/v1/keys/doc?parent=${idOf(v1)}&strategy=manual`, { body: '{"a":3,"b":1}' })
   assert.is(kept.status, 409)
   const keptId = problemOf(kept).kept as string
