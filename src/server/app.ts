@@ -6,6 +6,7 @@ import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js'
 import { diffValues } from '../json-diff.js'
 import { parseJsonText } from '../json-text.js'
 import type { JsonValue } from '../json.js'
+import type { PlaceResolution } from '../json-merge.js'
 import type { Revision } from '../revision.js'
 import type { Change } from '../changes.js'
 import { mergeStrategy } from '../strategies/merge.js'
@@ -230,12 +231,13 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     merge: async (req, reply) => {
       requireJson(req, 'POST')
       const { key } = req.params
-      const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, author?: string, message?: string }
+      const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, resolutions?: Record<string, PlaceResolution>, author?: string, message?: string }
       const rev = await store.resolveRevision(body.rev, { key })
       const merged = await store.merge(key, rev, {
         ...(body.strategy === undefined ? {} : { strategy: body.strategy }),
         ...(body.onConflict === undefined ? {} : { onConflict: body.onConflict }),
         ...('value' in body && body.value !== undefined ? { value: body.value } : {}),
+        ...(body.resolutions === undefined ? {} : { resolutions: body.resolutions }),
         ...(body.author === undefined ? {} : { author: body.author }),
         ...(body.message === undefined ? {} : { message: body.message })
       })

@@ -150,10 +150,22 @@ export const ROUTES: RouteSpec[] = [
         type: 'object',
         required: ['rev'],
         additionalProperties: false,
-        properties: { rev: revisionRef, strategy: { type: 'string' }, onConflict: { type: 'string', enum: ['ours', 'theirs'] }, value: { description: 'An explicit resolution' }, author: { type: 'string' }, message: { type: 'string' } }
+        properties: {
+          rev: revisionRef,
+          strategy: { type: 'string' },
+          onConflict: { type: 'string', enum: ['ours', 'theirs'] },
+          value: { description: 'An explicit resolution' },
+          resolutions: {
+            type: 'object',
+            description: 'Settle conflicting places by JSON Pointer (a conflict\'s `path`): "ours", "theirs", "base" or { "value": <json> } (an array at a `range` place). Places not named still conflict; a pointer that names no conflicting place is a 400.',
+            additionalProperties: { oneOf: [{ type: 'string', enum: ['ours', 'theirs', 'base'] }, { type: 'object', required: ['value'], additionalProperties: false, properties: { value: {} } }] }
+          },
+          author: { type: 'string' },
+          message: { type: 'string' }
+        }
       }
     },
-    responses: { 200: 'The merge revision (or the head, if already merged)', 404: 'Unknown key or revision', 409: 'Merge conflict, with every conflicting JSON Pointer', 400: 'Bad request' }
+    responses: { 200: 'The merge revision (or the head, if already merged)', 404: 'Unknown key or revision', 409: 'Merge conflict, with every conflicting place: { kind: "value" | "range", path, base?, ours?, theirs? }', 400: 'Bad request, or resolutions naming no conflicting place' }
   },
   {
     method: 'GET',
