@@ -1,6 +1,8 @@
 import { suite } from 'uvu'
+import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
+import { createSuite } from './store-suite-create.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -33,11 +35,9 @@ async function history (store: AnyStore, key: string): Promise<Revision[]> {
   return revs
 }
 
-/** The behavioural test suite every Store backend must pass (abstract-level style). */
-export function storeSuite (factory: StoreFactory): void {
-  const it = suite(`store (${factory.name})`)
+/** A suite's way to open stores: each is closed after the test that opened it. */
+export function storeOpener (it: Test, factory: StoreFactory): { open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>, opened: AnyStore[] } {
   const opened: AnyStore[] = []
-  const supports = { customStrategies: true, callOrder: true, ...factory.supports }
   const open = async (options?: Omit<StoreOptions, 'path' | 'db'>): Promise<AnyStore> => {
     const store = await factory.open(options)
     opened.push(store)
@@ -46,6 +46,14 @@ export function storeSuite (factory: StoreFactory): void {
   it.after.each(async () => {
     for (const store of opened.splice(0)) await store.close()
   })
+  return { open, opened }
+}
+
+/** The behavioural test suite every Store backend must pass (abstract-level style). */
+export function storeSuite (factory: StoreFactory): void {
+  const it = suite(`store (${factory.name})`)
+  const supports = { customStrategies: true, callOrder: true, ...factory.supports }
+  const { open, opened } = storeOpener(it, factory)
 
   it('commit creates a content-addressed revision chain', async () => {
     const store = await open({ author: 'ada' })
@@ -675,4 +683,5 @@ export function storeSuite (factory: StoreFactory): void {
   }
 
   it.run()
+  createSuite(factory)
 }
