@@ -282,6 +282,8 @@ export class WritePath {
       const renamed = op as CommitOp
       renamed.renaming = { from: renamed.renaming?.from ?? renamed.key, n: decision.n }
       renamed.key = decision.moveTo
+      // The date was about the key asked for; a candidate only has to be free.
+      renamed.ifUnmodifiedSince = undefined
       this.#route(renamed)
       return
     }

@@ -207,6 +207,7 @@ it('POST creates: onExists reject (409), replace (200) or rename (201 and Locati
   assert.is((await call('PUT', 'report.json', { 'if-none-match': '*' }, { n: 5 }, '?parent=null&onExists=rename')).status, 400)
   assert.is((await call('PUT', 'report.json', { 'if-none-match': '*' }, { n: 5 }, '?onExists=rename')).status, 400)
   assert.is((await call('POST', 'report.json', {}, { n: 5 }, '?parent=abcd')).status, 400)
+  assert.is((await call('POST', 'report.json', { 'revkv-parent': 'null' }, { n: 5 })).status, 400)
   assert.is((await call('POST', 'report.json', {}, { n: 5 }, '?onExists=copy')).status, 400)
   assert.is((await call('PUT', 'report.json', {}, { n: 5 }, '?onExists=rename')).status, 400, 'onExists needs a parent of null')
   assert.equal(await store.get('report.json'), { n: 4 }, 'no refused request wrote anything')

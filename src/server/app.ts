@@ -186,8 +186,8 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
 
     createValue: async (req, reply) => {
       requireJson(req, 'POST')
-      if (req.query.parent !== undefined || header(req, 'revkv-parent') !== undefined) {
-        throw new InvalidInputError('POST creates (its parent is null): leave out ?parent= and Revkv-Parent, or PUT to update.')
+      if (header(req, 'revkv-parent') !== undefined) {
+        throw new InvalidInputError('POST creates (its parent is null): leave out Revkv-Parent, or PUT to update.')
       }
       return await write(req, reply, async (conditions) => await store.commit(req.params.key, req.body as JsonValue, conditions), null)
     },

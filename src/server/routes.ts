@@ -39,6 +39,9 @@ const writeQuery: Schema = {
 }
 const onExists: Schema = { type: 'string', enum: ['reject', 'replace', 'rename'], description: 'With a parent of null (and on POST): when the key is live, reject (409, the default), replace (write on top of it) or rename (create under the first free name, `report (1).json`; Location says which)' }
 const createQuery: Schema = { ...writeQuery, properties: { ...(writeQuery.properties as Schema), onExists } }
+/** POST is a create: its parent is null, so it takes no parent. */
+const { parent: _parent, ...postProperties } = createQuery.properties as Schema
+const postQuery: Schema = { ...writeQuery, properties: postProperties }
 const writeHeaders = ['If-Match', 'If-None-Match', 'If-Unmodified-Since', 'Revkv-Parent']
 const writeResponses = {
   400: 'Malformed request (bad JSON with its position, bad key, bad parameter)',
@@ -99,7 +102,7 @@ export const ROUTES: RouteSpec[] = [
     path: '/v1/keys/:key',
     operationId: 'createValue',
     summary: 'Create a key (parent null): onExists=reject (409 when it is live, the default), replace (write on top of it) or rename (the first free name); Location names the key written',
-    querystring: createQuery,
+    querystring: postQuery,
     headers: writeHeaders.filter((name) => name !== 'Revkv-Parent'),
     body: { 'application/json': { description: 'Any JSON value' } },
     responses: { 200: 'Replaced (onExists=replace on a live key): the new head revision', 201: 'Created (perhaps under a new name: see Location and the revision\'s key)', ...writeResponses }
