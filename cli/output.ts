@@ -155,7 +155,16 @@ interface ConflictFields {
   expected?: string | null
   actual?: string | null
   kept?: string
-  conflicts?: Array<{ path: string, base?: unknown, ours?: unknown, theirs?: unknown }>
+  conflicts?: ConflictPlaceFields[]
+}
+
+/** A conflicting place (read structurally, like ConflictFields). */
+export interface ConflictPlaceFields {
+  kind?: 'value' | 'range'
+  path: string
+  base?: unknown
+  ours?: unknown
+  theirs?: unknown
 }
 
 /**
@@ -206,14 +215,37 @@ function conflictDetails (err: ConflictFields, explanation: Explanation, c: Pale
   const lines = rows.map(([label, id]) => `  ${`${label}:`.padEnd(width + 1)} ${id}`)
   if (err.conflicts !== undefined && err.conflicts.length > 0) {
     lines.push('  conflicting places:')
-    for (const place of err.conflicts) {
-      lines.push(`    ${c.bold(pointerLabel(place.path))}`)
-      lines.push(`      base:   ${jsonText(place.base)}`)
-      lines.push(`      ours:   ${c.red(jsonText(place.ours))}`)
-      lines.push(`      theirs: ${c.green(jsonText(place.theirs))}`)
+    const sides = {
+      ours: err.actual === undefined || err.actual === null ? 'head' : `head ${shortId(err.actual)}`,
+      theirs: explanation.expected === 'merging' && typeof err.expected === 'string' ? shortId(err.expected) : 'this write'
     }
+    for (const place of err.conflicts) lines.push(...diff3Lines(place, sides, c).map((line) => `    ${line}`))
   }
   return lines
+}
+
+/**
+ * A conflicting place the way diff3 -m shows one: ours, base and theirs between conflict
+ * markers. A range place shows each side's array elements one per line, so it cannot be
+ * mistaken for a place whose value is an array (shown as one JSON line).
+ */
+export function diff3Lines (place: ConflictPlaceFields, sides: { ours: string, theirs: string }, c: Palette): string[] {
+  const range = place.kind === 'range'
+  const shown = (value: unknown): string[] => {
+    if (!range) return [jsonText(value)]
+    const elements = Array.isArray(value) ? value : []
+    return elements.length === 0 ? ['(no elements)'] : elements.map((element) => JSON.stringify(element))
+  }
+  return [
+    c.bold(range ? `${place.path} (array elements from index ${place.path.slice(place.path.lastIndexOf('/') + 1)})` : pointerLabel(place.path)),
+    `<<<<<<< ours (${sides.ours})`,
+    ...shown(place.ours).map(c.red),
+    '||||||| base',
+    ...shown(place.base),
+    '=======',
+    ...shown(place.theirs).map(c.green),
+    `>>>>>>> theirs (${sides.theirs})`
+  ]
 }
 
 /** A JSON Pointer as people read it: the root pointer '' has no visible form of its own. */

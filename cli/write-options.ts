@@ -73,9 +73,10 @@ export async function writeOptions (
   store: StoreHandle,
   lib: Library,
   key: string,
-  args: { parent?: string | undefined, create?: boolean | undefined, strategy?: string | undefined, onConflict?: 'ours' | 'theirs' | undefined, message?: string | undefined, author?: string | undefined }
+  args: { parent?: string | undefined, create?: boolean | undefined, onExists?: WriteOptions['onExists'], strategy?: string | undefined, onConflict?: 'ours' | 'theirs' | undefined, message?: string | undefined, author?: string | undefined }
 ): Promise<WriteOptions> {
   const options: WriteOptions = { author: authorOf(args.author), message: args.message }
+  if (args.onExists !== undefined) options.onExists = args.onExists
   if (args.create === true) options.parent = null
   else if (args.parent !== undefined) options.parent = await store.resolveRevision(args.parent, { key })
   const strategy = strategyOf(lib, args.strategy, args.onConflict)
@@ -115,7 +116,7 @@ export function writeConflictHint (command: 'commit' | 'delete', key: string, er
   }
   if (code !== 'REVKV_CONFLICT' || typeof actual !== 'string') return []
   if (expected === null) {
-    return [`Nothing was written. The key exists; to replace its value, drop --create and pass --parent ${shortId(actual)}.`]
+    return [`Nothing was written. The key exists; to replace its value, drop --create and pass --parent ${shortId(actual)} (or add --on-exists replace), or add --on-exists rename to create it under a free name.`]
   }
   return [
     `Nothing was written. See what changed with: revkv diff ${k} ${expected === undefined ? '' : `${shortId(expected)} `}${shortId(actual)}`,

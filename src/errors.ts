@@ -12,8 +12,17 @@ export type ErrorCode =
   | 'REVKV_CORRUPT'
   | HttpErrorCode
 
-/** One place where both sides of a merge changed the same thing differently. */
+/**
+ * One place where both sides of a merge changed the same thing differently. A `value`
+ * place is one value at `path`; a `range` place is a stretch of array elements, where
+ * `path` points at the index the stretch starts at in the base array and `base`, `ours`
+ * and `theirs` are always present, each the array of that side's elements there (possibly
+ * empty), so a conflict over elements is never mistaken for one over an element that is
+ * itself an array.
+ */
 export interface ConflictPlace {
+  /** 'value': one value at `path`; 'range': a stretch of array elements starting at `path`. */
+  kind: 'value' | 'range'
   /** RFC 6901 JSON Pointer into the value ('' is the whole value). */
   path: string
   /** The value there at the common ancestor; absent when it did not exist. */

@@ -1,5 +1,6 @@
 import { canonicalJson, escapePointerToken, jsonEqual } from './json.js'
 import type { JsonObject, JsonValue } from './json.js'
+import { InvalidInputError } from './errors.js'
 import type { ConflictPlace } from './errors.js'
 
 /** One place changed differently on both sides (the same shape errors report). */
@@ -14,10 +15,23 @@ export interface MergeResult {
 /** The side whose value settles a conflicting place. */
 export type ConflictSide = 'ours' | 'theirs'
 
+/**
+ * How to settle one conflicting place: take a side's value there ('base' = as it was at the
+ * common ancestor), or write `{ value }`. Where the chosen side has nothing, the place ends
+ * up absent; at a `range` place, `value` must be an array (the elements that go there).
+ */
+export type PlaceResolution = 'ours' | 'theirs' | 'base' | { value: JsonValue }
+
 /** Options of mergeJson. */
 export interface MergeOptions {
   /** Settle each conflicting place with this side; the conflicts are still listed. Default: ours is taken, callers fail. */
   onConflict?: ConflictSide | undefined
+  /**
+   * Settle conflicting places by their JSON Pointer (the `path` a conflict reports); settled
+   * places are not listed as conflicts. A pointer that names no conflicting place throws
+   * InvalidInputError, so a typo cannot pass unnoticed.
+   */
+  resolutions?: Record<string, PlaceResolution> | undefined
 }
 
 /**
@@ -31,14 +45,49 @@ export function mergeJson (
   theirs: JsonValue | undefined,
   options: MergeOptions = {}
 ): MergeResult {
-  const ctx: MergeContext = { conflicts: [], side: options.onConflict === 'theirs' ? 'theirs' : 'ours' }
+  const resolutions = options.resolutions === undefined ? undefined : checkResolutions(options.resolutions)
+  const ctx: MergeContext = { conflicts: [], side: options.onConflict === 'theirs' ? 'theirs' : 'ours', resolutions, settled: [] }
   const value = mergeValue(base, ours, theirs, undefined, ctx)
+  if (resolutions !== undefined && ctx.settled.length < resolutions.size) {
+    const unknown = [...resolutions.keys()].filter((path) => !ctx.settled.some((place) => place.path === path))
+    const places = [...ctx.settled, ...ctx.conflicts].map((place) => pointerLabel(place.path))
+    throw new InvalidInputError(
+      `resolutions name ${unknown.map(pointerLabel).join(', ')}, which ${unknown.length === 1 ? 'is not a conflicting place' : 'are not conflicting places'} of this merge. ` +
+      (places.length === 0 ? 'The merge has no conflicts: leave resolutions out.' : `Name the places as the conflicts report them: ${places.join(', ')}.`))
+  }
   return { value, conflicts: ctx.conflicts }
+}
+
+/** The root pointer '' has no visible form of its own. */
+function pointerLabel (path: string): string {
+  return path === '' ? "'' (the whole value)" : path
+}
+
+/** A resolutions option, checked: pointers well-formed, each choice one of the documented shapes. */
+export function checkResolutions (resolutions: unknown): Map<string, PlaceResolution> {
+  if (resolutions === null || typeof resolutions !== 'object' || Array.isArray(resolutions)) {
+    throw new InvalidInputError(`Option resolutions must be an object mapping JSON Pointers to 'ours', 'theirs', 'base' or { value }, got ${resolutions === null ? 'null' : Array.isArray(resolutions) ? 'an array' : typeof resolutions}.`)
+  }
+  const checked = new Map<string, PlaceResolution>()
+  for (const [path, choice] of Object.entries(resolutions)) {
+    if (path !== '' && !path.startsWith('/')) {
+      throw new InvalidInputError(`resolutions key ${JSON.stringify(path)} is not a JSON Pointer: write it as the conflict's path, '' for the whole value or starting with '/' (like /a/b).`)
+    }
+    const isValue = choice !== null && typeof choice === 'object' && !Array.isArray(choice) && Object.keys(choice).length === 1 && Object.hasOwn(choice, 'value')
+    if (choice !== 'ours' && choice !== 'theirs' && choice !== 'base' && !isValue) {
+      throw new InvalidInputError(`resolutions[${JSON.stringify(path)}] must be 'ours', 'theirs', 'base' or { value: <json> }, got ${JSON.stringify(choice) ?? String(choice)}.`)
+    }
+    checked.set(path, choice as PlaceResolution)
+  }
+  return checked
 }
 
 interface MergeContext {
   conflicts: MergeConflict[]
   side: ConflictSide
+  resolutions: Map<string, PlaceResolution> | undefined
+  /** Conflicting places a resolution settled. */
+  settled: MergeConflict[]
 }
 
 /** Merge where any side may be absent; the absent cases are settled here so mergePresent deals only in values. */
@@ -53,14 +102,15 @@ function mergeValue (
   if (jsonEqual(ours, theirs)) return ours
   if (jsonEqual(ours, base)) return theirs
   if (jsonEqual(theirs, base)) return ours
-  // Two objects created independently (a create race, or a member added on both sides) merge
-  // as if both started empty: their members combine and only members set differently conflict.
-  // Arrays and scalars created on both sides have no such neutral start and conflict whole.
-  if (base === undefined && ours !== undefined && theirs !== undefined && isObject(ours) && isObject(theirs)) {
+  // Two whole values created independently (a create-only race on a key) merge as if both
+  // started empty: their members combine and only members set differently conflict. Only at
+  // the root: a member added on both sides inside a merge is a conflict, since combining the
+  // two additions would invent an object neither side wrote and lose what one side left out.
+  if (pointer === undefined && base === undefined && ours !== undefined && theirs !== undefined && isObject(ours) && isObject(theirs)) {
     return mergeObjects({}, ours, theirs, pointer, ctx)
   }
   // Both sides changed and at least one is absent: delete vs edit, or add vs a different add.
-  return conflict(ctx, pointer, base, ours, theirs)
+  return conflict(ctx, 'value', pointer, base, ours, theirs)
 }
 
 function mergePresent (base: JsonValue, ours: JsonValue, theirs: JsonValue, pointer: Pointer, ctx: MergeContext): JsonValue {
@@ -70,24 +120,39 @@ function mergePresent (base: JsonValue, ours: JsonValue, theirs: JsonValue, poin
   if (isObject(base) && isObject(ours) && isObject(theirs)) return mergeObjects(base, ours, theirs, pointer, ctx)
   if (Array.isArray(base) && Array.isArray(ours) && Array.isArray(theirs)) return mergeArrays(base, ours, theirs, pointer, ctx)
   // Scalars, or a change of type on at least one side: there is no finer place to merge at.
-  return conflict(ctx, pointer, base, ours, theirs)
+  return conflict(ctx, 'value', pointer, base, ours, theirs)
 }
 
-/** Record a conflict and return the value that stands in its place (the chosen side's). */
+/**
+ * Record a conflict and return the value that stands in its place: the resolution given
+ * for it (then it is settled, not a conflict), else the chosen side's.
+ */
 function conflict<T extends JsonValue | undefined> (
   ctx: MergeContext,
+  kind: ConflictPlace['kind'],
   at: Pointer,
-  base: JsonValue | undefined,
+  base: T,
   ours: T,
   theirs: T
 ): T {
   // Absent sides are left out rather than set to undefined, so `'ours' in c` and JSON output say the same thing.
-  const found: MergeConflict = { path: pointerText(at) }
+  const found: MergeConflict = { kind, path: pointerText(at) }
   if (base !== undefined) found.base = base
   if (ours !== undefined) found.ours = ours
   if (theirs !== undefined) found.theirs = theirs
-  ctx.conflicts.push(found)
-  return ctx.side === 'theirs' ? theirs : ours
+  const resolution = ctx.resolutions?.get(found.path)
+  if (resolution === undefined) {
+    ctx.conflicts.push(found)
+    return ctx.side === 'theirs' ? theirs : ours
+  }
+  ctx.settled.push(found)
+  if (resolution === 'base') return base
+  if (resolution === 'ours') return ours
+  if (resolution === 'theirs') return theirs
+  if (kind === 'range' && !Array.isArray(resolution.value)) {
+    throw new InvalidInputError(`resolutions[${JSON.stringify(found.path)}] settles a range of array elements, so its value must be an array of the elements to put there, got ${JSON.stringify(resolution.value)}.`)
+  }
+  return resolution.value as T
 }
 
 function isObject (value: JsonValue): value is JsonObject {
@@ -200,7 +265,7 @@ function mergeChunk (base: Stretch, ours: Stretch, theirs: Stretch, pointer: Poi
       element, ours.values[k] as JsonValue, theirs.values[k] as JsonValue, { up: pointer, token: start + k }, ctx
     ))
   }
-  return conflict(ctx, { up: pointer, token: start }, base.values, ours.values, theirs.values)
+  return conflict(ctx, 'range', { up: pointer, token: start }, base.values, ours.values, theirs.values)
 }
 
 function sameKeys (a: string[], b: string[]): boolean {

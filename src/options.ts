@@ -25,3 +25,10 @@ export function checkLimit (limit: unknown, what: string): number {
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) throw new InvalidInputError(`${what} must be a whole number ≥ 0, got ${describe(limit)}.`)
   return limit
 }
+
+/** A Date option as ms since the epoch, or undefined; anything but a valid Date is refused. */
+export function checkDate (value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new InvalidInputError(`Option ${name} must be a valid Date, got ${describe(value)}.`)
+  return value.getTime()
+}

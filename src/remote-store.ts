@@ -6,7 +6,8 @@ import type { JsonPatchOperation } from './json-diff.js'
 import { deepFreeze } from './json.js'
 import type { JsonValue } from './json.js'
 import { serializeValue, validateKey, validateRevisionId } from './revision.js'
-import { checkLimit, checkOptions, checkText } from './options.js'
+import { checkDate, checkLimit, checkOptions, checkText } from './options.js'
+import { checkOnExists } from './create.js'
 import type { Revision } from './revision.js'
 import type { GetOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
 import type { Change, ChangesOptions } from './changes.js'
@@ -80,6 +81,8 @@ export class RemoteStore {
   async commit (key: string, value: JsonValue, options: WriteOptions = {}): Promise<Revision> {
     validateKey(key)
     if (options.parent !== undefined && options.parent !== null) validateRevisionId(options.parent, 'Option parent')
+    checkOnExists(options)
+    if (options.rename !== undefined) throw new InvalidInputError('A rename function runs where the store is, so a RemoteStore cannot send one: leave rename out for the default names (`report (1).json`), or rename in the server process.')
     // The same canonical form the server stores, so the returned revision equals the stored one.
     const body = serializeValue(value, Number.MAX_SAFE_INTEGER)
     const rev = await this.#request('PUT', `${keyPath(key)}${writeQuery(options)}`, body) as Revision
@@ -91,6 +94,7 @@ export class RemoteStore {
   async delete (key: string, options: WriteOptions = {}): Promise<Revision> {
     validateKey(key)
     if (options.parent === null) throw new InvalidInputError('delete() cannot be create-only (parent: null); give the head revision id as parent, or no parent.')
+    checkOnExists(options)
     const rev = await this.#request('DELETE', `${keyPath(key)}${writeQuery(options)}`) as Revision
     return rev.strategy !== undefined && rev.deleted !== true ? await this.#revisionOrFail(rev.id) : deepFreeze(rev)
   }
@@ -505,6 +509,9 @@ function writeQuery (options: WriteOptions): string {
   if (options.parent !== undefined) query.set('parent', options.parent === null ? 'null' : options.parent)
   const strategy = strategyQuery(options.strategy)
   for (const [name, value] of Object.entries(strategy)) query.set(name, value)
+  if (options.onExists !== undefined && options.onExists !== 'reject') query.set('onExists', options.onExists)
+  const since = checkDate(options.ifUnmodifiedSince, 'ifUnmodifiedSince')
+  if (since !== undefined) query.set('ifUnmodifiedSince', String(since))
   // Checked before encoding, which would turn a lone surrogate into U+FFFD without a word.
   const author = checkText(options.author, 'Option author')
   const message = checkText(options.message, 'Option message')

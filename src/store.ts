@@ -4,7 +4,8 @@ import { Level } from 'level'
 import { ClosedError, InvalidInputError, LockedError, NotFoundError } from './errors.js'
 import { diffValues } from './json-diff.js'
 import type { JsonPatchOperation } from './json-diff.js'
-import type { ConflictSide } from './json-merge.js'
+import { checkResolutions } from './json-merge.js'
+import type { ConflictSide, PlaceResolution } from './json-merge.js'
 import type { JsonValue } from './json.js'
 import { walkHistory } from './history.js'
 import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headKey, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
@@ -12,7 +13,7 @@ import type { RevkvDatabase } from './layout.js'
 import type { CacheOptions } from './records.js'
 import { decodeRecord, describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
 import type { Revision } from './revision.js'
-import { mergeStrategy } from './strategies/merge.js'
+import { resolvingMerge } from './strategies/merge.js'
 import { StrategyRegistry } from './strategies/registry.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 import { WritePath } from './write-path.js'
@@ -24,7 +25,9 @@ import { checkCompactOptions, compactStore } from './compact.js'
 import type { CompactOptions, CompactReport } from './compact.js'
 import type { ExportOptions, ImportReport } from './dump.js'
 import type { VerifyOptions, VerifyReport } from './verify.js'
-import { checkLimit, checkOptions, checkText } from './options.js'
+import { checkDate, checkLimit, checkOptions, checkText } from './options.js'
+import { checkOnExists } from './create.js'
+import type { OnExists, RenameFunction } from './create.js'
 import type { WriteOp } from './write-path.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
@@ -57,6 +60,16 @@ export interface WriteOptions {
   parent?: string | null
   /** The strategy for this write if it is stale; overrides prefix rules and the default. */
   strategy?: StrategyRef
+  /**
+   * With parent null, when the key is live: 'reject' (default: a stale create, decided by the
+   * strategy), 'replace' (write on top of the head) or 'rename' (create under the first free
+   * name, see `rename`). The returned revision's `key` says where the value went.
+   */
+  onExists?: OnExists
+  /** With onExists 'rename': names the n-th candidate (default: `report.json` -> `report (1).json`). */
+  rename?: RenameFunction
+  /** Refuse the write (ConflictError) if the key's head was written after this time: give the `time` of the revision you read. */
+  ifUnmodifiedSince?: Date
   author?: string
   message?: string
 }
@@ -69,6 +82,12 @@ export interface MergeOptions {
   onConflict?: ConflictSide
   /** An explicit resolution: the merged value, written as is. */
   value?: JsonValue
+  /**
+   * With the merge strategy: settle conflicting places by their JSON Pointer (the `path`
+   * MergeConflictError reports) with 'ours', 'theirs', 'base' or { value }. Places not named
+   * still conflict; a pointer that names no conflicting place is an InvalidInputError.
+   */
+  resolutions?: Record<string, PlaceResolution>
   author?: string
   message?: string
 }
@@ -191,11 +210,15 @@ export class Store {
     validateRevisionId(rev, 'merge() revision')
     checkOptions(options, 'merge')
     let strategy: Strategy
-    if (options.onConflict !== undefined) {
+    if (options.onConflict !== undefined || options.resolutions !== undefined) {
+      const given = options.onConflict !== undefined ? 'onConflict' : 'resolutions'
       if (options.strategy !== undefined && options.strategy !== 'merge') {
-        throw new InvalidInputError(`Option onConflict goes with strategy 'merge', not ${describe(options.strategy)}.`)
+        throw new InvalidInputError(`Option ${given} goes with strategy 'merge', not ${describe(options.strategy)}.`)
       }
-      strategy = mergeStrategy({ onConflict: options.onConflict })
+      if (options.value !== undefined) {
+        throw new InvalidInputError(`Option ${given} settles conflicts of a three-way merge, but option value is the whole merged value already: give one or the other.`)
+      }
+      strategy = resolvingMerge(options.onConflict, options.resolutions === undefined ? undefined : this.#ownResolutions(options.resolutions))
     } else {
       strategy = this.#strategies.get(options.strategy ?? 'merge', 'option strategy')
       // Refused up front, not only when a merge is needed: the call is wrong either way.
@@ -449,6 +472,7 @@ export class Store {
   /** The write op of a commit or delete, its options checked (built in one object: this is the hot path). */
   #writeOp (kind: 'commit' | 'delete', key: string, valueJson: string | undefined, options: WriteOptions): OpFields {
     const { parent } = options
+    const onExists = checkOnExists(options)
     // Only the shape here; the full check runs in the write path unless the parent is the
     // head, whose id is valid by construction (this keeps a regex off every commit).
     if (parent !== undefined && parent !== null && (typeof parent !== 'string' || parent.length !== 64)) validateRevisionId(parent, 'Option parent')
@@ -458,11 +482,23 @@ export class Store {
       valueJson,
       parent,
       strategy: this.#strategies.forKey(key, options.strategy),
+      onExists,
+      rename: options.rename,
+      ifUnmodifiedSince: checkDate(options.ifUnmodifiedSince, 'ifUnmodifiedSince'),
       author: checkText(options.author, 'Option author') ?? this.#author,
       message: checkText(options.message, 'Option message')
     }
   }
 
+
+  /** Resolutions checked, their values serialized like any value and parsed back: the store's own copies. */
+  #ownResolutions (resolutions: unknown): Record<string, PlaceResolution> {
+    const own: Record<string, PlaceResolution> = {}
+    for (const [path, choice] of checkResolutions(resolutions)) {
+      own[path] = typeof choice === 'string' ? choice : { value: JSON.parse(serializeValue(choice.value, this.#maxValueBytes)) as JsonValue }
+    }
+    return own
+  }
 
   #write (fields: OpFields): Promise<Revision> {
     return this.#path.submit(fields as WriteOp)

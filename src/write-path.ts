@@ -10,7 +10,10 @@ import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
 import { Records } from './records.js'
 import type { CacheOptions } from './records.js'
-import { describe, sealRevision, serializeValue, validateRevisionId } from './revision.js'
+import { describe, sealRevision, serializeValue, validateKey, validateRevisionId } from './revision.js'
+import { MAX_RENAMES, numberedName } from './create.js'
+import type { RenameFunction } from './create.js'
+import { modifiedSince } from './unmodified.js'
 import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
 import { builtIn } from './strategies/built-in.js'
 import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
@@ -33,6 +36,14 @@ export interface CommitOp extends OpBase {
   valueJson: string | undefined
   parent: string | null | undefined
   strategy: Strategy
+  /** With parent null and a live key: write on top of it, or create under the next free name. */
+  onExists: 'replace' | 'rename' | undefined
+  /** Names rename candidates (default numberedName). */
+  rename: RenameFunction | undefined
+  /** Set while renaming: the key first asked for, and the number of the candidate op.key now is. */
+  renaming?: { from: string, n: number }
+  /** Refuse the write if the head changed after this time (ms since the epoch). */
+  ifUnmodifiedSince: number | undefined
 }
 
 /** Joining a stored revision into the head, by a strategy or with an explicit value. */
@@ -46,6 +57,12 @@ export interface MergeOp extends OpBase {
 
 /** A write waiting in its key's queue. */
 export type WriteOp = CommitOp | MergeOp
+
+/** A create that found its key taken moves on to the next candidate name, decided in that key's queue. */
+interface Renamed {
+  moveTo: string
+  n: number
+}
 
 /** What a decided write changes: records to store, the key's new state, and the writer's answer. */
 interface Decision {
@@ -220,7 +237,7 @@ export class WritePath {
     state.running = true
     while (state.queue.length > 0 && !this.#inFlight(state)) {
       const op = state.queue[0] as WriteOp
-      let decided: Decision | Promise<Decision>
+      let decided: Decision | Renamed | Promise<Decision | Renamed>
       try {
         decided = this.#decide(state, op)
       } catch (err) {
@@ -273,7 +290,18 @@ export class WritePath {
     return state.batch?.sealed === true
   }
 
-  #apply (state: KeyState, op: WriteOp, decision: Decision): void {
+  #apply (state: KeyState, op: WriteOp, decision: Decision | Renamed): void {
+    if ('moveTo' in decision) {
+      // Into the candidate's own queue: its decision is serialized with every other write
+      // there, so two creators can never both find the same name free.
+      const renamed = op as CommitOp
+      renamed.renaming = { from: renamed.renaming?.from ?? renamed.key, n: decision.n }
+      renamed.key = decision.moveTo
+      // The date was about the key asked for; a candidate only has to be free.
+      renamed.ifUnmodifiedSince = undefined
+      this.#route(renamed)
+      return
+    }
     op.decision = decision
     if (decision.revisions.length === 0 && decision.head === state.head && decision.keep === undefined && decision.settle === undefined) {
       // Nothing to write (merging a revision already in history): answer once the key is durable.
@@ -328,12 +356,28 @@ export class WritePath {
     return rev
   }
 
-  #decide (state: KeyState, op: WriteOp): Decision | Promise<Decision> {
+  #decide (state: KeyState, op: WriteOp): Decision | Renamed | Promise<Decision | Renamed> {
     if (op.kind === 'merge') return this.#decideMerge(state, op)
+    const head = state.head
+    if (op.ifUnmodifiedSince !== undefined && head !== undefined) {
+      const since = op.ifUnmodifiedSince
+      const modified = modifiedSince({ head, parentTime: () => timeOf(this.#loadLinked(head.parents[0] as string)) }, since, 1)
+      const judge = (yes: boolean): Decision | Renamed | Promise<Decision | Renamed> => {
+        if (yes) throw unmodifiedConflict(op, head, since)
+        return this.#decideWrite(state, op)
+      }
+      return modified instanceof Promise ? modified.then(judge) : judge(modified)
+    }
+    return this.#decideWrite(state, op)
+  }
+
+  /** A commit or delete whose preconditions hold: create, on top of the head, or stale. */
+  #decideWrite (state: KeyState, op: CommitOp): Decision | Renamed | Promise<Decision> {
     const head = state.head
     const { parent } = op
     if (parent === null) {
-      if (head !== undefined && head.deleted !== true) {
+      if (head !== undefined && head.deleted !== true && op.onExists !== 'replace') {
+        if (op.onExists === 'rename') return nextName(op, head)
         return this.#resolveStale(state, op, this.#seal(op, [], 1), undefined)
       }
     } else if (parent !== undefined && parent !== head?.id) {
@@ -453,6 +497,40 @@ export class WritePath {
   }
 }
 
+/** The next name a renaming create tries, checked: a string, a valid key, a new candidate. */
+function nextName (op: CommitOp, head: Revision): Renamed {
+  const from = op.renaming?.from ?? op.key
+  const n = (op.renaming?.n ?? 0) + 1
+  if (n > MAX_RENAMES) {
+    throw new ConflictError(`Cannot create ${JSON.stringify(from)} under a new name: the first ${MAX_RENAMES} candidate names are all taken (the last, ${JSON.stringify(op.key)}, has head ${short(head.id)}). Nothing was written. Choose another name, or give a rename function that names more.`, { key: from, expected: null, actual: head.id })
+  }
+  const name = (op.rename ?? numberedName)(from, n)
+  if (typeof name !== 'string') throw new InvalidInputError(`The rename function returned ${describe(name)} for (${JSON.stringify(from)}, ${n}); it must return a key (a string). Nothing was written.`)
+  if (name === op.key || name === from) {
+    throw new InvalidInputError(`The rename function returned ${JSON.stringify(name)} for (${JSON.stringify(from)}, ${n}), a name already found taken; it must give a different name for each n. Nothing was written.`)
+  }
+  try {
+    validateKey(name)
+  } catch (err) {
+    throw new InvalidInputError(`The rename function returned ${JSON.stringify(name)} for (${JSON.stringify(from)}, ${n}), which is not a valid key: ${(err as Error).message} Nothing was written.`, { cause: err })
+  }
+  return { moveTo: name, n }
+}
+
+/** The refusal of a write whose ifUnmodifiedSince no longer holds: what changed, and when. */
+function unmodifiedConflict (op: CommitOp, head: Revision, since: number): ConflictError {
+  const what = head.deleted === true ? 'was deleted' : 'was written'
+  return new ConflictError(
+    `Conflict: key ${JSON.stringify(op.key)} may have changed since ${new Date(since).toISOString()}: its head ${short(head.id)} ${what} at ${new Date(head.time).toISOString()}` +
+    `${head.time <= since ? ' (in the same millisecond as a revision before it, so which one was read cannot be told)' : ''}. Nothing was written. Read the key again and redo the change with the new head's time.`,
+    { key: op.key, expected: op.parent ?? null, actual: head.id })
+}
+
+/** The time of a revision that may still be loading; undefined where compaction cut history. */
+function timeOf (rev: Revision | undefined | Promise<Revision | undefined>): number | undefined | Promise<number | undefined> {
+  return rev instanceof Promise ? rev.then((r) => r?.time) : rev?.time
+}
+
 function valueOf (rev: Revision | undefined): JsonValue | undefined {
   return rev === undefined || rev.deleted === true ? undefined : rev.value
 }
@@ -466,7 +544,7 @@ function mergeConflict (key: string, fields: { key: string, expected: string | n
   const places = conflicts.map((c) => c.path === '' ? '(the whole value)' : c.path).join(', ')
   return new MergeConflictError(
     `Merge conflict on key ${JSON.stringify(key)} (strategy ${strategy}): both sides changed ${places} differently. Nothing was written. ` +
-    'Settle it with an explicit value, with onConflict \'ours\' or \'theirs\', or keep it for later with the manual strategy.',
+    'Settle it with an explicit value, with onConflict \'ours\' or \'theirs\', place by place with merge() and resolutions ({ \'<path>\': \'ours\' | \'theirs\' | \'base\' | { value } }), or keep it for later with the manual strategy.',
     { ...fields, conflicts })
 }
 
@@ -476,7 +554,10 @@ function checkResolution (name: string, resolution: unknown): Resolution {
   if (r !== null && typeof r === 'object') {
     if ('value' in r) return r as Resolution
     if (r.deleted === true || r.reject === true || r.keep === true) return r as Resolution
-    if (Array.isArray(r.conflicts) && r.conflicts.length > 0) return r as Resolution
+    if (Array.isArray(r.conflicts) && r.conflicts.length > 0) {
+      // A custom strategy written before places had a kind reports values: say so explicitly.
+      return { conflicts: (r.conflicts as ConflictPlace[]).map((c) => c.kind === 'range' ? c : { ...c, kind: 'value' }) }
+    }
   }
   throw new InvalidInputError(`Strategy ${JSON.stringify(name)} returned ${describe(resolution)}; a strategy must return { value }, { deleted: true } or { conflicts: [...] } (non-empty).`)
 }

@@ -306,13 +306,13 @@ test('a merge conflict is exit 1 listing each pointer with base, ours and theirs
   const before = await history(dir, 'k')
   const stderr = fails(await revkv(dir, ['commit', 'k', '{"title":"theirs","tags":["x"],"n":3}', '--parent', base, '--strategy', 'merge']), 1)
   assert.match(stderr, /Merge conflict/)
-  assert.match(stderr, /\/title\n +base: +"a"\n +ours: +"ours"\n +theirs: +"theirs"/)
-  assert.match(stderr, /\/n\n +base: +1\n +ours: +2\n +theirs: +3/)
+  assert.match(stderr, /\/title\n +<<<<<<< ours \(head [0-9a-f]{12}\)\n +"ours"\n +\|\|\|\|\|\|\| base\n +"a"\n +=======\n +"theirs"\n +>>>>>>> theirs \(this write\)/)
+  assert.match(stderr, /\/n\n +<<<<<<< ours \(head [0-9a-f]{12}\)\n +2\n +\|\|\|\|\|\|\| base\n +1\n +=======\n +3\n +>>>>>>> theirs/)
   assert.match(stderr, /--on-conflict ours or --on-conflict theirs/)
   assert.equal(await history(dir, 'k'), before)
   const asJson = JSON.parse(fails(await revkv(dir, ['commit', 'k', '{"title":"theirs","tags":["x"],"n":3}', '--parent', base, '--strategy', 'merge', '--json']), 1)) as { code: string, conflicts: Array<{ path: string }> }
   assert.is(asJson.code, 'REVKV_MERGE_CONFLICT')
-  assert.equal(asJson.conflicts.sort((a, b) => a.path < b.path ? -1 : 1), [{ path: '/n', base: 1, ours: 2, theirs: 3 }, { path: '/title', base: 'a', ours: 'ours', theirs: 'theirs' }])
+  assert.equal(asJson.conflicts.sort((a, b) => a.path < b.path ? -1 : 1), [{ kind: 'value', path: '/n', base: 1, ours: 2, theirs: 3 }, { kind: 'value', path: '/title', base: 'a', ours: 'ours', theirs: 'theirs' }])
   // --on-conflict alone implies the merge strategy.
   await commit(dir, 'k', '{"title":"theirs","tags":["x","y"],"n":3}', '--parent', base, '--on-conflict', 'theirs')
   assert.equal(json(await revkv(dir, ['get', 'k'])), { title: 'theirs', tags: ['x', 'y'], n: 3 })
@@ -338,7 +338,7 @@ test('a manual conflict is kept (exit 1), listed by conflicts, refused by a conf
   assert.equal(json<Array<{ key: string }>>(allJson).map((c) => c.key), ['doc'])
 
   const refused = fails(await revkv(dir, ['merge', 'doc', keptId.slice(0, 8)]), 1)
-  assert.match(refused, /\/title\n +base: +"a"\n +ours: +"b"\n +theirs: +"c"/)
+  assert.match(refused, new RegExp(`/title\n +<<<<<<< ours \\(head [0-9a-f]{12}\\)\n +"b"\n +\\|{7} base\n +"a"\n +=======\n +"c"\n +>>>>>>> theirs \\(${keptId.slice(0, 12)}\\)`))
   assert.match(refused, new RegExp(`merging: +${keptId}`))
   assert.match(refused, new RegExp(`revkv merge doc ${keptId.slice(0, 12)} --value`))
 

@@ -3,8 +3,9 @@ import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { canonicalJson, deepFreeze, jsonEqual } from '../src/json.js'
 import type { JsonValue } from '../src/json.js'
+import { InvalidInputError } from '../src/errors.js'
 import { mergeJson } from '../src/json-merge.js'
-import type { MergeResult } from '../src/json-merge.js'
+import type { MergeOptions, MergeResult } from '../src/json-merge.js'
 
 /** Merge with the inputs frozen, so any mutation of an input throws (ESM code is strict mode). */
 function merge (base: JsonValue | undefined, ours: JsonValue | undefined, theirs: JsonValue | undefined, onConflict?: 'ours' | 'theirs'): MergeResult {
@@ -42,7 +43,7 @@ test('nested objects merge recursively', () => {
 
 test('member added on both sides with different values conflicts', () => {
   const result = merge({ a: 1 }, { a: 1, b: 'x' }, { a: 1, b: 'y' })
-  assert.equal(result.conflicts, [{ path: '/b', ours: 'x', theirs: 'y' }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '/b', ours: 'x', theirs: 'y' }])
   assert.ok(!('base' in (result.conflicts[0] ?? {})), 'absent base member is left out')
   assert.equal(result.value, { a: 1, b: 'x' })
 })
@@ -63,11 +64,11 @@ test('member removed on one side, unchanged on the other: removed', () => {
 
 test('member removed on one side, edited on the other: conflict', () => {
   const result = merge({ a: 1, b: 2 }, { a: 1 }, { a: 1, b: 3 })
-  assert.equal(result.conflicts, [{ path: '/b', base: 2, theirs: 3 }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '/b', base: 2, theirs: 3 }])
   // Ours (the delete) stands in the value when no side is chosen.
   assert.equal(result.value, { a: 1 })
   const flipped = merge({ a: 1, b: 2 }, { a: 1, b: 3 }, { a: 1 })
-  assert.equal(flipped.conflicts, [{ path: '/b', base: 2, ours: 3 }])
+  assert.equal(flipped.conflicts, [{ kind: 'value', path: '/b', base: 2, ours: 3 }])
   assert.equal(flipped.value, { a: 1, b: 3 })
 })
 
@@ -121,21 +122,21 @@ test('arrays: both insert at the same place in the middle, ours first', () => {
 
 test('arrays: same-index edits with different values conflict at the element', () => {
   const result = merge({ list: [1, 2, 3] }, { list: [1, 20, 3] }, { list: [1, 30, 3] })
-  assert.equal(result.conflicts, [{ path: '/list/1', base: 2, ours: 20, theirs: 30 }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '/list/1', base: 2, ours: 20, theirs: 30 }])
   assert.equal(result.value, { list: [1, 20, 3] })
 })
 
 test('arrays: overlapping edits of different lengths conflict with the three chunks', () => {
   const result = merge([1, 2, 3, 4], [1, 9, 4], [1, 7, 8, 3, 4])
   // Ours replaced [2, 3] by [9]; theirs replaced [2] by [7, 8] and kept 3: one chunk from base index 1.
-  assert.equal(result.conflicts, [{ path: '/1', base: [2, 3], ours: [9], theirs: [7, 8, 3] }])
+  assert.equal(result.conflicts, [{ kind: 'range', path: '/1', base: [2, 3], ours: [9], theirs: [7, 8, 3] }])
   assert.equal(result.value, [1, 9, 4])
   assert.equal(merge([1, 2, 3, 4], [1, 9, 4], [1, 7, 8, 3, 4], 'theirs').value, [1, 7, 8, 3, 4])
 })
 
 test('arrays: delete of an element on one side and edit on the other conflict', () => {
   const result = merge(['a', 'b', 'c'], ['a', 'c'], ['a', 'B', 'c'])
-  assert.equal(result.conflicts, [{ path: '/1', base: ['b'], ours: [], theirs: ['B'] }])
+  assert.equal(result.conflicts, [{ kind: 'range', path: '/1', base: ['b'], ours: [], theirs: ['B'] }])
   assert.equal(result.value, ['a', 'c'])
   assert.equal(merge(['a', 'b', 'c'], ['a', 'c'], ['a', 'B', 'c'], 'theirs').value, ['a', 'B', 'c'])
 })
@@ -157,7 +158,7 @@ test('arrays of objects: conflicting member of an element is pointed at by base 
   const ours = [{ v: 'new' }, { v: 0 }, { v: 1 }, { v: 'o' }]
   const theirs = [{ v: 0 }, { v: 1 }, { v: 't' }]
   const result = merge(base, ours, theirs)
-  assert.equal(result.conflicts, [{ path: '/2/v', base: 2, ours: 'o', theirs: 't' }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '/2/v', base: 2, ours: 'o', theirs: 't' }])
   assert.equal(result.value, [{ v: 'new' }, { v: 0 }, { v: 1 }, { v: 'o' }])
 })
 
@@ -189,7 +190,7 @@ test('arrays: a middle past the LCS bound is one chunk (clean if one side, confl
 
 test('root scalars changed differently conflict at the root pointer', () => {
   const result = merge(1, 2, 3)
-  assert.equal(result.conflicts, [{ path: '', base: 1, ours: 2, theirs: 3 }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '', base: 1, ours: 2, theirs: 3 }])
   assert.is(result.value, 2)
   clean(merge('a', 'a', 'b'), 'b')
   clean(merge(null, true, true), true)
@@ -197,9 +198,9 @@ test('root scalars changed differently conflict at the root pointer', () => {
 
 test('type changes on both sides conflict', () => {
   const result = merge({ a: { x: 1 } }, { a: [1] }, { a: { x: 2 } })
-  assert.equal(result.conflicts, [{ path: '/a', base: { x: 1 }, ours: [1], theirs: { x: 2 } }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '/a', base: { x: 1 }, ours: [1], theirs: { x: 2 } }])
   const scalar = merge({ a: [1] }, { a: 'one' }, { a: [1, 2] })
-  assert.equal(scalar.conflicts, [{ path: '/a', base: [1], ours: 'one', theirs: [1, 2] }])
+  assert.equal(scalar.conflicts, [{ kind: 'value', path: '/a', base: [1], ours: 'one', theirs: [1, 2] }])
 })
 
 test('type change on one side only is taken', () => {
@@ -208,7 +209,7 @@ test('type change on one side only is taken', () => {
 
 test('whole value deleted on one side, edited on the other: conflict at the root', () => {
   const result = merge({ a: 1 }, undefined, { a: 2 })
-  assert.equal(result.conflicts, [{ path: '', base: { a: 1 }, theirs: { a: 2 } }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '', base: { a: 1 }, theirs: { a: 2 } }])
   assert.is(result.value, undefined)
   assert.equal(merge({ a: 1 }, undefined, { a: 2 }, 'theirs').value, { a: 2 })
   assert.equal(merge({ a: 1 }, { a: 2 }, undefined, 'theirs').value, undefined)
@@ -224,19 +225,82 @@ test('whole value deleted on both sides: deleted', () => {
   clean(merge(undefined, undefined, undefined), undefined)
 })
 
-test('no common base: objects created on both sides combine, members set differently conflict', () => {
+test('no common base at the root (a create-only race): members combine, members added differently conflict', () => {
   clean(merge(undefined, { a: 1, same: true }, { b: 2, same: true }), { a: 1, same: true, b: 2 })
   const result = merge(undefined, { a: 1, n: { x: 1 } }, { a: 2, n: { y: 2 } })
-  assert.equal(result.conflicts, [{ path: '/a', ours: 1, theirs: 2 }])
-  assert.equal(result.value, { a: 1, n: { x: 1, y: 2 } })
-  clean(merge({}, { m: { x: 1 } }, { m: { y: 2 } }), { m: { x: 1, y: 2 } })
+  // Only the root combines: n was added on both sides with different members, a conflict, not { x: 1, y: 2 }.
+  assert.equal(result.conflicts, [
+    { kind: 'value', path: '/a', ours: 1, theirs: 2 },
+    { kind: 'value', path: '/n', ours: { x: 1 }, theirs: { y: 2 } }
+  ])
+  assert.equal(result.value, { a: 1, n: { x: 1 } })
+})
+
+test('a member added on both sides inside a merge conflicts unless the additions are equal', () => {
+  // Theirs deliberately left out `admin`; combining would grant it anyway.
+  const result = merge({}, { m: { x: 1, admin: true } }, { m: { x: 1 } })
+  assert.equal(result.conflicts, [{ kind: 'value', path: '/m', ours: { x: 1, admin: true }, theirs: { x: 1 } }])
+  assert.equal(result.value, { m: { x: 1, admin: true } })
+  const deep = merge({ a: { b: {} } }, { a: { b: { c: { p: 1 } } } }, { a: { b: { c: { q: 2 } } } })
+  assert.equal(deep.conflicts, [{ kind: 'value', path: '/a/b/c', ours: { p: 1 }, theirs: { q: 2 } }])
+  clean(merge({}, { m: { x: 1 } }, { m: { x: 1 } }), { m: { x: 1 } })
+  clean(merge({ keep: 1 }, { keep: 1, m: { x: 1 } }, { keep: 1, o: { y: 1 } }), { keep: 1, m: { x: 1 }, o: { y: 1 } })
+  // Inside array elements too: both sides add member `t` to element 0 differently.
+  const inArray = merge([{ id: 1 }], [{ id: 1, t: { a: 1 } }], [{ id: 1, t: { b: 1 } }])
+  assert.equal(inArray.conflicts, [{ kind: 'value', path: '/0/t', ours: { a: 1 }, theirs: { b: 1 } }])
+})
+
+test('array stretches are reported as range places, elements that are arrays as value places', () => {
+  const range = merge([1, 2, 3], [1, 3], [1, 22, 3])
+  assert.equal(range.conflicts, [{ kind: 'range', path: '/1', base: [2], ours: [], theirs: [22] }])
+  // The same-looking sides, but for one element whose value is an array.
+  const element = merge([1, [2], 3], [1, [], 3], [1, [22], 3])
+  assert.equal(element.conflicts, [{ kind: 'range', path: '/1/0', base: [2], ours: [], theirs: [22] }])
+  const whole = merge({ a: [2] }, { a: 'x' }, { a: [22] })
+  assert.equal(whole.conflicts, [{ kind: 'value', path: '/a', base: [2], ours: 'x', theirs: [22] }])
+})
+
+test('resolutions settle conflicting places one by one; places not named still conflict', () => {
+  const base = { a: 1, b: 1, c: 1, d: { x: 1 }, list: [1, 2, 3] }
+  const ours = { a: 2, b: 2, c: 2, d: { x: 2 }, list: [1, 3] }
+  const theirs = { a: 3, b: 3, c: 3, d: { x: 3 }, list: [1, 22, 3] }
+  const partial = mergeJson(base, ours, theirs, { resolutions: { '/a': 'theirs', '/b': 'base' } })
+  assert.equal(partial.conflicts.map((c) => c.path), ['/c', '/d/x', '/list/1'])
+  const settled = mergeJson(base, ours, theirs, {
+    resolutions: { '/a': 'theirs', '/b': 'base', '/c': { value: 'mine' }, '/d/x': 'ours', '/list/1': { value: [7, 8] } }
+  })
+  assert.equal(settled.conflicts, [])
+  assert.equal(settled.value, { a: 3, b: 1, c: 'mine', d: { x: 2 }, list: [1, 7, 8, 3] })
+  assert.equal(mergeJson(base, ours, theirs, { resolutions: { '/a': 'ours', '/b': 'ours', '/c': 'ours', '/d/x': 'ours', '/list/1': 'theirs' } }).value,
+    { a: 2, b: 2, c: 2, d: { x: 2 }, list: [1, 22, 3] })
+  // 'base' where the base had nothing leaves the place absent; a whole-value place is ''.
+  clean(mergeJson({}, { n: { x: 1 } }, { n: { y: 1 } }, { resolutions: { '/n': 'base' } }), {})
+  clean(mergeJson(1, 2, 3, { resolutions: { '': { value: 5 } } }), 5)
+  // With onConflict, named places take their resolution, the rest the side.
+  const sided = mergeJson(base, ours, theirs, { onConflict: 'theirs', resolutions: { '/a': 'ours' } })
+  assert.equal(sided.value, { a: 2, b: 3, c: 3, d: { x: 3 }, list: [1, 22, 3] })
+  assert.equal(sided.conflicts.map((c) => c.path), ['/b', '/c', '/d/x', '/list/1'], 'places settled by onConflict are still listed')
+})
+
+test('resolutions naming no conflicting place, or malformed, are refused', () => {
+  const refused = (options: MergeOptions, pattern: RegExp): void => {
+    assert.throws(() => mergeJson({ a: 1 }, { a: 2 }, { a: 3 }, options), (err: Error) => err instanceof InvalidInputError && pattern.test(err.message), JSON.stringify(options))
+  }
+  refused({ resolutions: { '/b': 'ours' } }, /\/b, which is not a conflicting place.*: \/a\./)
+  refused({ resolutions: { '/a': 'ours', '/a/x': 'ours' } }, /\/a\/x/)
+  refused({ resolutions: { a: 'ours' } }, /not a JSON Pointer/)
+  refused({ resolutions: { '/a': 'mine' as never } }, /must be 'ours', 'theirs', 'base' or \{ value/)
+  refused({ resolutions: { '/a': { value: 1, extra: 2 } as never } }, /must be/)
+  refused({ resolutions: [] as never }, /must be an object/)
+  assert.throws(() => mergeJson([1, 2], [1], [1, 3], { resolutions: { '/1': { value: 3 } } }), /must be an array/)
+  assert.throws(() => mergeJson(1, 1, 1, { resolutions: { '': 'ours' } }), /no conflicts/)
 })
 
 test('no common base: different arrays or scalars conflict at the root, equal ones are fine', () => {
-  assert.equal(merge(undefined, [1], [2]).conflicts, [{ path: '', ours: [1], theirs: [2] }])
-  assert.equal(merge(undefined, 'a', { b: 1 }).conflicts, [{ path: '', ours: 'a', theirs: { b: 1 } }])
+  assert.equal(merge(undefined, [1], [2]).conflicts, [{ kind: 'value', path: '', ours: [1], theirs: [2] }])
+  assert.equal(merge(undefined, 'a', { b: 1 }).conflicts, [{ kind: 'value', path: '', ours: 'a', theirs: { b: 1 } }])
   const result = merge(undefined, 1, 2)
-  assert.equal(result.conflicts, [{ path: '', ours: 1, theirs: 2 }])
+  assert.equal(result.conflicts, [{ kind: 'value', path: '', ours: 1, theirs: 2 }])
   assert.equal(result.value, 1)
   clean(merge(undefined, { a: [1, 2] }, { a: [1, 2] }), { a: [1, 2] })
   clean(merge(undefined, undefined, 5), 5)
@@ -250,10 +314,10 @@ test('every conflict is reported, not just the first', () => {
   const theirs = { a: 3, b: { c: 3, d: [1, 4] }, e: 'y', keep: false }
   const result = merge(base, ours, theirs)
   assert.equal(result.conflicts, [
-    { path: '/a', base: 1, ours: 2, theirs: 3 },
-    { path: '/b/c', base: 1, ours: 2, theirs: 3 },
-    { path: '/b/d/1', base: 2, ours: 3, theirs: 4 },
-    { path: '/e', base: 'x', theirs: 'y' }
+    { kind: 'value', path: '/a', base: 1, ours: 2, theirs: 3 },
+    { kind: 'value', path: '/b/c', base: 1, ours: 2, theirs: 3 },
+    { kind: 'value', path: '/b/d/1', base: 2, ours: 3, theirs: 4 },
+    { kind: 'value', path: '/e', base: 'x', theirs: 'y' }
   ])
   // Without onConflict the value takes ours at every conflict; the clean change (keep) is merged.
   assert.equal(result.value, { a: 2, b: { c: 2, d: [1, 3] }, keep: false })
@@ -264,9 +328,9 @@ test('onConflict settles each conflict with the chosen side and still lists them
   const ours = { a: 2, b: [1, 20], c: 'same', d: 1 }
   const theirs = { a: 3, b: [1, 30], c: 'changed' }
   const conflicts = [
-    { path: '/a', base: 1, ours: 2, theirs: 3 },
-    { path: '/b/1', base: 2, ours: 20, theirs: 30 },
-    { path: '/d', base: 0, ours: 1 }
+    { kind: 'value', path: '/a', base: 1, ours: 2, theirs: 3 },
+    { kind: 'value', path: '/b/1', base: 2, ours: 20, theirs: 30 },
+    { kind: 'value', path: '/d', base: 0, ours: 1 }
   ]
   const withOurs = merge(base, ours, theirs, 'ours')
   assert.equal(withOurs.value, { a: 2, b: [1, 20], c: 'changed', d: 1 })

@@ -1,6 +1,8 @@
 import { suite } from 'uvu'
+import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
+import { createSuite } from './store-suite-create.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -33,11 +35,9 @@ async function history (store: AnyStore, key: string): Promise<Revision[]> {
   return revs
 }
 
-/** The behavioural test suite every Store backend must pass (abstract-level style). */
-export function storeSuite (factory: StoreFactory): void {
-  const it = suite(`store (${factory.name})`)
+/** A suite's way to open stores: each is closed after the test that opened it. */
+export function storeOpener (it: Test, factory: StoreFactory): { open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>, opened: AnyStore[] } {
   const opened: AnyStore[] = []
-  const supports = { customStrategies: true, callOrder: true, ...factory.supports }
   const open = async (options?: Omit<StoreOptions, 'path' | 'db'>): Promise<AnyStore> => {
     const store = await factory.open(options)
     opened.push(store)
@@ -46,6 +46,14 @@ export function storeSuite (factory: StoreFactory): void {
   it.after.each(async () => {
     for (const store of opened.splice(0)) await store.close()
   })
+  return { open, opened }
+}
+
+/** The behavioural test suite every Store backend must pass (abstract-level style). */
+export function storeSuite (factory: StoreFactory): void {
+  const it = suite(`store (${factory.name})`)
+  const supports = { customStrategies: true, callOrder: true, ...factory.supports }
+  const { open, opened } = storeOpener(it, factory)
   /** `it`, or `it.skip` where the backend lacks the capability: a test turned off shows as skipped in the totals. */
   const itIf = (capable: boolean): typeof it => capable ? it : it.skip as unknown as typeof it
 
@@ -307,8 +315,8 @@ export function storeSuite (factory: StoreFactory): void {
     assert.is(err.actual, ours.id)
     assert.is(err.expected, base.id)
     assert.equal(err.conflicts, [
-      { path: '/a', base: 1, ours: 2, theirs: 3 },
-      { path: '/b/1', base: 2, ours: 20, theirs: 200 }
+      { kind: 'value', path: '/a', base: 1, ours: 2, theirs: 3 },
+      { kind: 'value', path: '/b/1', base: 2, ours: 20, theirs: 200 }
     ])
     assert.equal(err.toJSON().conflicts, err.conflicts)
     assert.is((await history(store, 'k')).length, 2)
@@ -334,13 +342,13 @@ export function storeSuite (factory: StoreFactory): void {
     await store.commit('k', { a: 2 }, { parent: base.id })
     const err = await rejection(store.delete('k', { parent: base.id })) as MergeConflictError
     assert.instance(err, MergeConflictError)
-    assert.equal(err.conflicts, [{ path: '', base: { a: 1 }, ours: { a: 2 } }])
+    assert.equal(err.conflicts, [{ kind: 'value', path: '', base: { a: 1 }, ours: { a: 2 } }])
     const b2 = await store.commit('j', { a: 1 })
     await store.commit('j', { a: 1, b: 2 }, { parent: b2.id })
     const ours = await store.head('j') as Revision
     await store.delete('j', { parent: ours.id })
     const e2 = await rejection(store.commit('j', { a: 5 }, { parent: ours.id })) as MergeConflictError
-    assert.equal(e2.conflicts, [{ path: '', base: { a: 1, b: 2 }, theirs: { a: 5 } }], 'edit against a deleted head conflicts')
+    assert.equal(e2.conflicts, [{ kind: 'value', path: '', base: { a: 1, b: 2 }, theirs: { a: 5 } }], 'edit against a deleted head conflicts')
     const b3 = await store.commit('m', { a: 1 })
     await store.commit('m', { a: 1, z: 0 }, { parent: b3.id })
     const edited = await store.head('m') as Revision
@@ -354,13 +362,13 @@ export function storeSuite (factory: StoreFactory): void {
     const base = await store.commit('k', 1)
     await store.commit('k', 2, { parent: base.id })
     const err = await rejection(store.commit('k', 3, { parent: base.id })) as MergeConflictError
-    assert.equal(err.conflicts, [{ path: '', base: 1, ours: 2, theirs: 3 }])
+    assert.equal(err.conflicts, [{ kind: 'value', path: '', base: 1, ours: 2, theirs: 3 }])
     const same = await store.commit('k', 2, { parent: base.id })
     assert.is(same.value, 2, 'identical changes on both sides are not a conflict')
     const t = await store.commit('t', { a: 1 })
     await store.commit('t', [1], { parent: t.id })
     const e2 = await rejection(store.commit('t', { a: 2 }, { parent: t.id })) as MergeConflictError
-    assert.equal(e2.conflicts, [{ path: '', base: { a: 1 }, ours: [1], theirs: { a: 2 } }])
+    assert.equal(e2.conflicts, [{ kind: 'value', path: '', base: { a: 1 }, ours: [1], theirs: { a: 2 } }])
   })
 
   it('manual: the stale write is kept unmerged, reported, listed and settled', async () => {
@@ -402,7 +410,7 @@ export function storeSuite (factory: StoreFactory): void {
     const again = await rejection(store.commit('k', 'w', { parent: base.id })) as ConflictError
     const e = await rejection(store.merge('k', again.kept as string, { strategy: 'merge' })) as MergeConflictError
     assert.instance(e, MergeConflictError)
-    assert.equal(e.conflicts, [{ path: '', base: 'x', ours: 'yz', theirs: 'w' }])
+    assert.equal(e.conflicts, [{ kind: 'value', path: '', base: 'x', ours: 'yz', theirs: 'w' }])
     assert.instance(await rejection(store.merge('k', again.kept as string, { strategy: 'manual' })), InvalidInputError)
     assert.instance(await rejection(store.merge('k', again.kept as string, { strategy: 'lww', onConflict: 'ours' })), InvalidInputError)
     const head = await store.head('k') as Revision
@@ -443,9 +451,9 @@ export function storeSuite (factory: StoreFactory): void {
     store.registerStrategy({ name: 'tomb', resolve: async () => await Promise.resolve({ deleted: true as const }) })
     const d = await store.commit('n', 1, { parent: base.id, strategy: 'tomb' })
     assert.is(d.deleted, true)
-    store.registerStrategy({ name: 'picky', resolve: () => ({ conflicts: [{ path: '/x', base: 1, ours: 2, theirs: 3 }] }) })
+    store.registerStrategy({ name: 'picky', resolve: () => ({ conflicts: [{ kind: 'value', path: '/x', base: 1, ours: 2, theirs: 3 }] }) })
     const e = await rejection(store.commit('n', 1, { parent: base.id, strategy: 'picky' })) as MergeConflictError
-    assert.equal(e.conflicts, [{ path: '/x', base: 1, ours: 2, theirs: 3 }])
+    assert.equal(e.conflicts, [{ kind: 'value', path: '/x', base: 1, ours: 2, theirs: 3 }])
     store.registerStrategy({ name: 'junk', resolve: () => ({ value: Number.NaN }) })
     assert.instance(await rejection(store.commit('n', 1, { parent: base.id, strategy: 'junk' })), InvalidInputError)
     store.registerStrategy({ name: 'empty', resolve: () => ({}) as never })
@@ -732,4 +740,5 @@ export function storeSuite (factory: StoreFactory): void {
   })
 
   it.run()
+  createSuite(factory)
 }

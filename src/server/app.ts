@@ -10,12 +10,14 @@ import type { RevkvError } from '../errors.js'
 import { diffValues } from '../json-diff.js'
 import { parseJsonText } from '../json-text.js'
 import type { JsonValue } from '../json.js'
+import type { PlaceResolution } from '../json-merge.js'
 import type { Revision } from '../revision.js'
 import type { Change } from '../changes.js'
 import { mergeStrategy } from '../strategies/merge.js'
 import type { StrategyRef } from '../strategies/types.js'
-import type { Store } from '../store.js'
-import { etagOf, matchesStrong, matchesWeak, parseTagCondition } from './conditional.js'
+import type { Store, WriteOptions } from '../store.js'
+import { httpDate, modifiedSince } from '../unmodified.js'
+import { etagOf, matchesStrong, matchesWeak, parseHttpDate, parseTagCondition } from './conditional.js'
 import type { TagCondition } from './conditional.js'
 import { applyMergePatch } from './merge-patch.js'
 import { NDJSON, ndjsonStream, operationLines } from './ndjson.js'
@@ -48,11 +50,21 @@ export interface ServerOptions {
 
 type KeyRequest = FastifyRequest<{ Params: { key: string }, Querystring: Record<string, string | undefined> }>
 
-/** A write's conditions as the request states them. */
-interface WriteConditions {
+/** RFC 9110 preconditions as a request states them (dates in ms). */
+interface Preconditions {
   ifMatch: TagCondition | undefined
   ifNoneMatch: TagCondition | undefined
+  ifUnmodifiedSince: number | undefined
+  ifModifiedSince: number | undefined
+}
+
+/** A write's conditions as the request states them. */
+interface WriteConditions extends Preconditions {
   parent: string | null | undefined
+  /** With parent null (or POST): what to do when the key is live. */
+  onExists: 'reject' | 'replace' | 'rename' | undefined
+  /** The library's ifUnmodifiedSince, passed on by RemoteStore (ms; a 409 like a stale parent). */
+  sinceOption: number | undefined
   strategy: StrategyRef | undefined
   author: string | undefined
   message: string | undefined
@@ -213,8 +225,8 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
           : `Revision ${rev.id} of key ${JSON.stringify(key)} is a tombstone (the key was deleted there), so it has no value; ${history}.`)
       }
       reply.header('ETag', etagOf(rev.id))
-      const ifNoneMatch = parseCondition(req, 'if-none-match')
-      if (ifNoneMatch !== undefined && matchesWeak(ifNoneMatch, rev.id)) return await reply.code(304).send()
+      reply.header('Last-Modified', httpDate(rev.time))
+      if (await evaluatePreconditions(key, preconditions(req), rev, true) === 'not-modified') return await reply.code(304).send()
       return await sendJson(reply, JSON.stringify(rev.value))
     },
 
@@ -224,6 +236,14 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
         throw new InvalidInputError('PUT needs the value as a JSON body with Content-Type: application/json.')
       }
       return await write(req, reply, async (conditions) => await store.commit(req.params.key, req.body as JsonValue, conditions))
+    },
+
+    createValue: async (req, reply) => {
+      requireType(req, 'POST')
+      if (header(req, 'revkv-parent') !== undefined) {
+        throw new InvalidInputError('POST creates (its parent is null): leave out Revkv-Parent, or PUT to update.')
+      }
+      return await write(req, reply, async (conditions) => await store.commit(req.params.key, req.body as JsonValue, conditions), null)
     },
 
     patchValue: async (req, reply) => {
@@ -260,6 +280,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const head = await store.head(req.params.key)
       if (head === undefined) throw new NotFoundError(`Key ${JSON.stringify(req.params.key)} does not exist.`)
       reply.header('ETag', etagOf(head.id))
+      reply.header('Last-Modified', httpDate(head.time))
       return head
     },
 
@@ -284,12 +305,13 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     merge: async (req, reply) => {
       requireType(req, 'POST')
       const { key } = req.params
-      const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, author?: string, message?: string }
+      const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, resolutions?: Record<string, PlaceResolution>, author?: string, message?: string }
       const rev = await store.resolveRevision(body.rev, { key })
       const merged = await store.merge(key, rev, {
         ...(body.strategy === undefined ? {} : { strategy: body.strategy }),
         ...(body.onConflict === undefined ? {} : { onConflict: body.onConflict }),
         ...('value' in body && body.value !== undefined ? { value: body.value } : {}),
+        ...(body.resolutions === undefined ? {} : { resolutions: body.resolutions }),
         ...(body.author === undefined ? {} : { author: body.author }),
         ...(body.message === undefined ? {} : { message: body.message })
       })
@@ -374,27 +396,44 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     }
   }
 
-  /** A write under the request's conditions: preconditions give 412, stale parents go to the strategy. */
-  async function write (req: KeyRequest, reply: FastifyReply, perform: (c: { parent?: string | null, strategy?: StrategyRef, author?: string, message?: string }) => Promise<Revision>): Promise<unknown> {
+  /**
+   * A write under the request's conditions: preconditions give 412, stale parents go to the
+   * strategy. `parent` null is a POST, a create whatever the query says.
+   */
+  async function write (req: KeyRequest, reply: FastifyReply, perform: (c: WriteOptions) => Promise<Revision>, parent?: null): Promise<unknown> {
     const { key } = req.params
     const c = writeConditions(req)
-    if (options.requireParent === true && c.parent === undefined && c.ifMatch === undefined && c.ifNoneMatch === undefined) {
+    if (parent === null) c.parent = null
+    const preconditioned = c.ifMatch !== undefined || c.ifNoneMatch !== undefined || c.ifUnmodifiedSince !== undefined
+    if (options.requireParent === true && c.parent === undefined && !preconditioned) {
       return await refuse(reply, new HttpError('This server requires every write to name the revision it is based on: send If-Match: "<rev>" or a parent (?parent= or Revkv-Parent), or If-None-Match: * to create.', 'REVKV_PRECONDITION_REQUIRED', 428))
     }
-    const meta = { ...(c.author === undefined ? {} : { author: c.author }), ...(c.message === undefined ? {} : { message: c.message }) }
+    const meta: WriteOptions = {
+      ...(c.author === undefined ? {} : { author: c.author }),
+      ...(c.message === undefined ? {} : { message: c.message }),
+      ...(c.sinceOption === undefined ? {} : { ifUnmodifiedSince: new Date(c.sinceOption) })
+    }
     // Whether the key is live before the write decides 201 vs 200. Read from the head cache,
     // it costs no disk read; a concurrent create in between can only turn a 201 into a 200.
     const before = await store.head(key)
     let rev: Revision
-    if (c.ifMatch !== undefined || c.ifNoneMatch !== undefined) {
-      if (c.parent !== undefined) throw new InvalidInputError('Give either a precondition (If-Match / If-None-Match) or a parent (?parent= / Revkv-Parent), not both.')
-      rev = await preconditioned(key, c, async (parent) => await perform({ ...meta, parent, strategy: 'reject' }))
+    if (preconditioned) {
+      if (c.parent !== undefined) throw new InvalidInputError('Give either a precondition (If-Match / If-None-Match / If-Unmodified-Since) or a parent (?parent= / Revkv-Parent, or POST), not both.')
+      if (c.onExists !== undefined) throw new InvalidInputError('Give either a precondition (If-Match / If-None-Match / If-Unmodified-Since) or onExists, not both: If-None-Match: * answers 412 on a live key, onExists=rename or replace settles it.')
+      rev = await conditionalWrite(key, c, async (parent) => await perform({ ...meta, parent, strategy: 'reject' }))
     } else {
-      rev = await perform({ ...meta, ...(c.parent === undefined ? {} : { parent: c.parent }), ...(c.strategy === undefined ? {} : { strategy: c.strategy }) })
+      rev = await perform({
+        ...meta,
+        ...(c.parent === undefined ? {} : { parent: c.parent }),
+        ...(c.strategy === undefined ? {} : { strategy: c.strategy }),
+        ...(c.onExists === undefined ? {} : { onExists: c.onExists })
+      })
     }
     reply.header('ETag', etagOf(rev.id))
-    const created = rev.deleted !== true && rev.strategy === undefined && (before === undefined || before.deleted === true)
-    if (created) reply.header('Location', `/v1/keys/${encodeURIComponent(key)}`)
+    reply.header('Last-Modified', httpDate(rev.time))
+    // A rename wrote another key, which did not exist (or was deleted) until now.
+    const created = rev.key !== key || (rev.deleted !== true && rev.strategy === undefined && (before === undefined || before.deleted === true))
+    if (created || c.onExists !== undefined) reply.header('Location', `/v1/keys/${encodeURIComponent(rev.key)}`)
     const { value: _value, ...withoutValue } = rev
     return await reply.code(created ? 201 : 200).send(withoutValue)
   }
@@ -403,32 +442,63 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
    * RFC 9110 preconditions on a write, made atomic by writing with the matched head as parent
    * under `reject`: if another write lands in between, the write is refused and reported as 412.
    */
-  async function preconditioned (key: string, c: WriteConditions, perform: (parent: string | null) => Promise<Revision>): Promise<Revision> {
+  async function conditionalWrite (key: string, c: WriteConditions, perform: (parent: string | null) => Promise<Revision>): Promise<Revision> {
     for (let attempt = 0; ; attempt++) {
       const head = await store.head(key)
-      const live = head !== undefined && head.deleted !== true ? head : undefined
-      let parent: string | null
-      if (c.ifNoneMatch !== undefined) {
-        if (c.ifNoneMatch.any ? live !== undefined : matchesWeak(c.ifNoneMatch, head?.id)) {
-          throw preconditionFailed(c.ifNoneMatch.any ? `Key ${JSON.stringify(key)} exists (If-None-Match: * means create only).` : `If-None-Match names the current head of ${JSON.stringify(key)}.`, head?.id ?? null)
-        }
-        parent = c.ifNoneMatch.any ? null : (head?.id ?? null)
-      } else {
-        const ifMatch = c.ifMatch as TagCondition
-        const ok = ifMatch.any ? live !== undefined : matchesStrong(ifMatch, head?.id)
-        if (!ok) {
-          throw preconditionFailed(ifMatch.any ? `Key ${JSON.stringify(key)} does not exist (If-Match: * needs it to).` : `If-Match does not name the current head of ${JSON.stringify(key)}${head === undefined ? ' (the key does not exist)' : ` (it is ${etagOf(head.id)})`}.`, head?.id ?? null)
-        }
-        parent = head?.id ?? null
-      }
+      await evaluatePreconditions(key, c, head, false)
       try {
-        return await perform(parent)
+        return await perform(c.ifNoneMatch?.any === true ? null : (head?.id ?? null))
       } catch (err) {
         if (!(err instanceof ConflictError)) throw err
-        // `*` conditions may still hold after a concurrent write; a named tag cannot.
-        const retry = (c.ifMatch?.any === true || c.ifNoneMatch?.any === true) && attempt < 3
+        // `*` and date conditions may still hold after a concurrent write; a named tag cannot.
+        const retry = (c.ifMatch?.any === true || c.ifNoneMatch?.any === true || (c.ifMatch === undefined && c.ifUnmodifiedSince !== undefined)) && attempt < 3
         if (!retry) throw preconditionFailed(`The head of ${JSON.stringify(key)} changed: the precondition no longer holds. Nothing was written.`, err.actual)
       }
+    }
+  }
+
+  /**
+   * The preconditions of a request against the selected revision, in the order of RFC 9110
+   * section 13.2.2: If-Match, else If-Unmodified-Since; then If-None-Match, else (reads only)
+   * If-Modified-Since. Throws a 412 HttpError; 'not-modified' means 304 for a read.
+   */
+  async function evaluatePreconditions (key: string, c: Preconditions, rev: Revision | undefined, read: boolean): Promise<'proceed' | 'not-modified'> {
+    const live = rev !== undefined && rev.deleted !== true ? rev : undefined
+    if (c.ifMatch !== undefined) {
+      if (!(c.ifMatch.any ? live !== undefined : matchesStrong(c.ifMatch, rev?.id))) {
+        throw preconditionFailed(c.ifMatch.any ? `Key ${JSON.stringify(key)} does not exist (If-Match: * needs it to).` : `If-Match does not name the current head of ${JSON.stringify(key)}${rev === undefined ? ' (the key does not exist)' : ` (it is ${etagOf(rev.id)})`}.`, rev?.id ?? null)
+      }
+    } else if (c.ifUnmodifiedSince !== undefined && rev !== undefined && await changedSince(rev, c.ifUnmodifiedSince)) {
+      throw preconditionFailed(
+        `Key ${JSON.stringify(key)} may have changed since ${httpDate(c.ifUnmodifiedSince)} (If-Unmodified-Since): its head ${etagOf(rev.id)} ${rev.deleted === true ? 'was deleted' : 'was written'} at ${new Date(rev.time).toISOString()}` +
+        `${Math.floor(rev.time / 1000) === Math.floor(c.ifUnmodifiedSince / 1000) ? ', in the same second as a revision before it, so which one was read cannot be told' : ''}. Nothing was written.`, rev.id)
+    }
+    if (c.ifNoneMatch !== undefined) {
+      if (c.ifNoneMatch.any ? live !== undefined : matchesWeak(c.ifNoneMatch, rev?.id)) {
+        if (read) return 'not-modified'
+        throw preconditionFailed(c.ifNoneMatch.any ? `Key ${JSON.stringify(key)} exists (If-None-Match: * means create only).` : `If-None-Match names the current head of ${JSON.stringify(key)}.`, rev?.id ?? null)
+      }
+    } else if (read && c.ifModifiedSince !== undefined && live !== undefined && !(await changedSince(live, c.ifModifiedSince))) {
+      return 'not-modified'
+    }
+    return 'proceed'
+  }
+
+  /** Whether `rev` may be newer than an HTTP date (whole seconds; see unmodified.ts for the same-second rule). */
+  async function changedSince (rev: Revision, since: number): Promise<boolean> {
+    return await modifiedSince({ head: rev, parentTime: async () => (await store.revision(rev.parents[0] as string))?.time }, since, 1000)
+  }
+
+  function preconditions (req: KeyRequest): Preconditions {
+    const unmodified = parseHttpDate(req.headers['if-unmodified-since'])
+    // A write's safety must not rest on a date the server could not read: 400, where RFC 9110
+    // would ignore the header. If-Modified-Since only saves a transfer, so a bad one is ignored.
+    if (unmodified === null) throw new InvalidInputError('Malformed If-Unmodified-Since header: use an HTTP-date like "Sun, 06 Nov 1994 08:49:37 GMT" (the Last-Modified revkv sent).')
+    return {
+      ifMatch: parseCondition(req, 'if-match'),
+      ifNoneMatch: parseCondition(req, 'if-none-match'),
+      ifUnmodifiedSince: unmodified,
+      ifModifiedSince: parseHttpDate(req.headers['if-modified-since']) ?? undefined
     }
   }
 
@@ -439,10 +509,12 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     if (onConflict !== undefined && strategyName !== undefined && strategyName !== 'merge') {
       throw new InvalidInputError(`onConflict goes with strategy=merge, not ${strategyName}.`)
     }
+    const since = req.query.ifUnmodifiedSince
     return {
-      ifMatch: parseCondition(req, 'if-match'),
-      ifNoneMatch: parseCondition(req, 'if-none-match'),
+      ...preconditions(req),
       parent: parentText === undefined ? undefined : parentText === 'null' ? null : parentText,
+      onExists: req.query.onExists as WriteConditions['onExists'],
+      sinceOption: since === undefined ? undefined : Number(since),
       strategy: onConflict !== undefined ? mergeStrategy({ onConflict }) : strategyName,
       author: req.query.author,
       message: req.query.message

@@ -39,3 +39,23 @@ export function matchesWeak (condition: TagCondition, id: string | undefined): b
   if (id === undefined) return false
   return condition.any || condition.tags.some((t) => t.opaque === id)
 }
+
+/** The three HTTP-date forms RFC 9110 section 5.6.7 has recipients accept (IMF-fixdate, RFC 850, asctime). */
+const HTTP_DATE = [
+  /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]+, \d{2}-[A-Z][a-z]{2}-\d{2} \d{2}:\d{2}:\d{2} GMT$/,
+  /^[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/
+]
+
+/** Parse an If-Modified-Since / If-Unmodified-Since header: ms since the epoch; undefined when absent, null when not an HTTP-date. */
+export function parseHttpDate (header: string | string[] | undefined): number | undefined | null {
+  if (header === undefined) return undefined
+  // A list of dates is not a date (RFC 9110 13.1.3, 13.1.4).
+  if (Array.isArray(header)) return header.length === 1 ? parseHttpDate(header[0]) : null
+  const text = header.trim()
+  const form = HTTP_DATE.findIndex((pattern) => pattern.test(text))
+  if (form === -1) return null
+  // asctime has no zone, but HTTP dates are always UTC.
+  const time = Date.parse(form === 2 ? `${text} GMT` : text)
+  return Number.isNaN(time) ? null : time
+}

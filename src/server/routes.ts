@@ -32,17 +32,23 @@ const writeQuery: Schema = {
     parent: { type: 'string', description: 'The revision this write is based on (a versioned edit; "null" = create only). Same as the Revkv-Parent header.' },
     strategy: { type: 'string', description: 'Strategy for this write if it is stale: reject, lww, merge, manual or a registered name' },
     onConflict: { type: 'string', enum: ['ours', 'theirs'], description: 'With strategy merge: settle conflicting places with this side' },
+    ifUnmodifiedSince: { type: 'integer', description: 'The library\'s ifUnmodifiedSince, in ms since the epoch (RemoteStore sends it): 409 when the head was written after it. The If-Unmodified-Since header is the HTTP form (412).' },
     author: { type: 'string' },
     message: { type: 'string' }
   }
 }
-const writeHeaders = ['If-Match', 'If-None-Match', 'Revkv-Parent']
+const onExists: Schema = { type: 'string', enum: ['reject', 'replace', 'rename'], description: 'With a parent of null (and on POST): when the key is live, reject (409, the default), replace (write on top of it) or rename (create under the first free name, `report (1).json`; Location says which)' }
+const createQuery: Schema = { ...writeQuery, properties: { ...(writeQuery.properties as Schema), onExists } }
+/** POST is a create: its parent is null, so it takes no parent. */
+const { parent: _parent, ...postProperties } = createQuery.properties as Schema
+const postQuery: Schema = { ...writeQuery, properties: postProperties }
+const writeHeaders = ['If-Match', 'If-None-Match', 'If-Unmodified-Since', 'Revkv-Parent']
 const writeResponses = {
   400: 'Malformed request (bad JSON with its position, bad key, bad parameter)',
   401: 'Missing or wrong bearer token',
   404: 'The parent revision is not a revision of this key',
   409: 'Conflict: the parent is stale and the strategy rejected it, a merge conflict, or kept unmerged by manual',
-  412: 'If-Match / If-None-Match precondition failed; nothing written',
+  412: 'If-Match / If-None-Match / If-Unmodified-Since precondition failed; nothing written',
   413: 'Body over the size limit',
   415: 'Wrong content type',
   428: 'The server requires a parent or If-Match on writes (--require-parent)'
@@ -76,20 +82,30 @@ export const ROUTES: RouteSpec[] = [
     method: 'GET',
     path: '/v1/keys/:key',
     operationId: 'getValue',
-    summary: 'The value of a key (or of an older revision with ?rev=); ETag is the revision id. HEAD works too.',
+    summary: 'The value of a key (or of an older revision with ?rev=); ETag is the revision id, Last-Modified its time. HEAD works too.',
     querystring: { type: 'object', additionalProperties: false, properties: { rev: revisionRef } },
-    headers: ['If-None-Match'],
-    responses: { 200: 'The JSON value', 304: 'Not modified (If-None-Match names the head)', 404: 'Missing or deleted key, or unknown revision' }
+    headers: ['If-Match', 'If-None-Match', 'If-Unmodified-Since', 'If-Modified-Since'],
+    responses: { 200: 'The JSON value', 304: 'Not modified (If-None-Match names it, or If-Modified-Since holds)', 400: 'Malformed If-Match / If-None-Match / If-Unmodified-Since', 404: 'Missing or deleted key, or unknown revision', 412: 'If-Match or If-Unmodified-Since failed' }
   },
   {
     method: 'PUT',
     path: '/v1/keys/:key',
     operationId: 'putValue',
-    summary: 'Write a value: If-Match / If-None-Match are preconditions (412); a parent is a versioned edit (409 when its strategy refuses)',
-    querystring: writeQuery,
+    summary: 'Write a value: If-Match / If-None-Match / If-Unmodified-Since are preconditions (412); a parent is a versioned edit (409 when its strategy refuses); with parent=null, onExists settles a live key',
+    querystring: createQuery,
     headers: writeHeaders,
     body: { 'application/json': { description: 'Any JSON value' } },
-    responses: { 200: 'Updated: the new head revision (without its value)', 201: 'Created: the new head revision (without its value)', ...writeResponses }
+    responses: { 200: 'Updated: the new head revision (without its value)', 201: 'Created: the new head revision (without its value); Location names the key written', ...writeResponses }
+  },
+  {
+    method: 'POST',
+    path: '/v1/keys/:key',
+    operationId: 'createValue',
+    summary: 'Create a key (parent null): onExists=reject (409 when it is live, the default), replace (write on top of it) or rename (the first free name); Location names the key written',
+    querystring: postQuery,
+    headers: writeHeaders.filter((name) => name !== 'Revkv-Parent'),
+    body: { 'application/json': { description: 'Any JSON value' } },
+    responses: { 200: 'Replaced (onExists=replace on a live key): the new head revision', 201: 'Created (perhaps under a new name: see Location and the revision\'s key)', ...writeResponses }
   },
   {
     method: 'PATCH',
@@ -114,7 +130,7 @@ export const ROUTES: RouteSpec[] = [
     method: 'GET',
     path: '/v1/keys/:key/head',
     operationId: 'getHead',
-    summary: 'The head revision of a key, with its value (a tombstone for a deleted key)',
+    summary: 'The head revision of a key, with its value (a tombstone for a deleted key); ETag and Last-Modified as for the value',
     responses: { 200: 'The revision', 404: 'The key never existed' }
   },
   {
@@ -150,10 +166,22 @@ export const ROUTES: RouteSpec[] = [
         type: 'object',
         required: ['rev'],
         additionalProperties: false,
-        properties: { rev: revisionRef, strategy: { type: 'string' }, onConflict: { type: 'string', enum: ['ours', 'theirs'] }, value: { description: 'An explicit resolution' }, author: { type: 'string' }, message: { type: 'string' } }
+        properties: {
+          rev: revisionRef,
+          strategy: { type: 'string' },
+          onConflict: { type: 'string', enum: ['ours', 'theirs'] },
+          value: { description: 'An explicit resolution' },
+          resolutions: {
+            type: 'object',
+            description: 'Settle conflicting places by JSON Pointer (a conflict\'s `path`): "ours", "theirs", "base" or { "value": <json> } (an array at a `range` place). Places not named still conflict; a pointer that names no conflicting place is a 400.',
+            additionalProperties: { oneOf: [{ type: 'string', enum: ['ours', 'theirs', 'base'] }, { type: 'object', required: ['value'], additionalProperties: false, properties: { value: {} } }] }
+          },
+          author: { type: 'string' },
+          message: { type: 'string' }
+        }
       }
     },
-    responses: { 200: 'The merge revision (or the head, if already merged)', 404: 'Unknown key or revision', 409: 'Merge conflict, with every conflicting JSON Pointer', 400: 'Bad request' }
+    responses: { 200: 'The merge revision (or the head, if already merged)', 404: 'Unknown key or revision', 409: 'Merge conflict, with every conflicting place: { kind: "value" | "range", path, base?, ours?, theirs? }', 400: 'Bad request, or resolutions naming no conflicting place' }
   },
   {
     method: 'GET',

@@ -2,7 +2,7 @@ import { InvalidInputError } from '../errors.js'
 import { describe } from '../revision.js'
 import { mergeJson } from '../json-merge.js'
 import { ownStrategy } from './built-in.js'
-import type { ConflictSide } from '../json-merge.js'
+import type { ConflictSide, PlaceResolution } from '../json-merge.js'
 import type { Resolution, ResolveContext, Strategy } from './types.js'
 
 /** Options of the `merge` strategy. */
@@ -21,7 +21,14 @@ export interface MergeStrategy extends Strategy {
  * Without `onConflict`, any place changed differently on both sides fails the write.
  */
 export function mergeStrategy (options: MergeStrategyOptions = {}): MergeStrategy {
-  const { onConflict } = options
+  return resolvingMerge(options.onConflict, undefined)
+}
+
+/**
+ * The `merge` strategy with conflicting places settled by pointer, for store.merge() only:
+ * resolutions answer conflicts someone has seen, so they never apply to stale writes.
+ */
+export function resolvingMerge (onConflict: ConflictSide | undefined, resolutions: Record<string, PlaceResolution> | undefined): MergeStrategy {
   if (onConflict !== undefined && onConflict !== 'ours' && onConflict !== 'theirs') {
     throw new InvalidInputError(`onConflict must be 'ours' or 'theirs', got ${describe(onConflict)}.`)
   }
@@ -29,7 +36,7 @@ export function mergeStrategy (options: MergeStrategyOptions = {}): MergeStrateg
     name: 'merge',
     onConflict,
     resolve (ctx: ResolveContext): Resolution {
-      const result = mergeJson(ctx.base, ctx.ours, ctx.theirs, { onConflict })
+      const result = mergeJson(ctx.base, ctx.ours, ctx.theirs, { onConflict, resolutions })
       if (result.conflicts.length > 0 && onConflict === undefined) return { conflicts: result.conflicts }
       return result.value === undefined ? { deleted: true } : { value: result.value }
     }
