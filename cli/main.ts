@@ -46,11 +46,13 @@ class UsageError extends Error {
 
 /** Run the command line; resolves to the exit code. */
 async function main (argv: string[]): Promise<number> {
-  argv = benchJsonFile(argv)
+  const operands = endOfOptions(benchJsonFile(argv))
+  argv = operands.argv
   // Known before parsing, so a failure to parse is itself reported the way the user asked.
-  const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
+  const options = operands.options
   const reporting = { json: options.includes('--json'), debug: options.includes('--debug') }
   const base = yargs(argv)
+    .middleware((args) => { operands.restore(args) }, true)
     .scriptName('revkv')
     .usage('$0 <command> [options]\n\nA Git-like versioned key-value store: every write is a revision in its key\'s history.')
     .option('db', { type: 'string', requiresArg: true, describe: 'The store directory (default: $REVKV_DB, else ./.revkv)' })
@@ -96,17 +98,69 @@ async function main (argv: string[]): Promise<number> {
     .fail((message: string | null, err: Error | undefined) => {
       // yargs passes a message for its own failures (usage); a command's error comes alone.
       if (message === null || message === '') throw err
-      throw new UsageError(message)
+      throw new UsageError(operands.restoreText(message))
     })
   try {
+    const grouped = options.find(isOptionGroup)
+    if (grouped !== undefined) throw new UsageError(`Unknown option: ${grouped}`)
     await cli.parseAsync()
     return 0
   } catch (err) {
     if (err instanceof UsageError) {
       const command = argv.find((arg) => COMMANDS.some((c) => c.name === arg))
-      explain(err, { hint: [`Run \`revkv ${command === undefined ? '' : `${command} `}--help\` for usage.`] })
+      const grouped = options.find(isOptionGroup)
+      explain(err, {
+        hint: [
+          ...(grouped === undefined ? [] : [`A key or value that starts with - goes after --: revkv ${command ?? '<command>'} -- ${grouped}`]),
+          `Run \`revkv ${command === undefined ? '' : `${command} `}--help\` for usage.`
+        ]
+      })
     }
     return reportError(err, reporting)
+  }
+}
+
+/**
+ * A group of short options (`-dash`), which revkv does not take: yargs would read it as
+ * -d -a -s -h and print help, exiting 0 without running the command. It is far more likely a
+ * key or value that belongs after `--`. Negative numbers, `-n5` and `-m=text` are not groups.
+ */
+function isOptionGroup (arg: string): boolean {
+  return /^-[^-\d.]./.test(arg) && !/^-[a-zA-Z](\d+|=.*)$/.test(arg)
+}
+
+/** Arguments after `--` hidden from yargs' option parsing, and the way back to them. */
+interface Operands {
+  /** The arguments for yargs, operands replaced by placeholders. */
+  argv: string[]
+  /** The arguments before `--`. */
+  options: string[]
+  /** Put the operands back into parsed arguments (in place), except in `_`. */
+  restore: (args: Record<string, unknown>) => void
+  /** Put the operands back into a message that quotes arguments. */
+  restoreText: (text: string) => string
+}
+
+/**
+ * `--` ends option parsing, as in every POSIX tool: what follows is an operand even when it
+ * starts with '-' (`revkv get -- -dash`). yargs fills a command's positionals only from the
+ * arguments before `--`, so each operand after it is swapped for a placeholder yargs reads as
+ * a plain word, and swapped back before the command runs. A placeholder holds a NUL byte,
+ * which no real argument can contain, so it never collides with one.
+ */
+function endOfOptions (argv: string[]): Operands {
+  const end = argv.indexOf('--')
+  const originals = end === -1 ? [] : argv.slice(end + 1)
+  const placeholder = (i: number): string => `\u0000${i}\u0000`
+  const back = (text: string): string => text.replace(/\u0000(\d+)\u0000/g, (_, i: string) => originals[Number(i)] ?? '')
+  const restoreValue = (value: unknown): unknown => typeof value === 'string' ? back(value) : Array.isArray(value) ? value.map(restoreValue) : value
+  return {
+    argv: end === -1 ? argv : [...argv.slice(0, end), ...originals.map((_, i) => placeholder(i))],
+    options: end === -1 ? argv : argv.slice(0, end),
+    // `_` keeps its placeholders: yargs checks it for unknown commands and extra arguments, and
+    // an operand must never be taken for a command (`revkv -- get` runs nothing).
+    restore: (args) => { for (const name of Object.keys(args)) if (name !== '_') args[name] = restoreValue(args[name]) },
+    restoreText: back
   }
 }
 

@@ -231,6 +231,16 @@ export function shortId (id: string): string {
   return id.slice(0, 12)
 }
 
+/**
+ * A revkv command line for a hint, typed as it must be: operands quoted for the shell, and
+ * after `--` (with the options before it) when one starts with '-', so none reads as an option.
+ */
+export function commandLine (command: string, operands: readonly string[], options = ''): string {
+  const quoted = operands.map(shellQuote).join(' ')
+  const opts = options === '' ? '' : ` ${options}`
+  return operands.some((operand) => operand.startsWith('-')) ? `revkv ${command}${opts} -- ${quoted}` : `revkv ${command} ${quoted}${opts}`
+}
+
 /** An argument as it must be typed in a POSIX shell, for the commands that hints print. */
 export function shellQuote (arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, '\'\\\'\'')}'`

@@ -1,7 +1,7 @@
 import type { Revision } from '../../src/index.js'
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { createOutput, shellQuote, shortId } from '../output.js'
+import { commandLine, createOutput, shortId } from '../output.js'
 import type { Output } from '../output.js'
 import { withStore } from '../store-location.js'
 import type { StoreHandle } from '../store-location.js'
@@ -58,6 +58,6 @@ function print (out: Output, found: Unmerged[]): void {
       out.line(`  ${c.yellow(shortId(rev.id))} ${new Date(rev.time).toISOString()}${who} ${rev.message ?? '(no message)'}${rev.deleted === true ? ' (deleted)' : ''}`)
     }
     const first = revisions[0]
-    if (first !== undefined) out.line(`  settle with: revkv merge ${shellQuote(key)} ${shortId(first.id)} [--on-conflict ours|theirs | --strategy lww | --value <json>]`)
+    if (first !== undefined) out.line(`  settle with: ${commandLine('merge', [key, shortId(first.id)], '[--on-conflict ours|theirs | --strategy lww | --value <json>]')}`)
   }
 }

@@ -2,7 +2,7 @@ import type { MergeOptions } from '../../src/index.js'
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { readJsonInput } from '../input.js'
-import { aligned, createOutput, explain, shellQuote, shortId } from '../output.js'
+import { aligned, commandLine, createOutput, explain, shortId } from '../output.js'
 import { withStore } from '../store-location.js'
 import { authorOf, SIDES, withAuthorship } from '../write-options.js'
 
@@ -47,15 +47,15 @@ export const merge = defineCommand<MergeArgs>({
       if (args.onConflict !== undefined) options.onConflict = args.onConflict
       const rev = await store.merge(args.key, side, options).catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== 'REVKV_MERGE_CONFLICT') throw err
-        const merge = `revkv merge ${shellQuote(args.key)} ${shortId(side)}`
+        const merge = (options: string): string => commandLine('merge', [args.key, shortId(side)], options)
         throw explain(err, {
           expected: 'merging',
           actual: 'into head',
           hint: [
             'Nothing was written. Settle it with one of:',
             ...aligned([
-              [`${merge} --on-conflict theirs`, `take ${shortId(side)}'s side where both changed (or ours)`],
-              [`${merge} --value '<json>'`, 'write the merged value yourself (or --file <path>)']
+              [merge('--on-conflict theirs'), `take ${shortId(side)}'s side where both changed (or ours)`],
+              [merge('--value \'<json>\''), 'write the merged value yourself (or --file <path>)']
             ])
           ]
         })
