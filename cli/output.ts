@@ -19,6 +19,42 @@ const EXIT_CODES: Readonly<Record<string, number>> = {
 /** The exit code of a failure that is not one of revkv's documented errors (EX_SOFTWARE). */
 export const EXIT_BUG = 70
 
+/** `revkv serve` cannot listen where it was told to: port in use or not allowed, or no such host. */
+export const EXIT_CANNOT_LISTEN = 7
+
+/**
+ * What a server's answer means, by HTTP status, when it carries none of the store's own
+ * codes (RevkvError's `status` with code REVKV_REMOTE): the exit code in the terms of the
+ * table above, and what the user can do about it.
+ */
+export const EXIT_BY_STATUS: Readonly<Record<number, { exit: number, message?: string, hint?: string }>> = {
+  // The request itself was refused as bad: bad usage or input, as for a local store.
+  400: { exit: 2 },
+  413: { exit: 2, hint: 'The request was larger than the server takes (revkv serve --body-limit).' },
+  414: { exit: 2 },
+  415: { exit: 2 },
+  422: { exit: 2 },
+  428: { exit: 2, message: 'The server requires every write to name its parent (it runs with --require-parent): pass --parent <rev> (the head, from revkv log <key>), or --create for a new key.' },
+  431: { exit: 2 },
+  // A stale parent, in HTTP's words.
+  409: { exit: 1 },
+  412: { exit: 1 },
+  423: { exit: 4 },
+  // The server refused the token, or the URL is not a revkv server's API.
+  401: { exit: 5, message: 'The server refused the request: it needs its token. Pass it with --token <token> or REVKV_TOKEN.' },
+  403: { exit: 5, message: 'The server refused the request with this token. Pass the token the server was started with (--token <token> or REVKV_TOKEN).' },
+  404: { exit: 5, hint: 'The --remote URL does not lead to a revkv server\'s API: give the address `revkv serve` printed.' },
+  405: { exit: 5, hint: 'The --remote URL does not lead to a revkv server\'s API: give the address `revkv serve` printed.' },
+  // The server cannot be reached, or cannot answer now.
+  408: { exit: 5 },
+  429: { exit: 5 },
+  502: { exit: 5 },
+  503: { exit: 5 },
+  504: { exit: 5 },
+  // The server failed: a bug there, and its log has the stack trace.
+  500: { exit: EXIT_BUG, message: 'The server failed on this request (HTTP 500); its log (the stderr of revkv serve) has the details. It may be a bug: report it.' }
+}
+
 /** The exit-code table as printed at the end of `revkv --help`. */
 export const EXIT_CODE_HELP = [
   'Exit codes:',
@@ -30,8 +66,11 @@ export const EXIT_CODE_HELP = [
   '      bad key',
   '  3   not found: unknown key or revision, or no store here (run revkv init)',
   '  4   the store is open in another process (after waiting --wait ms)',
-  '  5   --remote: the server cannot be reached or refused the token',
+  '  5   --remote: the server cannot be reached, refused the token, or is',
+  '      not a revkv server',
   '  6   fsck found the store damaged (each problem is listed)',
+  '  7   serve cannot listen: the port is in use or not allowed, or --host is',
+  '      not an address of this machine',
   `  ${EXIT_BUG}  internal error (a bug); --debug prints the stack trace`
 ].join('\n')
 
@@ -120,15 +159,59 @@ function isCoded (err: unknown): err is CodedError {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string'
 }
 
-/** The exit code for an error: by its `code` when revkv documents it, else EXIT_BUG. */
+/**
+ * The exit code for an error: by its `code` when revkv documents it, by HTTP status for a
+ * server's answer outside the store's codes (any other status is 5, like an unreachable
+ * server), 7 when serve cannot listen, else EXIT_BUG.
+ */
 export function exitCodeOf (err: unknown): number {
-  return isCoded(err) ? EXIT_CODES[err.code] ?? EXIT_BUG : EXIT_BUG
+  if (listenFailure(err) !== undefined) return EXIT_CANNOT_LISTEN
+  if (!isCoded(err)) return EXIT_BUG
+  if (err.code === 'REVKV_REMOTE') return EXIT_BY_STATUS[statusOf(err)]?.exit ?? EXIT_CODES.REVKV_REMOTE ?? EXIT_BUG
+  return EXIT_CODES[err.code] ?? EXIT_BUG
+}
+
+function statusOf (err: unknown): number {
+  const status = (err as { status?: unknown }).status
+  return typeof status === 'number' ? status : 0
+}
+
+/** The system error of a server that cannot listen, with the fields Node gives it. */
+interface ListenFailure {
+  code: string
+  syscall: string
+  address?: string
+  port?: number
+  hostname?: string
+  message: string
+}
+
+/**
+ * Why a server could not listen, in the user's words (undefined for any other failure):
+ * listen() fails with the address and port, the host name lookup before it with the name.
+ */
+function listenFailure (err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined
+  const e = err as Error & Partial<ListenFailure>
+  if (e.syscall === 'getaddrinfo') {
+    return `Cannot listen on --host ${e.hostname ?? '?'}: it is neither an address of this machine nor a name it can resolve (${e.code ?? 'lookup failed'}). Pass --host 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface) or one of this machine's addresses.`
+  }
+  if (e.syscall !== 'listen' && e.syscall !== 'bind') return undefined
+  const where = `${e.address ?? '?'}:${String(e.port ?? '?')}`
+  switch (e.code) {
+    case 'EADDRINUSE': return `Cannot listen on ${where}: the port is in use by another process. Pass another --port, or --port 0 for a free one (the URL is printed).`
+    case 'EADDRNOTAVAIL': return `Cannot listen on ${where}: --host ${e.address ?? '?'} is not an address of this machine. Pass 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface) or one of its addresses.`
+    case 'EACCES': return `Cannot listen on ${where}: not allowed (ports below 1024 need privileges). Pass --port 1024 or above, or --port 0 for a free one.`
+    default: return `Cannot listen on ${where}: ${e.message}.`
+  }
 }
 
 /** What a command adds to an error it knows the context of. */
 export interface Explanation {
   /** Lines telling the user how to go on, e.g. the exact command that settles a conflict. */
   hint?: string[]
+  /** The message in the CLI's terms, where the library's names a library call or option. */
+  message?: string
   /** Labels for a conflict's `expected` and `actual` revisions (default: expected head, actual head). */
   expected?: string
   actual?: string
@@ -165,28 +248,30 @@ interface ConflictFields {
 export function reportError (err: unknown, args: Pick<GlobalArgs, 'json' | 'debug'>): number {
   const code = exitCodeOf(err)
   const stderr = process.stderr
+  const explanation = typeof err === 'object' && err !== null ? explanations.get(err) ?? {} : {}
+  const answer = isCoded(err) && err.code === 'REVKV_REMOTE' ? EXIT_BY_STATUS[statusOf(err)] : undefined
+  const message = explanation.message ?? answer?.message ?? listenFailure(err) ?? (err instanceof Error ? err.message : String(err))
+  const hint = [...(answer?.hint === undefined ? [] : [answer.hint]), ...explanation.hint ?? []]
   if (args.json) {
     const body = isCoded(err) && typeof err.toJSON === 'function'
       ? err.toJSON()
-      : { name: err instanceof Error ? err.name : 'Error', code: isCoded(err) ? err.code : 'REVKV_INTERNAL', message: err instanceof Error ? err.message : String(err) }
-    stderr.write(`${JSON.stringify(body)}\n`)
+      : { name: listenFailure(err) !== undefined ? 'ListenError' : err instanceof Error ? err.name : 'Error', code: isCoded(err) ? err.code : 'REVKV_INTERNAL', message }
+    stderr.write(`${JSON.stringify({ ...body, message })}\n`)
     if (args.debug && err instanceof Error && err.stack !== undefined) stderr.write(`${err.stack}\n`)
     return code
   }
   const c = palette(colorEnabled(stderr))
-  const message = err instanceof Error ? err.message : String(err)
   const lines: string[] = []
   if (code === EXIT_BUG) {
     lines.push(`${c.red('revkv: internal error:')} ${message}`)
     // A wrapped failure (LevelDB's "failed to open") says little; its causes say why.
     for (let cause = causeOf(err); cause !== undefined; cause = causeOf(cause)) lines.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`)
-    if (!args.debug) lines.push('This is not one of revkv\'s documented errors, so it may be a bug: run the command again with --debug for the stack trace, and report it.')
+    if (!args.debug && answer === undefined) lines.push('This is not one of revkv\'s documented errors, so it may be a bug: run the command again with --debug for the stack trace, and report it.')
   } else {
     lines.push(`${c.red('revkv:')} ${message}`)
   }
-  const explanation = typeof err === 'object' && err !== null ? explanations.get(err) ?? {} : {}
   if (code === 1) lines.push(...conflictDetails(err as ConflictFields, explanation, c))
-  if (explanation.hint !== undefined) lines.push(...explanation.hint.map((line) => `  ${line}`))
+  lines.push(...hint.map((line) => `  ${line}`))
   if (args.debug && err instanceof Error && err.stack !== undefined) lines.push(err.stack)
   stderr.write(`${lines.join('\n')}\n`)
   return code
