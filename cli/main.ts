@@ -16,6 +16,7 @@ import { log } from './commands/log.js'
 import { merge } from './commands/merge.js'
 import { show } from './commands/show.js'
 import { EXIT_BUG, EXIT_CODE_HELP, explain, reportError, stdoutFailed } from './output.js'
+import { addExample } from './command.js'
 import type { Command } from './command.js'
 import { serveCommand } from './commands/serve.js'
 import { bench } from './commands/bench.js'
@@ -60,6 +61,7 @@ async function main (argv: string[]): Promise<number> {
     .option('token', { type: 'string', requiresArg: true, describe: 'Bearer token for --remote, or for `serve` to require (default: $REVKV_TOKEN)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout (errors as JSON on stderr)' })
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of errors' })
+    .option('pager', { type: 'boolean', default: true, describe: 'Page long output (log) on a terminal through $REVKV_PAGER, $PAGER or less -FRX; --no-pager prints it directly' })
     .option('wait', {
       type: 'number',
       default: 3000,
@@ -70,16 +72,20 @@ async function main (argv: string[]): Promise<number> {
         return ms
       }
     })
-  const cli = COMMANDS.reduce((y, command) => command.register(y), base)
+  const examples: Array<[string, string]> = [
+    ['$0 init', 'Create a store in ./.revkv'],
+    ['$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id'],
+    ['$0 get user:1', 'Print the value'],
+    ['$0 log user:1 --graph --oneline', 'The key\'s history with its merges'],
+    ['$0 completion >> ~/.bashrc', 'Enable tab completion']
+  ]
+  const cli = examples.reduce((y, [command, description]) => addExample(y, command, description), COMMANDS.reduce((y, command) => command.register(y), base))
     .completion('completion', 'Print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
     .demandCommand(1, 'No command given.')
+    // Two places to find the store named at once: refuse rather than pick one silently.
+    .conflicts('db', 'remote')
     .strict()
     .strictCommands()
-    .example('$0 init', 'Create a store in ./.revkv')
-    .example('$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id')
-    .example('$0 get user:1', 'Print the value')
-    .example('$0 log user:1 --graph --oneline', 'The key\'s history with its merges')
-    .example('$0 completion >> ~/.bashrc', 'Enable tab completion')
     .epilogue([
       EXIT_CODE_HELP,
       '',

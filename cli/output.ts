@@ -3,6 +3,9 @@
  * otherwise), messages for people on stderr, colors only where a person is watching, and
  * errors turned into an explanation and an exit code.
  */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import type { GlobalArgs } from './command.js'
 
 /** Exit codes, by the library's stable error codes. Anything unlisted is a bug. */
@@ -109,6 +112,8 @@ export interface Output {
   data: (value: unknown) => void
   /** Print one line of human output on stdout. */
   line: (text?: string) => void
+  /** Print text on stdout as it is, with no newline added. */
+  text: (text: string) => void
   /** Tell people something on stderr, never on stdout (so pipes and --json stay clean). */
   note: (text: string) => void
 }
@@ -144,7 +149,57 @@ export function createOutput (args: Pick<GlobalArgs, 'json'>): Output {
     get closed () { return stdoutClosed },
     data: (value) => write(`${JSON.stringify(value, null, 2)}\n`),
     line: (text = '') => write(`${text}\n`),
+    text: write,
     note: (text) => { process.stderr.write(`${text}\n`) }
+  }
+}
+
+/** The pager when git would use one: \$REVKV_PAGER, else \$PAGER, else `less -FRX`; none when empty or `cat`. */
+export function pagerCommand (env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const command = (env.REVKV_PAGER ?? env.PAGER ?? 'less -FRX').trim()
+  return command === '' || command === 'cat' ? undefined : command
+}
+
+/** An Output that a command must end(), to wait for its pager. */
+export interface PagedOutput extends Output {
+  /** Close the pager's input and wait until the user has quit it. */
+  end: () => Promise<void>
+}
+
+/**
+ * The output of a command that can fill screens (`log`): on a terminal it goes through a
+ * pager as git's does, started at the first line (an error alone needs none). Never with
+ * --json, --no-pager, or when stdout is not a terminal (a pipe or a file gets the text).
+ */
+export function createPagedOutput (args: Pick<GlobalArgs, 'json' | 'pager'>): PagedOutput {
+  const out = createOutput(args)
+  const command = pagerCommand()
+  if (args.json || !args.pager || process.stdout.isTTY !== true || command === undefined) return { ...out, get closed () { return out.closed }, end: async () => {} }
+  let pager: ChildProcess | undefined
+  let quit = false
+  const write = (text: string): void => {
+    if (quit) return
+    if (pager === undefined) {
+      // LESS as git sets it, for a pager named without options: quit on one screen, keep colors.
+      pager = spawn(command, { shell: true, stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'FRX', LV: '-c', ...process.env } })
+      // The user quitting the pager early is normal use: stop writing (EPIPE), like `| head`.
+      pager.stdin?.on('error', () => { quit = true })
+      pager.on('exit', () => { quit = true })
+    }
+    pager.stdin?.write(text)
+  }
+  return {
+    ...out,
+    get closed () { return quit },
+    line: (text = '') => { write(`${text}\n`) },
+    text: write,
+    data: (value) => { write(`${JSON.stringify(value, null, 2)}\n`) },
+    end: async () => {
+      if (pager === undefined) return
+      const exited = pager.exitCode === null ? once(pager, 'exit') : Promise.resolve()
+      pager.stdin?.end()
+      await exited
+    }
   }
 }
 
@@ -324,6 +379,24 @@ export function commandLine (command: string, operands: readonly string[], optio
   const quoted = operands.map(shellQuote).join(' ')
   const opts = options === '' ? '' : ` ${options}`
   return operands.some((operand) => operand.startsWith('-')) ? `revkv ${command}${opts} -- ${quoted}` : `revkv ${command} ${quoted}${opts}`
+}
+
+/** `n` and the noun, plural unless n is 1: "1 key", "2 keys". */
+export function count (n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`
+}
+
+const C_ESCAPES: Readonly<Record<string, string>> = { '\u0007': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '"': '\\"', '\\': '\\\\' }
+
+/**
+ * A key as a line of text shows it, the way `git ls-files` quotes paths: a key holding a
+ * control character (a newline would make it look like two keys), `"` or `\` is printed
+ * in double quotes with C escapes (\n, \t, \", \\, else octal UTF-8 bytes); any other key as
+ * it is, Unicode included.
+ */
+export function quoteKey (key: string): string {
+  if (!/[\u0000-\u001f\u007f-\u009f"\\]/.test(key)) return key
+  return `"${key.replace(/[\u0000-\u001f\u007f-\u009f"\\]/g, (char) => C_ESCAPES[char] ?? [...Buffer.from(char, 'utf8')].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join(''))}"`
 }
 
 /** An argument as it must be typed in a POSIX shell, for the commands that hints print. */

@@ -1,7 +1,7 @@
 import type { Revision } from '../../src/index.js'
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { commandLine, createOutput, shortId } from '../output.js'
+import { commandLine, count, createOutput, quoteKey, shortId } from '../output.js'
 import type { Output } from '../output.js'
 import { withStore } from '../store-location.js'
 import type { StoreHandle } from '../store-location.js'
@@ -51,8 +51,7 @@ async function unmergedOf (store: StoreHandle, key: string): Promise<Unmerged> {
 function print (out: Output, found: Unmerged[]): void {
   const c = out.color
   for (const { key, head, revisions } of found) {
-    const count = `${revisions.length} unmerged revision${revisions.length === 1 ? '' : 's'}`
-    out.line(`${c.bold(key)}: head ${head === undefined ? '(none)' : c.yellow(shortId(head))}, ${count}`)
+    out.line(`${c.bold(quoteKey(key))}: head ${head === undefined ? '(none)' : c.yellow(shortId(head))}, ${count(revisions.length, 'unmerged revision')}`)
     for (const rev of revisions) {
       const who = rev.author === undefined ? '' : ` ${rev.author}`
       out.line(`  ${c.yellow(shortId(rev.id))} ${new Date(rev.time).toISOString()}${who} ${rev.message ?? '(no message)'}${rev.deleted === true ? ' (deleted)' : ''}`)

@@ -38,7 +38,7 @@ export const merge = defineCommand<MergeArgs>({
     const out = createOutput(args)
     const given = args.value !== undefined || args.file !== undefined
     const value = given ? await readJsonInput({ text: args.value, textName: '--value', file: args.file }) : undefined
-    await withStore(args, async (store) => {
+    await withStore(args, async (store, lib) => {
       const side = await store.resolveRevision(args.rev, { key: args.key })
       const before = await store.head(args.key)
       const options: MergeOptions = { author: authorOf(args.author), message: args.message }
@@ -60,7 +60,13 @@ export const merge = defineCommand<MergeArgs>({
           ]
         })
       })
-      if (rev.id === before?.id) out.note(`Already merged: ${shortId(side)} is part of the head's history; nothing to do.`)
+      if (rev.id === before?.id) {
+        // Nothing was written, so the value given would be silently dropped: say so instead.
+        if (value !== undefined) {
+          throw new lib.InvalidInputError(`Revision ${shortId(side)} is already part of the head's history, so there is nothing to merge and the value was not written. To write it as the new head, run: ${commandLine('commit', [args.key], `--parent ${shortId(rev.id)} --file <path>`)} (or give the value as an argument).`)
+        }
+        out.note(`Already merged: ${shortId(side)} is part of the head's history; nothing to do.`)
+      }
       if (out.json) out.data(rev)
       else out.line(rev.id)
     })
