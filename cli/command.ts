@@ -14,6 +14,8 @@ export interface GlobalArgs {
   wait: number
   /** False with --no-pager: never page output. */
   pager: boolean
+  /** The largest value a write may store, in bytes of JSON (the store's maxValueBytes). */
+  'max-value-bytes': number | undefined
 }
 
 /** A command ready to be added to the command line. */

@@ -109,7 +109,7 @@ export async function startServer (cwd: string, args: string[] = []): Promise<{ 
   return { url, child, log: () => stderr }
 }
 
-/** Stop a server started by startServer() with SIGTERM; resolves to its exit code. */
+/** Stop a server with SIGTERM; resolves to its exit code. */
 export async function stop (child: ChildProcessWithoutNullStreams): Promise<number | null> {
   const exited = once(child, 'exit')
   child.kill('SIGTERM')
