@@ -103,7 +103,8 @@ async function main (argv: string[]): Promise<number> {
       '',
       'Environment: REVKV_DB (the store directory), REVKV_REMOTE and REVKV_TOKEN',
       '(a server instead of a directory), REVKV_AUTHOR (the default --author),',
-      'NO_COLOR (no colors, even on a terminal).'
+      'REVKV_PAGER, else PAGER (the pager of log; empty for none), NO_COLOR (no',
+      'colors, even on a terminal).'
     ].join('\n'))
     .help()
     .alias('help', 'h')
