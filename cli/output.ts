@@ -16,7 +16,7 @@ const EXIT_CODES: Readonly<Record<string, number>> = {
   REVKV_NOT_FOUND: 3,
   REVKV_LOCKED: 4,
   REVKV_REMOTE: 5,
-  REVKV_DAMAGED: 6
+  REVKV_DAMAGED: 6, REVKV_CORRUPT: 6
 }
 
 /** The exit code of a failure that is not one of revkv's documented errors (EX_SOFTWARE). */
@@ -36,6 +36,7 @@ export const EXIT_BY_STATUS: Readonly<Record<number, { exit: number, message?: s
   413: { exit: 2, hint: 'The request was larger than the server takes (revkv serve --body-limit).' },
   414: { exit: 2 },
   415: { exit: 2 },
+  417: { exit: 2 },
   422: { exit: 2 },
   428: { exit: 2, message: 'The server requires every write to name its parent (it runs with --require-parent): pass --parent <rev> (the head, from revkv log <key>), or --create for a new key.' },
   431: { exit: 2 },
@@ -71,7 +72,8 @@ export const EXIT_CODE_HELP = [
   '  4   the store is open in another process (after waiting --wait ms)',
   '  5   --remote: the server cannot be reached, refused the token, or is',
   '      not a revkv server',
-  '  6   fsck found the store damaged (each problem is listed)',
+  '  6   the store is damaged: fsck found problems (each is listed), or a',
+  '      command read a damaged record (run revkv fsck)',
   '  7   serve cannot listen: the port is in use or not allowed, or --host is',
   '      not an address of this machine',
   `  ${EXIT_BUG}  internal error (a bug); --debug prints the stack trace`

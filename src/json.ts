@@ -9,9 +9,34 @@ export interface JsonObject {
 /** Why a value cannot be stored as JSON, with the JSON Pointer of the offending part. */
 export class JsonShapeError extends Error {
   constructor (readonly pointer: string, readonly reason: string) {
-    super(`${pointer === '' ? 'the value' : `the value at ${pointer}`} ${reason}`)
+    super(`${pointer === '' ? 'the value' : `the value at ${shortPointer(pointer)}`} ${reason}`)
     this.name = 'JsonShapeError'
   }
+}
+
+/**
+ * Why `text` cannot be stored, or undefined when it can. A lone UTF-16 surrogate has no
+ * UTF-8 form: LevelDB would store U+FFFD in its place, so distinct strings would become
+ * one ('\ud800', '\udc00' and '\ufffd' the same key). This is the one rule every string
+ * that becomes part of a stored key or record goes through.
+ */
+export function unstorableText (text: string): string | undefined {
+  if (text.isWellFormed()) return undefined
+  const at = text.search(/\p{Cs}/u)
+  const unit = text.charCodeAt(at).toString(16)
+  return `contains a lone UTF-16 surrogate (\\u${unit} at index ${at}), which has no UTF-8 form and would be stored as U+FFFD; ` +
+    'pass well-formed Unicode (String.prototype.toWellFormed() replaces lone surrogates)'
+}
+
+/**
+ * A pointer as a message shows it: deep ones keep their first three and last tokens, so
+ * an error about a value nested 1,000 levels stays one readable line (the full pointer
+ * is still on the error's `pointer`).
+ */
+function shortPointer (pointer: string): string {
+  if (pointer.length <= 80) return pointer
+  const tokens = pointer.split('/')
+  return `${tokens.slice(0, 4).join('/')}/…/${tokens[tokens.length - 1] ?? ''} (${tokens.length - 1} levels down)`
 }
 
 /** Escape one JSON Pointer reference token (RFC 6901). */
@@ -42,13 +67,20 @@ export function canonicalJson (value: unknown): string {
 }
 
 const NOT_JSON = new Error('not JSON')
-/** Deeper than this is taken for a cycle by the fast path; locate() then tells which. */
-const MAX_DEPTH = 1000
+
+/**
+ * How deeply a value may nest arrays and objects (`[[1]]` is 2 levels). Deeper is refused,
+ * everywhere a value or JSON text comes in, before recursive code could overflow the stack;
+ * the fast path below also takes it for a cycle, and locate() then tells which.
+ */
+export const MAX_DEPTH = 1000
 
 /** True if JSON.stringify would already write `value` canonically; throws NOT_JSON for non-JSON. */
 function isCanonical (value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
+      if (!value.isWellFormed()) throw NOT_JSON
+      return true
     case 'boolean':
       return true
     case 'number':
@@ -60,7 +92,7 @@ function isCanonical (value: unknown, depth: number): boolean {
       throw NOT_JSON
   }
   if (value === null) return true
-  if (depth > MAX_DEPTH) throw NOT_JSON
+  if (depth >= MAX_DEPTH) throw NOT_JSON
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (!isCanonical(value[i], depth + 1)) return false
     return true
@@ -69,6 +101,7 @@ function isCanonical (value: unknown, depth: number): boolean {
   if (proto !== Object.prototype && proto !== null) throw NOT_JSON
   let previous: string | undefined
   for (const member in value) {
+    if (!member.isWellFormed()) throw NOT_JSON
     if (previous !== undefined && !(previous < member)) return false
     previous = member
     const child = (value as Record<string, unknown>)[member]
@@ -80,6 +113,7 @@ function isCanonical (value: unknown, depth: number): boolean {
 function fast (value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
+      if (!value.isWellFormed()) throw NOT_JSON
       return JSON.stringify(value)
     case 'boolean':
       return value ? 'true' : 'false'
@@ -92,7 +126,7 @@ function fast (value: unknown, depth: number): string {
       throw NOT_JSON
   }
   if (value === null) return 'null'
-  if (depth > MAX_DEPTH) throw NOT_JSON
+  if (depth >= MAX_DEPTH) throw NOT_JSON
   if (Array.isArray(value)) {
     let out = '['
     for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + fast(value[i], depth + 1)
@@ -109,6 +143,7 @@ function fast (value: unknown, depth: number): string {
     // JSON.stringify drops undefined members; doing the same keeps {a: undefined} storable
     // and equal to {} instead of failing a value that round-trips through JSON anyway.
     if (child === undefined) continue
+    if (!member.isWellFormed()) throw NOT_JSON
     out += (first ? '' : ',') + JSON.stringify(member) + ':' + fast(child, depth + 1)
     first = false
   }
@@ -118,7 +153,11 @@ function fast (value: unknown, depth: number): string {
 /** Throw a JsonShapeError naming the first part of `value` that is not JSON. */
 function locate (value: unknown, pointer: string, path: Set<object>): void {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
+      const why = unstorableText(value)
+      if (why !== undefined) throw new JsonShapeError(pointer, why)
+      return
+    }
     case 'boolean':
       return
     case 'number':
@@ -131,7 +170,7 @@ function locate (value: unknown, pointer: string, path: Set<object>): void {
   }
   if (value === null) return
   if (path.has(value)) throw new JsonShapeError(pointer, 'refers back to itself (a cycle), which JSON cannot represent')
-  if (path.size > MAX_DEPTH) throw new JsonShapeError(pointer, `is nested more than ${MAX_DEPTH} levels deep; flatten the value`)
+  if (path.size >= MAX_DEPTH) throw new JsonShapeError(pointer, `is nested more than ${MAX_DEPTH} levels deep; flatten the value`)
   path.add(value)
   if (Array.isArray(value)) {
     value.forEach((child, i) => { locate(child, `${pointer}/${i}`, path) })
@@ -142,7 +181,11 @@ function locate (value: unknown, pointer: string, path: Set<object>): void {
       throw new JsonShapeError(pointer, `is a ${name} instance, not a plain object; convert it to plain JSON first`)
     }
     for (const [member, child] of Object.entries(value)) {
-      if (child !== undefined) locate(child, `${pointer}/${escapePointerToken(member)}`, path)
+      if (child === undefined) continue
+      const why = unstorableText(member)
+      // The member name itself goes into the message escaped: printed raw it would show as U+FFFD.
+      if (why !== undefined) throw new JsonShapeError(pointer, `has a member name ${JSON.stringify(member)} that ${why}`)
+      locate(child, `${pointer}/${escapePointerToken(member)}`, path)
     }
   }
   path.delete(value)
