@@ -12,6 +12,8 @@ export interface GlobalArgs {
   json: boolean
   debug: boolean
   wait: number
+  /** False with --no-pager: never page output. */
+  pager: boolean
   /** The largest value a write may store, in bytes of JSON (the store's maxValueBytes). */
   'max-value-bytes': number | undefined
 }
@@ -25,6 +27,38 @@ export interface Command {
 }
 
 /** Wrap a yargs command module (with its own argument type `A`) as a Command. */
-export function defineCommand<A> (module: CommandModule<GlobalArgs, A> & { command: string }): Command {
-  return { name: module.command.split(' ')[0] ?? module.command, register: (cli) => cli.command(module) }
+export function defineCommand<A> (module: Omit<CommandModule<GlobalArgs, A>, 'builder'> & { command: string, builder: (y: Argv<GlobalArgs>) => Argv<A> }): Command {
+  const laidOut: CommandModule<GlobalArgs, A> = { ...module, builder: (y) => examplesBelow(y, module.builder) }
+  return { name: module.command.split(' ')[0] ?? module.command, register: (cli) => cli.command(laidOut) }
+}
+
+/**
+ * Run a command's builder with each example laid out as a shell comment saying what it does,
+ * then the command on a line of its own, ready to paste. yargs puts the two side by side and
+ * caps the command's column at half the width, which broke long commands in the middle.
+ */
+function examplesBelow<A> (y: Argv<GlobalArgs>, builder: (y: Argv<GlobalArgs>) => Argv<A>): Argv<A> {
+  const examples: Array<[string, string]> = []
+  // Every yargs method returns the instance, so the proxy stands in for it along the chain.
+  const proxy: Argv<GlobalArgs> = new Proxy(y, {
+    get (target, property) {
+      if (property === 'example') {
+        return (command: string, description: string) => { examples.push([command, description]); return proxy }
+      }
+      const value: unknown = Reflect.get(target, property, target)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        const result: unknown = (value as (...a: unknown[]) => unknown).apply(target, args)
+        return result === target ? proxy : result
+      }
+    }
+  })
+  const built = builder(proxy)
+  for (const [command, description] of examples) addExample(y, command, description)
+  return built
+}
+
+/** Add an example to a help page: what it does as a shell comment, then the command. */
+export function addExample<T> (y: Argv<T>, command: string, description: string): Argv<T> {
+  return y.example(`# ${description}`, '').example(command, '')
 }

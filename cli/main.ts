@@ -16,6 +16,7 @@ import { log } from './commands/log.js'
 import { merge } from './commands/merge.js'
 import { show } from './commands/show.js'
 import { EXIT_BUG, EXIT_CODE_HELP, explain, reportError, stdoutFailed } from './output.js'
+import { addExample } from './command.js'
 import type { Command } from './command.js'
 import { serveCommand } from './commands/serve.js'
 import { bench } from './commands/bench.js'
@@ -46,11 +47,13 @@ class UsageError extends Error {
 
 /** Run the command line; resolves to the exit code. */
 async function main (argv: string[]): Promise<number> {
-  argv = benchJsonFile(argv)
+  const operands = endOfOptions(benchJsonFile(argv))
+  argv = operands.argv
   // Known before parsing, so a failure to parse is itself reported the way the user asked.
-  const options = argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)
+  const options = operands.options
   const reporting = { json: options.includes('--json'), debug: options.includes('--debug') }
   const base = yargs(argv)
+    .middleware((args) => { operands.restore(args) }, true)
     .scriptName('revkv')
     .usage('$0 <command> [options]\n\nA Git-like versioned key-value store: every write is a revision in its key\'s history.')
     .option('db', { type: 'string', requiresArg: true, describe: 'The store directory (default: $REVKV_DB, else ./.revkv)' })
@@ -58,6 +61,7 @@ async function main (argv: string[]): Promise<number> {
     .option('token', { type: 'string', requiresArg: true, describe: 'Bearer token for --remote, or for `serve` to require (default: $REVKV_TOKEN)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout (errors as JSON on stderr)' })
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of errors' })
+    .option('pager', { type: 'boolean', default: true, describe: 'Page long output (log) on a terminal through $REVKV_PAGER, $PAGER or less -FRX; --no-pager prints it directly' })
     .option('max-value-bytes', {
       type: 'number',
       requiresArg: true,
@@ -77,16 +81,20 @@ async function main (argv: string[]): Promise<number> {
         return ms
       }
     })
-  const cli = COMMANDS.reduce((y, command) => command.register(y), base)
+  const examples: Array<[string, string]> = [
+    ['$0 init', 'Create a store in ./.revkv'],
+    ['$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id'],
+    ['$0 get user:1', 'Print the value'],
+    ['$0 log user:1 --graph --oneline', 'The key\'s history with its merges'],
+    ['$0 completion >> ~/.bashrc', 'Enable tab completion']
+  ]
+  const cli = examples.reduce((y, [command, description]) => addExample(y, command, description), COMMANDS.reduce((y, command) => command.register(y), base))
     .completion('completion', 'Print a bash/zsh completion script (add it to ~/.bashrc or ~/.zshrc)')
     .demandCommand(1, 'No command given.')
+    // Two places to find the store named at once: refuse rather than pick one silently.
+    .conflicts('db', 'remote')
     .strict()
     .strictCommands()
-    .example('$0 init', 'Create a store in ./.revkv')
-    .example('$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id')
-    .example('$0 get user:1', 'Print the value')
-    .example('$0 log user:1 --graph --oneline', 'The key\'s history with its merges')
-    .example('$0 completion >> ~/.bashrc', 'Enable tab completion')
     .epilogue([
       EXIT_CODE_HELP,
       '',
@@ -95,7 +103,8 @@ async function main (argv: string[]): Promise<number> {
       '',
       'Environment: REVKV_DB (the store directory), REVKV_REMOTE and REVKV_TOKEN',
       '(a server instead of a directory), REVKV_AUTHOR (the default --author),',
-      'NO_COLOR (no colors, even on a terminal).'
+      'REVKV_PAGER, else PAGER (the pager of log; empty for none), NO_COLOR (no',
+      'colors, even on a terminal).'
     ].join('\n'))
     .help()
     .alias('help', 'h')
@@ -105,17 +114,69 @@ async function main (argv: string[]): Promise<number> {
     .fail((message: string | null, err: Error | undefined) => {
       // yargs passes a message for its own failures (usage); a command's error comes alone.
       if (message === null || message === '') throw err
-      throw new UsageError(message)
+      throw new UsageError(operands.restoreText(message))
     })
   try {
+    const grouped = options.find(isOptionGroup)
+    if (grouped !== undefined) throw new UsageError(`Unknown option: ${grouped}`)
     await cli.parseAsync()
     return 0
   } catch (err) {
     if (err instanceof UsageError) {
       const command = argv.find((arg) => COMMANDS.some((c) => c.name === arg))
-      explain(err, { hint: [`Run \`revkv ${command === undefined ? '' : `${command} `}--help\` for usage.`] })
+      const grouped = options.find(isOptionGroup)
+      explain(err, {
+        hint: [
+          ...(grouped === undefined ? [] : [`A key or value that starts with - goes after --: revkv ${command ?? '<command>'} -- ${grouped}`]),
+          `Run \`revkv ${command === undefined ? '' : `${command} `}--help\` for usage.`
+        ]
+      })
     }
     return reportError(err, reporting)
+  }
+}
+
+/**
+ * A group of short options (`-dash`), which revkv does not take: yargs would read it as
+ * -d -a -s -h and print help, exiting 0 without running the command. It is far more likely a
+ * key or value that belongs after `--`. Negative numbers, `-n5` and `-m=text` are not groups.
+ */
+function isOptionGroup (arg: string): boolean {
+  return /^-[^-\d.]./.test(arg) && !/^-[a-zA-Z](\d+|=.*)$/.test(arg)
+}
+
+/** Arguments after `--` hidden from yargs' option parsing, and the way back to them. */
+interface Operands {
+  /** The arguments for yargs, operands replaced by placeholders. */
+  argv: string[]
+  /** The arguments before `--`. */
+  options: string[]
+  /** Put the operands back into parsed arguments (in place), except in `_`. */
+  restore: (args: Record<string, unknown>) => void
+  /** Put the operands back into a message that quotes arguments. */
+  restoreText: (text: string) => string
+}
+
+/**
+ * `--` ends option parsing, as in every POSIX tool: what follows is an operand even when it
+ * starts with '-' (`revkv get -- -dash`). yargs fills a command's positionals only from the
+ * arguments before `--`, so each operand after it is swapped for a placeholder yargs reads as
+ * a plain word, and swapped back before the command runs. A placeholder holds a NUL byte,
+ * which no real argument can contain, so it never collides with one.
+ */
+function endOfOptions (argv: string[]): Operands {
+  const end = argv.indexOf('--')
+  const originals = end === -1 ? [] : argv.slice(end + 1)
+  const placeholder = (i: number): string => `\u0000${i}\u0000`
+  const back = (text: string): string => text.replace(/\u0000(\d+)\u0000/g, (_, i: string) => originals[Number(i)] ?? '')
+  const restoreValue = (value: unknown): unknown => typeof value === 'string' ? back(value) : Array.isArray(value) ? value.map(restoreValue) : value
+  return {
+    argv: end === -1 ? argv : [...argv.slice(0, end), ...originals.map((_, i) => placeholder(i))],
+    options: end === -1 ? argv : argv.slice(0, end),
+    // `_` keeps its placeholders: yargs checks it for unknown commands and extra arguments, and
+    // an operand must never be taken for a command (`revkv -- get` runs nothing).
+    restore: (args) => { for (const name of Object.keys(args)) if (name !== '_') args[name] = restoreValue(args[name]) },
+    restoreText: back
   }
 }
 

@@ -3,6 +3,9 @@
  * otherwise), messages for people on stderr, colors only where a person is watching, and
  * errors turned into an explanation and an exit code.
  */
+import { spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 import type { GlobalArgs } from './command.js'
 
 /** Exit codes, by the library's stable error codes. Anything unlisted is a bug. */
@@ -19,6 +22,43 @@ const EXIT_CODES: Readonly<Record<string, number>> = {
 /** The exit code of a failure that is not one of revkv's documented errors (EX_SOFTWARE). */
 export const EXIT_BUG = 70
 
+/** `revkv serve` cannot listen where it was told to: port in use or not allowed, or no such host. */
+export const EXIT_CANNOT_LISTEN = 7
+
+/**
+ * What a server's answer means, by HTTP status, when it carries none of the store's own
+ * codes (RevkvError's `status` with code REVKV_REMOTE): the exit code in the terms of the
+ * table above, and what the user can do about it.
+ */
+export const EXIT_BY_STATUS: Readonly<Record<number, { exit: number, message?: string, hint?: string }>> = {
+  // The request itself was refused as bad: bad usage or input, as for a local store.
+  400: { exit: 2 },
+  413: { exit: 2, hint: 'The request was larger than the server takes (revkv serve --body-limit).' },
+  414: { exit: 2 },
+  415: { exit: 2 },
+  417: { exit: 2 },
+  422: { exit: 2 },
+  428: { exit: 2, message: 'The server requires every write to name its parent (it runs with --require-parent): pass --parent <rev> (the head, from revkv log <key>), or --create for a new key.' },
+  431: { exit: 2 },
+  // A stale parent, in HTTP's words.
+  409: { exit: 1 },
+  412: { exit: 1 },
+  423: { exit: 4 },
+  // The server refused the token, or the URL is not a revkv server's API.
+  401: { exit: 5, message: 'The server refused the request: it needs its token. Pass it with --token <token> or REVKV_TOKEN.' },
+  403: { exit: 5, message: 'The server refused the request with this token. Pass the token the server was started with (--token <token> or REVKV_TOKEN).' },
+  404: { exit: 5, hint: 'The --remote URL does not lead to a revkv server\'s API: give the address `revkv serve` printed.' },
+  405: { exit: 5, hint: 'The --remote URL does not lead to a revkv server\'s API: give the address `revkv serve` printed.' },
+  // The server cannot be reached, or cannot answer now.
+  408: { exit: 5 },
+  429: { exit: 5 },
+  502: { exit: 5 },
+  503: { exit: 5 },
+  504: { exit: 5 },
+  // The server failed: a bug there, and its log has the stack trace.
+  500: { exit: EXIT_BUG, message: 'The server failed on this request (HTTP 500); its log (the stderr of revkv serve) has the details. It may be a bug: report it.' }
+}
+
 /** The exit-code table as printed at the end of `revkv --help`. */
 export const EXIT_CODE_HELP = [
   'Exit codes:',
@@ -30,8 +70,12 @@ export const EXIT_CODE_HELP = [
   '      bad key',
   '  3   not found: unknown key or revision, or no store here (run revkv init)',
   '  4   the store is open in another process (after waiting --wait ms)',
-  '  5   --remote: the server cannot be reached or refused the token',
-  '  6   fsck found the store damaged (each problem is listed)',
+  '  5   --remote: the server cannot be reached, refused the token, or is',
+  '      not a revkv server',
+  '  6   the store is damaged: fsck found problems (each is listed), or a',
+  '      command read a damaged record (run revkv fsck)',
+  '  7   serve cannot listen: the port is in use or not allowed, or --host is',
+  '      not an address of this machine',
   `  ${EXIT_BUG}  internal error (a bug); --debug prints the stack trace`
 ].join('\n')
 
@@ -70,6 +114,8 @@ export interface Output {
   data: (value: unknown) => void
   /** Print one line of human output on stdout. */
   line: (text?: string) => void
+  /** Print text on stdout as it is, with no newline added. */
+  text: (text: string) => void
   /** Tell people something on stderr, never on stdout (so pipes and --json stay clean). */
   note: (text: string) => void
 }
@@ -105,7 +151,57 @@ export function createOutput (args: Pick<GlobalArgs, 'json'>): Output {
     get closed () { return stdoutClosed },
     data: (value) => write(`${JSON.stringify(value, null, 2)}\n`),
     line: (text = '') => write(`${text}\n`),
+    text: write,
     note: (text) => { process.stderr.write(`${text}\n`) }
+  }
+}
+
+/** The pager when git would use one: \$REVKV_PAGER, else \$PAGER, else `less -FRX`; none when empty or `cat`. */
+export function pagerCommand (env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const command = (env.REVKV_PAGER ?? env.PAGER ?? 'less -FRX').trim()
+  return command === '' || command === 'cat' ? undefined : command
+}
+
+/** An Output that a command must end(), to wait for its pager. */
+export interface PagedOutput extends Output {
+  /** Close the pager's input and wait until the user has quit it. */
+  end: () => Promise<void>
+}
+
+/**
+ * The output of a command that can fill screens (`log`): on a terminal it goes through a
+ * pager as git's does, started at the first line (an error alone needs none). Never with
+ * --json, --no-pager, or when stdout is not a terminal (a pipe or a file gets the text).
+ */
+export function createPagedOutput (args: Pick<GlobalArgs, 'json' | 'pager'>): PagedOutput {
+  const out = createOutput(args)
+  const command = pagerCommand()
+  if (args.json || !args.pager || process.stdout.isTTY !== true || command === undefined) return { ...out, get closed () { return out.closed }, end: async () => {} }
+  let pager: ChildProcess | undefined
+  let quit = false
+  const write = (text: string): void => {
+    if (quit) return
+    if (pager === undefined) {
+      // LESS as git sets it, for a pager named without options: quit on one screen, keep colors.
+      pager = spawn(command, { shell: true, stdio: ['pipe', 'inherit', 'inherit'], env: { LESS: 'FRX', LV: '-c', ...process.env } })
+      // The user quitting the pager early is normal use: stop writing (EPIPE), like `| head`.
+      pager.stdin?.on('error', () => { quit = true })
+      pager.on('exit', () => { quit = true })
+    }
+    pager.stdin?.write(text)
+  }
+  return {
+    ...out,
+    get closed () { return quit },
+    line: (text = '') => { write(`${text}\n`) },
+    text: write,
+    data: (value) => { write(`${JSON.stringify(value, null, 2)}\n`) },
+    end: async () => {
+      if (pager === undefined) return
+      const exited = pager.exitCode === null ? once(pager, 'exit') : Promise.resolve()
+      pager.stdin?.end()
+      await exited
+    }
   }
 }
 
@@ -120,15 +216,59 @@ function isCoded (err: unknown): err is CodedError {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string'
 }
 
-/** The exit code for an error: by its `code` when revkv documents it, else EXIT_BUG. */
+/**
+ * The exit code for an error: by its `code` when revkv documents it, by HTTP status for a
+ * server's answer outside the store's codes (any other status is 5, like an unreachable
+ * server), 7 when serve cannot listen, else EXIT_BUG.
+ */
 export function exitCodeOf (err: unknown): number {
-  return isCoded(err) ? EXIT_CODES[err.code] ?? EXIT_BUG : EXIT_BUG
+  if (listenFailure(err) !== undefined) return EXIT_CANNOT_LISTEN
+  if (!isCoded(err)) return EXIT_BUG
+  if (err.code === 'REVKV_REMOTE') return EXIT_BY_STATUS[statusOf(err)]?.exit ?? EXIT_CODES.REVKV_REMOTE ?? EXIT_BUG
+  return EXIT_CODES[err.code] ?? EXIT_BUG
+}
+
+function statusOf (err: unknown): number {
+  const status = (err as { status?: unknown }).status
+  return typeof status === 'number' ? status : 0
+}
+
+/** The system error of a server that cannot listen, with the fields Node gives it. */
+interface ListenFailure {
+  code: string
+  syscall: string
+  address?: string
+  port?: number
+  hostname?: string
+  message: string
+}
+
+/**
+ * Why a server could not listen, in the user's words (undefined for any other failure):
+ * listen() fails with the address and port, the host name lookup before it with the name.
+ */
+function listenFailure (err: unknown): string | undefined {
+  if (!(err instanceof Error)) return undefined
+  const e = err as Error & Partial<ListenFailure>
+  if (e.syscall === 'getaddrinfo') {
+    return `Cannot listen on --host ${e.hostname ?? '?'}: it is neither an address of this machine nor a name it can resolve (${e.code ?? 'lookup failed'}). Pass --host 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface) or one of this machine's addresses.`
+  }
+  if (e.syscall !== 'listen' && e.syscall !== 'bind') return undefined
+  const where = `${e.address ?? '?'}:${String(e.port ?? '?')}`
+  switch (e.code) {
+    case 'EADDRINUSE': return `Cannot listen on ${where}: the port is in use by another process. Pass another --port, or --port 0 for a free one (the URL is printed).`
+    case 'EADDRNOTAVAIL': return `Cannot listen on ${where}: --host ${e.address ?? '?'} is not an address of this machine. Pass 127.0.0.1 (this machine only, the default), 0.0.0.0 (every interface) or one of its addresses.`
+    case 'EACCES': return `Cannot listen on ${where}: not allowed (ports below 1024 need privileges). Pass --port 1024 or above, or --port 0 for a free one.`
+    default: return `Cannot listen on ${where}: ${e.message}.`
+  }
 }
 
 /** What a command adds to an error it knows the context of. */
 export interface Explanation {
   /** Lines telling the user how to go on, e.g. the exact command that settles a conflict. */
   hint?: string[]
+  /** The message in the CLI's terms, where the library's names a library call or option. */
+  message?: string
   /** Labels for a conflict's `expected` and `actual` revisions (default: expected head, actual head). */
   expected?: string
   actual?: string
@@ -174,28 +314,30 @@ export interface ConflictPlaceFields {
 export function reportError (err: unknown, args: Pick<GlobalArgs, 'json' | 'debug'>): number {
   const code = exitCodeOf(err)
   const stderr = process.stderr
+  const explanation = typeof err === 'object' && err !== null ? explanations.get(err) ?? {} : {}
+  const answer = isCoded(err) && err.code === 'REVKV_REMOTE' ? EXIT_BY_STATUS[statusOf(err)] : undefined
+  const message = explanation.message ?? answer?.message ?? listenFailure(err) ?? (err instanceof Error ? err.message : String(err))
+  const hint = [...(answer?.hint === undefined ? [] : [answer.hint]), ...explanation.hint ?? []]
   if (args.json) {
     const body = isCoded(err) && typeof err.toJSON === 'function'
       ? err.toJSON()
-      : { name: err instanceof Error ? err.name : 'Error', code: isCoded(err) ? err.code : 'REVKV_INTERNAL', message: err instanceof Error ? err.message : String(err) }
-    stderr.write(`${JSON.stringify(body)}\n`)
+      : { name: listenFailure(err) !== undefined ? 'ListenError' : err instanceof Error ? err.name : 'Error', code: isCoded(err) ? err.code : 'REVKV_INTERNAL', message }
+    stderr.write(`${JSON.stringify({ ...body, message })}\n`)
     if (args.debug && err instanceof Error && err.stack !== undefined) stderr.write(`${err.stack}\n`)
     return code
   }
   const c = palette(colorEnabled(stderr))
-  const message = err instanceof Error ? err.message : String(err)
   const lines: string[] = []
   if (code === EXIT_BUG) {
     lines.push(`${c.red('revkv: internal error:')} ${message}`)
     // A wrapped failure (LevelDB's "failed to open") says little; its causes say why.
     for (let cause = causeOf(err); cause !== undefined; cause = causeOf(cause)) lines.push(`  caused by: ${cause instanceof Error ? cause.message : String(cause)}`)
-    if (!args.debug) lines.push('This is not one of revkv\'s documented errors, so it may be a bug: run the command again with --debug for the stack trace, and report it.')
+    if (!args.debug && answer === undefined) lines.push('This is not one of revkv\'s documented errors, so it may be a bug: run the command again with --debug for the stack trace, and report it.')
   } else {
     lines.push(`${c.red('revkv:')} ${message}`)
   }
-  const explanation = typeof err === 'object' && err !== null ? explanations.get(err) ?? {} : {}
   if (code === 1) lines.push(...conflictDetails(err as ConflictFields, explanation, c))
-  if (explanation.hint !== undefined) lines.push(...explanation.hint.map((line) => `  ${line}`))
+  lines.push(...hint.map((line) => `  ${line}`))
   if (args.debug && err instanceof Error && err.stack !== undefined) lines.push(err.stack)
   stderr.write(`${lines.join('\n')}\n`)
   return code
@@ -261,6 +403,34 @@ export function jsonText (value: unknown): string {
 /** The first 12 hex characters of a revision id, as people read them (as the library's messages do). */
 export function shortId (id: string): string {
   return id.slice(0, 12)
+}
+
+/**
+ * A revkv command line for a hint, typed as it must be: operands quoted for the shell, and
+ * after `--` (with the options before it) when one starts with '-', so none reads as an option.
+ */
+export function commandLine (command: string, operands: readonly string[], options = ''): string {
+  const quoted = operands.map(shellQuote).join(' ')
+  const opts = options === '' ? '' : ` ${options}`
+  return operands.some((operand) => operand.startsWith('-')) ? `revkv ${command}${opts} -- ${quoted}` : `revkv ${command} ${quoted}${opts}`
+}
+
+/** `n` and the noun, plural unless n is 1: "1 key", "2 keys". */
+export function count (n: number, noun: string): string {
+  return `${n.toLocaleString('en-US')} ${noun}${n === 1 ? '' : 's'}`
+}
+
+const C_ESCAPES: Readonly<Record<string, string>> = { '\u0007': '\\a', '\b': '\\b', '\t': '\\t', '\n': '\\n', '\v': '\\v', '\f': '\\f', '\r': '\\r', '"': '\\"', '\\': '\\\\' }
+
+/**
+ * A key as a line of text shows it, the way `git ls-files` quotes paths: a key holding a
+ * control character (a newline would make it look like two keys), `"` or `\` is printed
+ * in double quotes with C escapes (\n, \t, \", \\, else octal UTF-8 bytes); any other key as
+ * it is, Unicode included.
+ */
+export function quoteKey (key: string): string {
+  if (!/[\u0000-\u001f\u007f-\u009f"\\]/.test(key)) return key
+  return `"${key.replace(/[\u0000-\u001f\u007f-\u009f"\\]/g, (char) => C_ESCAPES[char] ?? [...Buffer.from(char, 'utf8')].map((byte) => `\\${byte.toString(8).padStart(3, '0')}`).join(''))}"`
 }
 
 /** An argument as it must be typed in a POSIX shell, for the commands that hints print. */

@@ -3,12 +3,14 @@
  * hold a directory, so a command that finds the store busy waits for it (up to --wait ms)
  * instead of failing at once: two scripts running revkv side by side both get their turn.
  */
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { RemoteStore, Store, StoreOptions } from '../src/index.js'
 import { loadLibrary } from './library.js'
 import type { Library } from './library.js'
 import type { GlobalArgs } from './command.js'
-import { explain } from './output.js'
+import { commandLine, explain } from './output.js'
 
 /** What a command works on: the store itself, or a server sharing it (--remote). */
 export type StoreHandle = Store | RemoteStore
@@ -48,6 +50,10 @@ export async function openStore (path: string, options: { create: boolean, wait:
     try {
       return await lib.Store.open({ ...options.store, path, createIfMissing: options.create })
     } catch (err) {
+      // The library's message names its own option (createIfMissing); the CLI's fix is init.
+      if ((err as { code?: unknown }).code === 'REVKV_NOT_FOUND' && !options.create) {
+        throw explain(err, { message: `No revkv store at ${resolve(path)}${existsSync(path) ? ' (the directory exists but holds no store)' : ''}. Create one with: ${commandLine('init', [path])}` })
+      }
       if ((err as { code?: unknown }).code !== 'REVKV_LOCKED') throw err
       const left = deadline - clock.now()
       if (left <= 0) {
@@ -69,8 +75,12 @@ export async function openStore (path: string, options: { create: boolean, wait:
   }
 }
 
-/** The server URL from --remote, else $REVKV_REMOTE; undefined for a local store. */
-export function remoteUrl (args: Pick<GlobalArgs, 'remote'>): string | undefined {
+/**
+ * The server URL from --remote, else $REVKV_REMOTE; undefined for a local store. An explicit
+ * --db beats $REVKV_REMOTE, as a flag beats the environment (--db with --remote is a usage error).
+ */
+export function remoteUrl (args: Pick<GlobalArgs, 'remote' | 'db'>): string | undefined {
+  if (args.remote === undefined && args.db !== undefined) return undefined
   const url = args.remote ?? process.env.REVKV_REMOTE
   return url === undefined || url === '' ? undefined : url
 }

@@ -8,7 +8,7 @@ import type { Argv } from 'yargs'
 import type { StrategyRef, WriteOptions } from '../src/index.js'
 import type { StoreHandle } from './store-location.js'
 import type { Library } from './library.js'
-import { aligned, shellQuote, shortId } from './output.js'
+import { aligned, commandLine, shortId } from './output.js'
 
 /** The strategies a stale commit or delete can name. */
 export const WRITE_STRATEGIES = ['reject', 'lww', 'merge', 'manual'] as const
@@ -95,17 +95,16 @@ interface ConflictInfo {
 /** The command lines that settle a conflict a commit or delete ended in. */
 export function writeConflictHint (command: 'commit' | 'delete', key: string, err: unknown): string[] {
   const { code, expected, actual, kept } = err as ConflictInfo
-  const k = shellQuote(key)
   if (kept !== undefined) {
-    const merge = `revkv merge ${k} ${shortId(kept)}`
+    const merge = (options?: string): string => commandLine('merge', [key, shortId(kept)], options)
     return [
       'The write was stored unmerged beside the head; nothing was lost. Settle it with one of:',
       ...aligned([
-        [merge, 'three-way merge; fails where both sides changed'],
-        [`${merge} --on-conflict theirs`, 'the same, taking this write\'s side there (or ours)'],
-        [`${merge} --value '<json>'`, 'write the merged value yourself']
+        [merge(), 'three-way merge; fails where both sides changed'],
+        [merge('--on-conflict theirs'), 'the same, taking this write\'s side there (or ours)'],
+        [merge('--value \'<json>\''), 'write the merged value yourself']
       ]),
-      `List what is unmerged with: revkv conflicts ${k}`
+      `List what is unmerged with: ${commandLine('conflicts', [key])}`
     ]
   }
   if (code === 'REVKV_MERGE_CONFLICT') {
@@ -119,7 +118,7 @@ export function writeConflictHint (command: 'commit' | 'delete', key: string, er
     return [`Nothing was written. The key exists; to replace its value, drop --create and pass --parent ${shortId(actual)} (or add --on-exists replace), or add --on-exists rename to create it under a free name.`]
   }
   return [
-    `Nothing was written. See what changed with: revkv diff ${k} ${expected === undefined ? '' : `${shortId(expected)} `}${shortId(actual)}`,
+    `Nothing was written. See what changed with: ${commandLine('diff', [key, ...(expected === undefined ? [] : [shortId(expected)]), shortId(actual)])}`,
     `then redo the ${command} with --parent ${shortId(actual)}, or let a strategy settle it: --strategy lww, merge or manual.`
   ]
 }

@@ -145,7 +145,7 @@ export class LockedError extends RevkvError {
 /** The store was closed, or is closing, so it takes no more operations (503). */
 export class ClosedError extends RevkvError {
   constructor (operation: string) {
-    super(`Cannot ${operation}: the store is closed. Open it again with Store.open().`, 'REVKV_CLOSED', 503)
+    super(`Cannot ${operation}: the store is closed; open it again to go on.`, 'REVKV_CLOSED', 503)
   }
 }
 

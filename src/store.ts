@@ -345,9 +345,11 @@ export class Store {
       if (key === undefined) throw new InvalidInputError(`${ref} needs a key: say which key's head you mean.`)
       let rev = await this.#path.records.head(key)
       if (rev === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist, so it has no ${ref}.`)
-      for (let n = Number(headRef[1] ?? 0); n > 0; n--) {
+      const steps = Number(headRef[1] ?? 0)
+      for (let n = 0; n < steps; n++) {
         const parent = rev.parents[0]
-        if (parent === undefined) throw new NotFoundError(`${ref} goes past the first revision of key ${JSON.stringify(key)} (it has ${rev.height === 1 ? 'only one first-parent revision' : 'fewer first-parent ancestors'}).`)
+        // n steps taken from the head reached the root: the line of heads holds n + 1 revisions.
+        if (parent === undefined) throw new NotFoundError(`${ref} goes past the first revision of key ${JSON.stringify(key)}: its first-parent line has ${n + 1} revision${n === 0 ? ' (HEAD only)' : `s (HEAD to HEAD~${n})`}.`)
         rev = await this.#linked(parent, key)
       }
       return rev.id

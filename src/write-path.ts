@@ -418,7 +418,7 @@ export class WritePath {
     if ('keep' in resolution) {
       const error = new ConflictError(
         `Conflict on key ${JSON.stringify(op.key)}: the write was based on ${op.parent === null ? 'nothing (create only)' : short(op.parent ?? '')} but the head is ${short(head.id)}. ` +
-        `It was kept unmerged as revision ${theirs.id}; settle it with store.merge(key, '${theirs.id}') or \`revkv merge ${op.key} ${short(theirs.id)}\`.`,
+        `It was kept unmerged as revision ${theirs.id}, so nothing was lost: merge it into the head to settle it.`,
         { ...fields, kept: theirs.id })
       return { revisions: [incoming], head, keep: theirs.id, result: theirs, error }
     }

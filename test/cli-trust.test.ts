@@ -9,7 +9,7 @@ test('revkv fsck: exit 0 on a sound store, 6 naming each problem of a damaged on
   const id = ok(await revkv(dir, ['commit', 'k', '{"a":1}'])).stdout.trim()
   ok(await revkv(dir, ['commit', 'k', '{"a":2}']))
   const sound = ok(await revkv(dir, ['fsck']))
-  assert.match(sound.stderr, /Checked 2 revisions of 1 keys: no problems/)
+  assert.match(sound.stderr, /Checked 2 revisions of 1 key: no problems/)
   assert.equal(json(await revkv(dir, ['fsck', '--json'])), { revisions: 2, keys: 1, problems: [] })
   const db = new Level<string, string>(join(dir, '.revkv'))
   await db.put(`r!${id}`, (await db.get(`r!${id}`) as string).replace('"a":1', '"a":7'))

@@ -71,7 +71,7 @@ test('every command\'s --help lists its options with an example', async () => {
   for (const [command, own] of Object.entries(options)) {
     const help = helps.get(command) ?? ''
     assert.match(help, new RegExp(`^revkv ${command}`), command)
-    assert.match(help, /Examples:\n {2}revkv /, `${command} has examples`)
+    assert.match(help, /Examples:\n {2}# .+\n {2}revkv /, `${command} has examples`)
     for (const option of [...own, '--db', '--json', '--wait', '--remote']) assert.ok(help.includes(option), `${command} --help lists ${option}`)
   }
   assert.match(helps.get('merge') ?? '', /choices: "lww", "merge"/)

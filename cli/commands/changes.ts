@@ -1,6 +1,6 @@
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { createOutput, shortId } from '../output.js'
+import { createOutput, quoteKey, shortId } from '../output.js'
 import { withStore } from '../store-location.js'
 
 interface ChangesArgs extends GlobalArgs {
@@ -37,7 +37,7 @@ export const changes = defineCommand<ChangesArgs>({
         if (out.closed) break
         // One object per line even with --json, so a follower can process the feed as it comes.
         if (out.json) out.line(JSON.stringify(change))
-        else out.line(`${String(change.seq).padStart(8)} ${shortId(change.rev)} ${change.key}${change.deleted === true ? ' (deleted)' : ''}${change.kept === true ? ' (kept unmerged)' : ''}`)
+        else out.line(`${String(change.seq).padStart(8)} ${shortId(change.rev)} ${quoteKey(change.key)}${change.deleted === true ? ' (deleted)' : ''}${change.kept === true ? ' (kept unmerged)' : ''}`)
       }
     })
   }

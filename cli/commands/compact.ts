@@ -1,6 +1,6 @@
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { createOutput } from '../output.js'
+import { count, createOutput } from '../output.js'
 import { withStore } from '../store-location.js'
 
 interface CompactArgs extends GlobalArgs {
@@ -22,7 +22,7 @@ export const compact = defineCommand<CompactArgs>({
     await withStore(args, async (store) => {
       const report = await store.compact({ keep: args.keep, ...(args.prefix === undefined ? {} : { prefix: args.prefix }) })
       if (out.json) out.data(report)
-      else out.note(`Dropped ${report.dropped.toLocaleString('en-US')} revisions of ${report.keys.toLocaleString('en-US')} keys.`)
+      else out.note(`Dropped ${count(report.dropped, 'revision')} of ${count(report.keys, 'key')}.`)
     })
   }
 })

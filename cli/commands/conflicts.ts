@@ -2,7 +2,7 @@ import type { ConflictPlace, Revision } from '../../src/index.js'
 import type { Library } from '../library.js'
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { createOutput, diff3Lines, shellQuote, shortId } from '../output.js'
+import { commandLine, count, createOutput, diff3Lines, quoteKey, shortId } from '../output.js'
 import type { Output } from '../output.js'
 import { withStore } from '../store-location.js'
 import type { StoreHandle } from '../store-location.js'
@@ -64,8 +64,7 @@ async function unmergedOf (store: StoreHandle, key: string): Promise<Unmerged> {
 function print (out: Output, found: Unmerged[]): void {
   const c = out.color
   for (const { key, head, revisions, places } of found) {
-    const count = `${revisions.length} unmerged revision${revisions.length === 1 ? '' : 's'}`
-    out.line(`${c.bold(key)}: head ${head === undefined ? '(none)' : c.yellow(shortId(head))}, ${count}`)
+    out.line(`${c.bold(quoteKey(key))}: head ${head === undefined ? '(none)' : c.yellow(shortId(head))}, ${count(revisions.length, 'unmerged revision')}`)
     for (const rev of revisions) {
       const who = rev.author === undefined ? '' : ` ${rev.author}`
       out.line(`  ${c.yellow(shortId(rev.id))} ${new Date(rev.time).toISOString()}${who} ${rev.message ?? '(no message)'}${rev.deleted === true ? ' (deleted)' : ''}`)
@@ -76,6 +75,6 @@ function print (out: Output, found: Unmerged[]): void {
       for (const place of conflicting) for (const line of diff3Lines(place, sides, c)) out.line(`    ${line}`)
     }
     const first = revisions[0]
-    if (first !== undefined) out.line(`  settle with: revkv merge ${shellQuote(key)} ${shortId(first.id)} [--take <path>=ours|theirs|base|<json> ... | --on-conflict ours|theirs | --strategy lww | --value <json>]`)
+    if (first !== undefined) out.line(`  settle with: ${commandLine('merge', [key, shortId(first.id)], '[--take <path>=ours|theirs|base|<json> ... | --on-conflict ours|theirs | --strategy lww | --value <json>]')}`)
   }
 }

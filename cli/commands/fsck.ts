@@ -1,6 +1,6 @@
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { createOutput } from '../output.js'
+import { count, createOutput } from '../output.js'
 import { progress } from '../progress.js'
 import { withStore } from '../store-location.js'
 
@@ -32,9 +32,9 @@ export const fsck = defineCommand<GlobalArgs>({
         out.data(report)
       } else {
         for (const p of report.problems) out.line(`${p.kind.padEnd(8)} ${p.message}`)
-        out.note(`Checked ${report.revisions.toLocaleString('en-US')} revisions of ${report.keys.toLocaleString('en-US')} keys: ${report.problems.length === 0 ? 'no problems' : `${report.problems.length} problem${report.problems.length === 1 ? '' : 's'}`}.`)
+        out.note(`Checked ${count(report.revisions, 'revision')} of ${count(report.keys, 'key')}: ${report.problems.length === 0 ? 'no problems' : count(report.problems.length, 'problem')}.`)
       }
-      if (report.problems.length > 0) throw new DamagedStoreError(`The store failed verification with ${report.problems.length} problem${report.problems.length === 1 ? '' : 's'} (listed above).`)
+      if (report.problems.length > 0) throw new DamagedStoreError(`The store failed verification with ${count(report.problems.length, 'problem')} (listed above).`)
     })
   }
 })

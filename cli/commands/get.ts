@@ -1,6 +1,6 @@
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { createOutput, shellQuote, shortId } from '../output.js'
+import { commandLine, createOutput, shortId } from '../output.js'
 import { withStore } from '../store-location.js'
 
 interface GetArgs extends GlobalArgs {
@@ -28,7 +28,7 @@ export const get = defineCommand<GetArgs>({
       if (rev === undefined) throw new lib.NotFoundError(`Key ${key} does not exist.`)
       if (rev.deleted === true) {
         throw new lib.NotFoundError(args.rev === undefined
-          ? `Key ${key} is deleted (tombstone ${shortId(rev.id)}); its history remains: revkv log ${shellQuote(args.key)}.`
+          ? `Key ${key} is deleted (tombstone ${shortId(rev.id)}); its history remains: ${commandLine('log', [args.key])}.`
           : `Revision ${shortId(rev.id)} of key ${key} is a tombstone: the key was deleted there.`)
       }
       if (out.json) out.data(rev)

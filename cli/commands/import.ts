@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
-import { createOutput } from '../output.js'
+import { count, createOutput } from '../output.js'
 import { progress } from '../progress.js'
 import { withStore } from '../store-location.js'
 
@@ -40,7 +40,7 @@ export const importCommand = defineCommand<ImportArgs>({
       const report = await store.import(read())
       bar.stop()
       if (out.json) out.data(report)
-      else out.note(`Imported ${report.revisions.toLocaleString('en-US')} revisions of ${report.heads.toLocaleString('en-US')} keys.`)
+      else out.note(`Imported ${count(report.revisions, 'revision')} of ${count(report.heads, 'key')}.`)
     })
   }
 })

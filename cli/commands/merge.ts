@@ -3,7 +3,7 @@ import type { Library } from '../library.js'
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { readJsonInput } from '../input.js'
-import { aligned, createOutput, explain, shellQuote, shortId } from '../output.js'
+import { aligned, commandLine, createOutput, explain, shortId } from '../output.js'
 import { withStore } from '../store-location.js'
 import { authorOf, SIDES, withAuthorship } from '../write-options.js'
 
@@ -58,21 +58,27 @@ export const merge = defineCommand<MergeArgs>({
       if (args.take !== undefined) options.resolutions = resolutionsOf(lib, args.take)
       const rev = await store.merge(args.key, side, options).catch((err: unknown) => {
         if ((err as { code?: unknown }).code !== 'REVKV_MERGE_CONFLICT') throw err
-        const merge = `revkv merge ${shellQuote(args.key)} ${shortId(side)}`
+        const merge = (options: string): string => commandLine('merge', [args.key, shortId(side)], options)
         throw explain(err, {
           expected: 'merging',
           actual: 'into head',
           hint: [
             'Nothing was written. Settle it with one of:',
             ...aligned([
-              [`${merge} --take <path>=theirs`, 'settle one place (ours, theirs, base or <json>); repeat for each'],
-              [`${merge} --on-conflict theirs`, `take ${shortId(side)}'s side where both changed (or ours)`],
-              [`${merge} --value '<json>'`, 'write the merged value yourself (or --file <path>)']
+              [merge('--take <path>=theirs'), 'settle one place (ours, theirs, base or <json>); repeat for each'],
+              [merge('--on-conflict theirs'), `take ${shortId(side)}'s side where both changed (or ours)`],
+              [merge('--value \'<json>\''), 'write the merged value yourself (or --file <path>)']
             ])
           ]
         })
       })
-      if (rev.id === before?.id) out.note(`Already merged: ${shortId(side)} is part of the head's history; nothing to do.`)
+      if (rev.id === before?.id) {
+        // Nothing was written, so the value given would be silently dropped: say so instead.
+        if (value !== undefined) {
+          throw new lib.InvalidInputError(`Revision ${shortId(side)} is already part of the head's history, so there is nothing to merge and the value was not written. To write it as the new head, run: ${commandLine('commit', [args.key], `--parent ${shortId(rev.id)} --file <path>`)} (or give the value as an argument).`)
+        }
+        out.note(`Already merged: ${shortId(side)} is part of the head's history; nothing to do.`)
+      }
       if (out.json) out.data(rev)
       else out.line(rev.id)
     })

@@ -22,6 +22,9 @@ export const show = defineCommand<ShowArgs>({
   handler: async (args) => {
     const out = createOutput(args)
     await withStore(args, async (store, lib) => {
+      if (args.key === undefined && /^HEAD(~\d+)?$/.test(args.rev)) {
+        throw new lib.InvalidInputError(`${args.rev} needs a key: say which key's head you mean with --key <key>, e.g. revkv show ${args.rev} --key user:1.`)
+      }
       const id = await store.resolveRevision(args.rev, args.key === undefined ? {} : { key: args.key })
       const rev = await store.revision(id)
       if (rev === undefined) throw new lib.NotFoundError(`No revision ${id}.`)

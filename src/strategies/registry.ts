@@ -37,7 +37,7 @@ export class StrategyRegistry {
     if (typeof ref === 'string') {
       const found = this.#byName.get(ref)
       if (found === undefined) {
-        throw new InvalidInputError(`Unknown strategy ${JSON.stringify(ref)} in ${what}. Use one of ${[...this.#byName.keys()].join(', ')}, or register it first with store.registerStrategy().`)
+        throw new InvalidInputError(`Unknown strategy ${JSON.stringify(ref)} in ${what}. Use one of ${[...this.#byName.keys()].join(', ')} (or the name of a custom strategy registered with the store).`)
       }
       return found
     }
