@@ -12,10 +12,14 @@ import { InvalidInputError } from './errors.js'
  *   d!<revision id>  -> the key of a revision dropped by compaction (history is cut there)
  *   c!<key>          -> '' while the key has unmerged revisions (an index, so listing conflicts
  *                       across the store does not read every head)
+ *   l!<key>          -> LeaseRecord JSON of the key's lease while one is held (deleted on release)
+ *   f!<key>          -> the newest fencing token ever granted on the key, in decimal (never deleted)
  *   m!format         -> the layout version, checked at open
  *
  * Head records are ordered by key, so listing keys is one range scan and opening
- * a store reads nothing but the format record: nothing scans the store at open.
+ * a store reads nothing but the format record: nothing scans the store at open. Lease
+ * records are few (one per lease held) and are read in one range scan before the first
+ * write or lease call; fencing records are read one at a time, by a lease call that needs one.
  */
 
 /** Any abstract-level database with string keys and values (classic-level, memory-level, ...). */
@@ -124,4 +128,40 @@ export function decodeHead (key: string, text: string): HeadRecord {
     throw new InvalidInputError(`The head record of key ${JSON.stringify(key)} is damaged (no head id): this directory may not be a revkv store.`)
   }
   return record
+}
+
+const LEASE_PREFIX = 'l!'
+
+/** A lease as stored: its fencing token, who holds it and until when (epoch ms). */
+export interface LeaseRecord {
+  token: number
+  owner: string
+  expires: number
+}
+
+/** LevelDB key of a key's lease record. */
+export function leaseKey (key: string): string {
+  return LEASE_PREFIX + key
+}
+
+/** LevelDB range of every lease record. */
+export const LEASE_RANGE = { gt: LEASE_PREFIX, lt: 'l"' } as const
+
+/** The user key of a lease record's LevelDB key. */
+export function keyOfLeaseKey (storedKey: string): string {
+  return storedKey.slice(LEASE_PREFIX.length)
+}
+
+/** LevelDB key of the record holding the newest fencing token granted on a key. */
+export function fenceKey (key: string): string {
+  return 'f!' + key
+}
+
+/** Parse a lease record, failing loudly on one that is not revkv's. */
+export function decodeLease (key: string, text: string): LeaseRecord {
+  const record = JSON.parse(text) as Partial<LeaseRecord>
+  if (!Number.isSafeInteger(record.token) || typeof record.owner !== 'string' || typeof record.expires !== 'number') {
+    throw new InvalidInputError(`The lease record of key ${JSON.stringify(key)} is damaged (token, owner or expires missing): this directory may not be a revkv store.`)
+  }
+  return record as LeaseRecord
 }

@@ -1,4 +1,4 @@
-import { conflictKey, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
+import { conflictKey, decodeLease, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
 import type { HeadRecord, RevkvDatabase } from './layout.js'
 import { verifyRecord } from './revision.js'
 
@@ -120,6 +120,15 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       }
     } else if (prefix === 'c!') {
       indexed.add(stored.slice(2))
+    } else if (prefix === 'l!' || prefix === 'f!') {
+      // Leases and fencing tokens (see leases.ts): checked for shape; they name no revision.
+      const key = stored.slice(2)
+      try {
+        if (prefix === 'l!') decodeLease(key, text)
+        else if (!/^[1-9]\d*$/.test(text)) throw new Error('not a token')
+      } catch {
+        problems.push({ kind: 'record', key, message: `The ${prefix === 'l!' ? 'lease' : 'fencing token'} record of key ${JSON.stringify(key)} is damaged.` })
+      }
     } else if (stored === FORMAT_KEY) {
       format = text
     } else {

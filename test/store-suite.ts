@@ -1,4 +1,5 @@
 import { suite } from 'uvu'
+import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
 import {
@@ -33,11 +34,10 @@ async function history (store: AnyStore, key: string): Promise<Revision[]> {
   return revs
 }
 
-/** The behavioural test suite every Store backend must pass (abstract-level style). */
-export function storeSuite (factory: StoreFactory): void {
-  const it = suite(`store (${factory.name})`)
+/** A uvu suite on `factory`'s stores: `open` makes one; every store in `opened` is closed after each test. */
+export function backendSuite (title: string, factory: StoreFactory): { it: Test, open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>, opened: AnyStore[] } {
+  const it = suite(`${title} (${factory.name})`)
   const opened: AnyStore[] = []
-  const supports = { customStrategies: true, callOrder: true, ...factory.supports }
   const open = async (options?: Omit<StoreOptions, 'path' | 'db'>): Promise<AnyStore> => {
     const store = await factory.open(options)
     opened.push(store)
@@ -46,6 +46,13 @@ export function storeSuite (factory: StoreFactory): void {
   it.after.each(async () => {
     for (const store of opened.splice(0)) await store.close()
   })
+  return { it, open, opened }
+}
+
+/** The behavioural test suite every Store backend must pass (abstract-level style). */
+export function storeSuite (factory: StoreFactory): void {
+  const { it, open, opened } = backendSuite('store', factory)
+  const supports = { customStrategies: true, callOrder: true, ...factory.supports }
 
   it('commit creates a content-addressed revision chain', async () => {
     const store = await open({ author: 'ada' })

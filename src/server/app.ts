@@ -9,6 +9,7 @@ import type { JsonValue } from '../json.js'
 import type { Revision } from '../revision.js'
 import type { Change } from '../changes.js'
 import { mergeStrategy } from '../strategies/merge.js'
+import { LOCK_TOKEN_HEADER } from '../leases.js'
 import type { StrategyRef } from '../strategies/types.js'
 import type { Store } from '../store.js'
 import { etagOf, matchesStrong, matchesWeak, parseTagCondition } from './conditional.js'
@@ -45,6 +46,8 @@ interface WriteConditions {
   strategy: StrategyRef | undefined
   author: string | undefined
   message: string | undefined
+  /** The lease's fencing token (Revkv-Lock-Token). */
+  lock: number | undefined
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json']
@@ -232,7 +235,9 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const { key } = req.params
       const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, author?: string, message?: string }
       const rev = await store.resolveRevision(body.rev, { key })
+      const lock = lockToken(req, false)
       const merged = await store.merge(key, rev, {
+        ...(lock === undefined ? {} : { lock }),
         ...(body.strategy === undefined ? {} : { strategy: body.strategy }),
         ...(body.onConflict === undefined ? {} : { onConflict: body.onConflict }),
         ...('value' in body && body.value !== undefined ? { value: body.value } : {}),
@@ -242,6 +247,24 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       reply.header('ETag', etagOf(merged.id))
       return merged
     },
+
+    lockKey: async (req, reply) => {
+      requireJson(req, 'POST')
+      const body = req.body as { ttl: number, owner?: string, wait?: number }
+      const lease = await store.lock(req.params.key, body)
+      reply.header('Location', `/v1/keys/${encodeURIComponent(req.params.key)}/lock`)
+      return await reply.code(201).send(lease)
+    },
+
+    renewLock: async (req) => {
+      const body = (req.body ?? {}) as { ttl?: unknown }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInputError('PATCH on a lock takes { "ttl": <ms> } as application/json.')
+      return await store.renew(req.params.key, lockToken(req, true) as number, { ttl: body.ttl as number })
+    },
+
+    unlockKey: async (req) => ({ released: await store.unlock(req.params.key, lockToken(req, true) as number) }),
+
+    listLocks: async (req) => ({ locks: await store.locks(req.query.prefix === undefined ? {} : { prefix: req.query.prefix }) }),
 
     listConflictedKeys: async () => {
       const keys: string[] = []
@@ -297,13 +320,13 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
   }
 
   /** A write under the request's conditions: preconditions give 412, stale parents go to the strategy. */
-  async function write (req: KeyRequest, reply: FastifyReply, perform: (c: { parent?: string | null, strategy?: StrategyRef, author?: string, message?: string }) => Promise<Revision>): Promise<unknown> {
+  async function write (req: KeyRequest, reply: FastifyReply, perform: (c: { parent?: string | null, strategy?: StrategyRef, author?: string, message?: string, lock?: number }) => Promise<Revision>): Promise<unknown> {
     const { key } = req.params
     const c = writeConditions(req)
     if (options.requireParent === true && c.parent === undefined && c.ifMatch === undefined && c.ifNoneMatch === undefined) {
       return await sendProblem(reply, problem(428, 'REVKV_PRECONDITION_REQUIRED', 'This server requires every write to name the revision it is based on: send If-Match: "<rev>" or a parent (?parent= or Revkv-Parent), or If-None-Match: * to create.'))
     }
-    const meta = { ...(c.author === undefined ? {} : { author: c.author }), ...(c.message === undefined ? {} : { message: c.message }) }
+    const meta = { ...(c.author === undefined ? {} : { author: c.author }), ...(c.message === undefined ? {} : { message: c.message }), ...(c.lock === undefined ? {} : { lock: c.lock }) }
     // Whether the key is live before the write decides 201 vs 200. Read from the head cache,
     // it costs no disk read; a concurrent create in between can only turn a 201 into a 200.
     const before = await store.head(key)
@@ -367,7 +390,8 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       parent: parentText === undefined ? undefined : parentText === 'null' ? null : parentText,
       strategy: onConflict !== undefined ? mergeStrategy({ onConflict }) : strategyName,
       author: req.query.author,
-      message: req.query.message
+      message: req.query.message,
+      lock: lockToken(req, false)
     }
   }
 
@@ -415,6 +439,17 @@ function parseCondition (req: FastifyRequest, name: 'if-match' | 'if-none-match'
   const condition = parseTagCondition(req.headers[name])
   if (condition === null) throw new InvalidInputError(`Malformed ${name} header: use * or a list of quoted revision ids like "3fa9…".`)
   return condition
+}
+
+/** The fencing token a request carries in Revkv-Lock-Token; `required` for renewing and releasing. */
+function lockToken (req: FastifyRequest, required: boolean): number | undefined {
+  const text = header(req, LOCK_TOKEN_HEADER.toLowerCase())
+  if (text === undefined) {
+    if (required) throw new InvalidInputError(`Send the lease's fencing token in the ${LOCK_TOKEN_HEADER} header (the token POST /v1/keys/{key}/lock returned).`)
+    return undefined
+  }
+  if (!/^[1-9]\d{0,15}$/.test(text.trim())) throw new InvalidInputError(`${LOCK_TOKEN_HEADER} must be a lease's fencing token (a whole number ≥ 1), got ${JSON.stringify(text)}.`)
+  return Number(text.trim())
 }
 
 function header (req: FastifyRequest, name: string): string | undefined {
