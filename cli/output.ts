@@ -29,7 +29,9 @@ export const EXIT_CODE_HELP = [
   '  2   bad usage or input: unknown option, command or strategy, invalid JSON,',
   '      bad key',
   '  3   not found: unknown key or revision, or no store here (run revkv init)',
-  '  4   the store is open in another process (after waiting --wait ms)',
+  '  4   locked: the store is open in another process (after waiting --wait ms),',
+  '      or the key is leased by someone else (the holder and when the lease',
+  '      ends are shown) or your --lock token\'s lease has ended',
   '  5   --remote: the server cannot be reached or refused the token',
   '  6   fsck found the store damaged (each problem is listed)',
   `  ${EXIT_BUG}  internal error (a bug); --debug prints the stack trace`
