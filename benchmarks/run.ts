@@ -8,6 +8,7 @@ import type { BaselineName } from './scenarios/baselines.js'
 import * as distinct from './scenarios/distinct.js'
 import * as history from './scenarios/history.js'
 import * as hot from './scenarios/hot.js'
+import * as lease from './scenarios/lease.js'
 import * as mixed from './scenarios/mixed.js'
 import * as open from './scenarios/open.js'
 import * as zipf from './scenarios/zipf.js'
@@ -57,7 +58,7 @@ export interface BenchOptions {
   out?: { write: (text: string) => unknown }
 }
 
-type StoreWorkload = 'distinct' | 'hot' | 'zipf' | 'mixed'
+type StoreWorkload = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed'
 
 /** One run of the plan. */
 export type Step =
@@ -67,8 +68,8 @@ export type Step =
   | { kind: 'open' }
 
 const STRATEGIES: StrategyName[] = ['reject', 'lww', 'merge', 'manual']
-const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'zipf', 'mixed', 'history', 'open']
-const STORE_RUNS = { distinct, hot, zipf, mixed }
+const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'lease', 'zipf', 'mixed', 'history', 'open']
+const STORE_RUNS = { distinct, hot, lease, zipf, mixed }
 
 /** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history and open. */
 function standardPlan (rounds: number): Step[] {
@@ -90,6 +91,8 @@ function standardPlan (rounds: number): Step[] {
     steps.push(...at(TARGET_WRITERS, true, round))
     if (round === 1) {
       for (const strategy of STRATEGIES.filter((s) => s !== 'merge')) steps.push({ kind: 'store', workload: 'hot', strategy, writers: TARGET_WRITERS, sync: false, round })
+      // The same key under pessimistic locking, beside the optimistic strategies above.
+      steps.push({ kind: 'store', workload: 'lease', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'zipf', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'mixed', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
     }
