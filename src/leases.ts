@@ -39,6 +39,8 @@ export interface LockOptions {
   owner?: string
   /** How long to queue for a held lease, in milliseconds, first come first served (default 0: fail at once). */
   wait?: number
+  /** Stop waiting when this aborts (the caller leaves the queue with LockedError). */
+  signal?: AbortSignal | undefined
 }
 
 /** Options of store.renew(). */
@@ -153,7 +155,7 @@ export class Leases {
   }
 
   /** Grant a lease on `key`, queueing up to `wait` ms behind a held one (first come, first served). */
-  async lock (key: string, options: { ttl: number, owner: string, wait: number }): Promise<Lease> {
+  async lock (key: string, options: { ttl: number, owner: string, wait: number, signal?: AbortSignal | undefined }): Promise<Lease> {
     await this.#ready()
     // A queued caller's promise is returned wrapped: the key's lease calls must go on
     // (an unlock must run) while it waits.
@@ -295,29 +297,35 @@ export class Leases {
     }
   }
 
-  #enqueue (key: string, options: { ttl: number, owner: string, wait: number }): Promise<Lease> {
+  #enqueue (key: string, options: { ttl: number, owner: string, wait: number, signal?: AbortSignal | undefined }): Promise<Lease> {
     return new Promise<Lease>((resolve, reject) => {
+      const { signal } = options
+      const giveUp = (why: string): void => {
+        const queue = this.#queues.get(key) ?? []
+        const at = queue.indexOf(waiter)
+        if (at === -1) return
+        queue.splice(at, 1)
+        if (queue.length === 0) this.#queues.delete(key)
+        clearTimeout(waiter.timer)
+        const now = this.#clock()
+        const held = this.#held(key, now)
+        waiter.reject(held === undefined
+          ? new LockedError(`Gave up waiting for the lease on key ${JSON.stringify(key)} ${why}.`, { key })
+          : this.#lockedBy(key, held, now, `Gave up waiting for it ${why}.`))
+      }
+      const onAbort = (): void => { giveUp('(the wait was aborted)') }
       const waiter: Waiter = {
         owner: options.owner,
         ttl: options.ttl,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          const queue = this.#queues.get(key) ?? []
-          const at = queue.indexOf(waiter)
-          if (at === -1) return
-          queue.splice(at, 1)
-          if (queue.length === 0) this.#queues.delete(key)
-          const now = this.#clock()
-          const held = this.#held(key, now)
-          reject(held === undefined
-            ? new LockedError(`Gave up waiting for the lease on key ${JSON.stringify(key)} after ${options.wait} ms.`, { key })
-            : this.#lockedBy(key, held, now, `Gave up waiting for it after ${options.wait} ms (option wait).`))
-        }, options.wait)
+        resolve: (lease) => { signal?.removeEventListener('abort', onAbort); resolve(lease) },
+        reject: (err) => { signal?.removeEventListener('abort', onAbort); reject(err) },
+        timer: setTimeout(() => { giveUp(`after ${options.wait} ms (option wait)`) }, options.wait)
       }
       const queue = this.#queues.get(key)
       if (queue === undefined) this.#queues.set(key, [waiter])
       else queue.push(waiter)
+      if (signal?.aborted === true) onAbort()
+      else signal?.addEventListener('abort', onAbort, { once: true })
       this.#scheduleExpiry(key)
     })
   }

@@ -102,7 +102,7 @@ export class RemoteStore {
       wait: options.wait === undefined ? 0 : checkMs(options.wait, 'lock() option wait', 0, MAX_WAIT_MS),
       ...(options.owner === undefined ? {} : { owner: checkOwner(options.owner) })
     }
-    return await this.#request('POST', `${keyPath(key)}/lock`, JSON.stringify(body), {}, this.#timeout + body.wait) as Lease
+    return await this.#request('POST', `${keyPath(key)}/lock`, JSON.stringify(body), {}, this.#timeout + body.wait, options.signal) as Lease
   }
 
   /** Extend the live lease with this token to `ttl` ms from now. */
@@ -295,9 +295,9 @@ export class RemoteStore {
     }
   }
 
-  async #request (method: string, path: string, body?: string, headers: Record<string, string> = {}, timeout = this.#timeout): Promise<unknown> {
+  async #request (method: string, path: string, body?: string, headers: Record<string, string> = {}, timeout = this.#timeout, signal?: AbortSignal): Promise<unknown> {
     if (this.#closed) throw new ClosedError(`${method} ${path}`)
-    const request = this.#send(method, path, body, headers, timeout)
+    const request = this.#send(method, path, body, headers, timeout, signal)
     this.#inflight.add(request)
     try {
       return await request
@@ -306,16 +306,18 @@ export class RemoteStore {
     }
   }
 
-  async #send (method: string, path: string, body: string | undefined, headers: Record<string, string>, timeout: number): Promise<unknown> {
+  async #send (method: string, path: string, body: string | undefined, headers: Record<string, string>, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
     let response: Response
     try {
       response = await fetch(this.#base + path, {
         method,
         headers: body === undefined ? { ...this.#headers, ...headers } : { ...this.#headers, ...headers, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(timeout)
+        signal: signal === undefined ? AbortSignal.timeout(timeout) : AbortSignal.any([signal, AbortSignal.timeout(timeout)])
       })
     } catch (err) {
+      // The caller stopped waiting: the same answer as a Store gives.
+      if (signal?.aborted === true) throw new LockedError(`Gave up waiting for ${method} ${path} (the wait was aborted).`, {})
       throw new RemoteError(`Cannot reach the revkv server at ${this.#base}: ${(err as Error).message}. Is \`revkv serve\` running there?`, 503, { cause: err })
     }
     const text = await response.text()

@@ -229,7 +229,8 @@ export class Store {
     const ttl = checkMs(options.ttl, 'lock() option ttl', 1, MAX_TTL_MS)
     const wait = options.wait === undefined ? 0 : checkMs(options.wait, 'lock() option wait', 0, MAX_WAIT_MS)
     const owner = checkOwner(options.owner ?? this.#author ?? 'anonymous')
-    const lease = await this.#path.leases.lock(key, { ttl, owner, wait })
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidInputError(`lock() option signal must be an AbortSignal, got ${describe(options.signal)}.`)
+    const lease = await this.#path.leases.lock(key, { ttl, owner, wait, signal: options.signal })
     await this.#path.settled(key)
     return lease
   }

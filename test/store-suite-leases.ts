@@ -153,6 +153,19 @@ export function leaseSuite (factory: StoreFactory): void {
     })
   }
 
+  it('a queued lock whose signal aborts leaves the queue with LockedError', async () => {
+    const store = await open()
+    const holder = await store.lock('s', { ttl: 60_000, owner: 'holder' })
+    const abort = new AbortController()
+    const waiting = store.lock('s', { ttl: 60_000, owner: 'gone', wait: 60_000, signal: abort.signal })
+    abort.abort()
+    assert.instance(await rejection(waiting), LockedError)
+    if (callOrder) {
+      await store.unlock('s', holder.token)
+      assert.is((await store.lock('s', { ttl: 1000, owner: 'next' })).owner, 'next', 'the aborted caller was not granted the lease')
+    }
+  })
+
   it('lock reserves a key that does not exist yet', async () => {
     const store = await open()
     const lease = await store.lock('report.json', { ttl: 10_000, owner: 'uploader' })

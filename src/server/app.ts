@@ -130,7 +130,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     return await sendProblem(reply, problem(404, 'REVKV_NO_ROUTE', `No route ${req.method} ${path}; see /v1/openapi.json.`))
   })
 
-  // Live change streams, ended when the server closes (they would otherwise hold it open).
+  // Live change streams and queued lock requests, ended when the server closes (they would otherwise hold it open).
   const streams = new Set<AbortController>()
   app.addHook('preClose', async () => {
     for (const stream of streams) stream.abort()
@@ -251,7 +251,16 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     lockKey: async (req, reply) => {
       requireJson(req, 'POST')
       const body = req.body as { ttl: number, owner?: string, wait?: number }
-      const lease = await store.lock(req.params.key, body)
+      // A client that goes away, or a server shutting down, leaves the queue.
+      const abort = new AbortController()
+      streams.add(abort)
+      reply.raw.on('close', () => { abort.abort() })
+      let lease
+      try {
+        lease = await store.lock(req.params.key, { ...body, signal: abort.signal })
+      } finally {
+        streams.delete(abort)
+      }
       reply.header('Location', `/v1/keys/${encodeURIComponent(req.params.key)}/lock`)
       return await reply.code(201).send(lease)
     },
