@@ -1,8 +1,11 @@
+import { InvalidInputError } from './errors.js'
 import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
 import { mergeBase } from './history.js'
 import { decodeHead, droppedKey, headRange, inHeadRange, keyOfHeadKey, revisionKey, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
+import { checkOptions } from './options.js'
+import { describe } from './revision.js'
 import type { Revision } from './revision.js'
 
 /** Options of store.compact(). */
@@ -19,6 +22,15 @@ export interface CompactReport {
   keys: number
   /** Revisions dropped. */
   dropped: number
+}
+
+/** Throws unless `options` are compact()'s: a whole `keep` ≥ 1 and a string prefix, if any. */
+export function checkCompactOptions (options: CompactOptions): void {
+  checkOptions(options, 'compact')
+  if (!Number.isSafeInteger(options.keep) || options.keep < 1) {
+    throw new InvalidInputError(`compact() option keep must be a whole number ≥ 1 (revisions to keep per key), got ${describe(options.keep)}.`)
+  }
+  if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`compact() option prefix must be a string, got ${describe(options.prefix)}.`)
 }
 
 /** Revisions dropped per LevelDB batch: small batches keep the store responsive meanwhile. */

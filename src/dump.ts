@@ -17,6 +17,7 @@ import type { LoadRevision } from './history.js'
 import { canonicalJson } from './json.js'
 import { conflictKey, droppedKey, encodeHead, headKey, headRange, inHeadRange, keyOfHeadKey, decodeHead, revisionKey, unmergedKey, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
+import type { ReadAt } from './records.js'
 import { hashRecord, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
 
@@ -38,12 +39,15 @@ export interface ImportReport {
 }
 
 
-/** The lines of a dump of every key starting with `prefix`, each without its newline. */
-export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = ''): AsyncGenerator<string> {
+/**
+ * The lines of a dump of every key starting with `prefix`, each without its newline. Heads
+ * are read at the snapshot `at` (if given); `load` and `unmergedOf` must read there too.
+ */
+export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = '', at: ReadAt = {}): AsyncGenerator<string> {
   yield JSON.stringify({ revkv: 'dump', format: DUMP_FORMAT })
   let revisions = 0
   let heads = 0
-  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8 })) {
+  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8, ...at })) {
     if (!inHeadRange(stored, prefix)) break
     const key = keyOfHeadKey(stored)
     const record = decodeHead(key, text)

@@ -95,6 +95,27 @@ export class InvalidInputError extends RevkvError {
   }
 }
 
+/**
+ * A value over the store's size limit (400, code REVKV_INVALID like any bad input). It
+ * carries the numbers, so each interface can name its own way to raise the limit.
+ */
+export class ValueTooLargeError extends InvalidInputError {
+  /** The value's size in bytes of JSON. */
+  readonly bytes: number
+  /** The store's limit (its maxValueBytes). */
+  readonly limit: number
+
+  constructor (bytes: number, limit: number, fix = 'open the store with a larger maxValueBytes') {
+    super(`Value is ${bytes} bytes as JSON, over the limit of ${limit} bytes. Store less, or ${fix}.`)
+    this.bytes = bytes
+    this.limit = limit
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), bytes: this.bytes, limit: this.limit }
+  }
+}
+
 /** What a LockedError names: the directory for an open store, the key and holder for a lease. */
 export interface LockedFields {
   /** The LevelDB directory held by another process. */

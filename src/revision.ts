@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
 import { canonicalJson, deepFreeze, JsonShapeError } from './json.js'
 import type { JsonValue } from './json.js'
-import { InvalidInputError } from './errors.js'
+import { InvalidInputError, ValueTooLargeError } from './errors.js'
 
 /** An immutable, content-addressed version of one key, like a Git commit. */
 export interface Revision {
@@ -87,7 +87,7 @@ export function serializeValue (value: unknown, maxBytes: number): string {
   if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text, 'utf8')
     if (bytes > maxBytes) {
-      throw new InvalidInputError(`Value is ${bytes} bytes as JSON, over the limit of ${maxBytes} bytes (option maxValueBytes). Store less, or open the store with a larger maxValueBytes.`)
+      throw new ValueTooLargeError(bytes, maxBytes)
     }
   }
   return text

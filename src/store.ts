@@ -20,7 +20,7 @@ import { ChangeLog } from './changes.js'
 import type { Change, ChangesOptions } from './changes.js'
 import { verifyStore } from './verify.js'
 import { exportLines, importLines } from './dump.js'
-import { compactStore } from './compact.js'
+import { checkCompactOptions, compactStore } from './compact.js'
 import type { CompactOptions, CompactReport } from './compact.js'
 import type { ExportOptions, ImportReport } from './dump.js'
 import type { VerifyOptions, VerifyReport } from './verify.js'
@@ -167,6 +167,11 @@ export class Store {
     if (options.db !== undefined && db.status !== 'open') await db.open()
     await checkFormat(db)
     return new Store(db, new ChangeLog(db), options, strategies, maxValueBytes)
+  }
+
+  /** The largest value a write may store, in bytes of JSON (the maxValueBytes it was opened with). */
+  get maxValueBytes (): number {
+    return this.#maxValueBytes
   }
 
   /** Write a new value for a key; returns the new head revision. */
@@ -424,11 +429,7 @@ export class Store {
    */
   async compact (options: CompactOptions): Promise<CompactReport> {
     this.#assertOpen('compact')
-    checkOptions(options, 'compact')
-    if (!Number.isSafeInteger(options.keep) || options.keep < 1) {
-      throw new InvalidInputError(`compact() option keep must be a whole number ≥ 1 (revisions to keep per key), got ${describe(options.keep)}.`)
-    }
-    if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`compact() option prefix must be a string, got ${describe(options.prefix)}.`)
+    checkCompactOptions(options)
     const records = this.#path.records
     const report = await compactStore(this.#db, (id) => records.linked(id), async (key) => (await records.state(key)).durableUnmerged, options)
     // Dropped revisions may still sit in caches: forget them, so reading one says it was dropped.
@@ -436,13 +437,33 @@ export class Store {
     return report
   }
 
-  /** A dump of every key (or those starting with `prefix`): NDJSON lines, parents before children, heads after. */
+  /**
+   * A dump of every key (or those starting with `prefix`): NDJSON lines, parents before
+   * children, heads after. The dump is the store at one moment, the reading of the first
+   * line: it reads an explicit LevelDB snapshot, so writes (and compaction) go on meanwhile
+   * and none of them shows in it. A database without explicit snapshots pauses writes instead.
+   */
   async * export (options: ExportOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('export')
     checkOptions(options, 'export')
     const prefix = options.prefix ?? ''
     if (typeof prefix !== 'string') throw new InvalidInputError(`export() option prefix must be a string, got ${describe(prefix)}.`)
-    yield * exportLines(this.#db, (id) => this.#path.records.linked(id), async (key) => (await this.#path.records.state(key)).durableUnmerged, prefix)
+    const records = this.#path.records
+    if (this.#db.supports.explicitSnapshots) {
+      const at = { snapshot: this.#db.snapshot() }
+      try {
+        yield * exportLines(this.#db, (id) => records.linked(id, at), async (key) => await records.unmerged(key, at), prefix, at)
+      } finally {
+        await at.snapshot.close()
+      }
+      return
+    }
+    const release = await this.#path.pause()
+    try {
+      yield * exportLines(this.#db, (id) => records.linked(id), async (key) => await records.unmerged(key), prefix)
+    } finally {
+      release()
+    }
   }
 
   /**

@@ -167,6 +167,21 @@ export class WritePath {
     }
   }
 
+  /**
+   * Pause writes as exclusive() does, for work that is not one promise (a generator read
+   * at the consumer's pace): resolves once writes are paused, to the function that resumes them.
+   */
+  async pause (): Promise<() => void> {
+    let resume = (): void => {}
+    const held = new Promise<void>((resolve) => { resume = resolve })
+    return await new Promise<() => void>((resolve, reject) => {
+      this.exclusive(async () => {
+        resolve(resume)
+        await held
+      }).catch(reject)
+    })
+  }
+
   #route (op: WriteOp): void {
     this.records.stateFor(op.key, (state) => { this.#enqueue(state, op) }, (err) => { this.#fail(op, err) })
   }
