@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs'
 import { medianRuns } from './targets.js'
-import type { BenchReport, HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
+import type { BenchReport, DumpResult, HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
 
 /** 3 significant digits, no exponent: 0.0123, 1.23, 123, 12300. */
 function sig (n: number): string {
@@ -70,6 +70,14 @@ export function formatOpen (open: OpenResult): string {
     `\n\nStore built at ${whole(open.buildRate)} keys/s; peak RSS ${mib(open.peakRssBytes)} MiB; verified ${whole(open.verified.acknowledged)} keys.`
 }
 
+/** The dump table: export and import of the whole store, revisions/s and peak memory of each. */
+export function formatDump (dump: DumpResult): string {
+  const rows = (['export', 'import'] as const).map((phase) => [phase, sig(dump[phase].ms / 1000), whole(dump[phase].revisionsPerSec), mib(dump[phase].peakRssBytes)])
+  return table(['phase', 's', 'revisions/s', 'peak RSS MiB'], rows, 'lrrr') +
+    `\n\n${whole(dump.keys)} keys, ${whole(dump.revisions)} revisions, a ${mib(dump.dumpBytes)} MiB dump; ` +
+    `verified ${whole(dump.verified.acknowledged)} acknowledged revisions in the imported store.`
+}
+
 /** The targets: each with the figure reached and met or not. */
 export function formatTargets (targets: TargetResult[]): string {
   const rows = targets.map((t) => [String(t.id), t.goal, t.figure === undefined ? '—' : `${t.figure.toFixed(2)}×`, t.met ? '**met**' : '**not met**', t.detail])
@@ -86,6 +94,7 @@ export function formatReport (report: BenchReport): string {
   if (report.results.length > 0) parts.push('### Throughput', formatThroughput(report.results))
   if (report.history !== undefined) parts.push('### History', formatHistory(report.history))
   if (report.open !== undefined) parts.push('### Open', formatOpen(report.open))
+  if (report.dump !== undefined) parts.push('### Export and import', formatDump(report.dump))
   if (report.targets.length > 0) parts.push('### Targets', formatTargets(report.targets))
   parts.push('Nothing was lost: every acknowledged revision was found by walking history after every scenario.')
   return parts.join('\n\n') + '\n'

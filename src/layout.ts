@@ -1,5 +1,6 @@
 import type { AbstractLevel } from 'abstract-level'
-import { InvalidInputError } from './errors.js'
+import { CorruptionError } from './errors.js'
+import { isRevisionId } from './revision.js'
 
 /**
  * How revkv's records sit in one LevelDB keyspace. Every record kind has a one-letter
@@ -121,13 +122,19 @@ export function encodeHead (record: HeadRecord): string {
   return text + '}'
 }
 
-/** Parse a head record, failing loudly on a store that is not revkv's. */
+/** Parse a head record; one that is not JSON of a head record's shape throws CorruptionError naming the key. */
 export function decodeHead (key: string, text: string): HeadRecord {
-  const record = JSON.parse(text) as HeadRecord
-  if (typeof record.head !== 'string') {
-    throw new InvalidInputError(`The head record of key ${JSON.stringify(key)} is damaged (no head id): this directory may not be a revkv store.`)
+  let record: Partial<HeadRecord> | null
+  try {
+    record = JSON.parse(text) as Partial<HeadRecord> | null
+  } catch (err) {
+    throw CorruptionError.of(`The head record of key ${JSON.stringify(key)}`, 'it is not valid JSON', { key }, { cause: err })
   }
-  return record
+  if (record === null || typeof record !== 'object' || !isRevisionId(record.head) ||
+    (record.unmerged !== undefined && !(Number.isSafeInteger(record.unmerged) && record.unmerged >= 0))) {
+    throw CorruptionError.of(`The head record of key ${JSON.stringify(key)}`, 'it does not name a head revision (or miscounts its unmerged ones)', { key })
+  }
+  return record as HeadRecord
 }
 
 const LEASE_PREFIX = 'l!'
@@ -157,11 +164,24 @@ export function fenceKey (key: string): string {
   return 'f!' + key
 }
 
-/** Parse a lease record, failing loudly on one that is not revkv's. */
+/** Parse a lease record; a damaged one is a CorruptionError. */
 export function decodeLease (key: string, text: string): LeaseRecord {
-  const record = JSON.parse(text) as Partial<LeaseRecord>
-  if (!Number.isSafeInteger(record.token) || typeof record.owner !== 'string' || typeof record.expires !== 'number') {
-    throw new InvalidInputError(`The lease record of key ${JSON.stringify(key)} is damaged (token, owner or expires missing): this directory may not be a revkv store.`)
+  let record: Partial<LeaseRecord> | null
+  try {
+    record = JSON.parse(text) as Partial<LeaseRecord> | null
+  } catch (err) {
+    throw CorruptionError.of(`The lease record of key ${JSON.stringify(key)}`, 'it is not valid JSON', { key }, { cause: err })
+  }
+  if (record === null || typeof record !== 'object' || !Number.isSafeInteger(record.token) || typeof record.owner !== 'string' || typeof record.expires !== 'number') {
+    throw CorruptionError.of(`The lease record of key ${JSON.stringify(key)}`, 'it lacks its token, owner or expiry', { key })
   }
   return record as LeaseRecord
+}
+
+/** Parse a fencing record (the newest token granted, in decimal); a damaged one is a CorruptionError. */
+export function decodeFence (key: string, text: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw CorruptionError.of(`The fencing token record of key ${JSON.stringify(key)}`, `it holds ${JSON.stringify(text.slice(0, 40))}, not a token`, { key })
+  }
+  return Number(text)
 }

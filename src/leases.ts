@@ -1,8 +1,8 @@
 import type { AbstractBatchOptions } from 'abstract-level'
 import { ClosedError, InvalidInputError, LockedError } from './errors.js'
-import { decodeLease, fenceKey, keyOfLeaseKey, LEASE_RANGE, leaseKey, UTF8 } from './layout.js'
+import { decodeFence, decodeLease, fenceKey, keyOfLeaseKey, LEASE_RANGE, leaseKey, UTF8 } from './layout.js'
 import type { LeaseRecord, RevkvDatabase } from './layout.js'
-import { describe } from './revision.js'
+import { describe, validateText } from './revision.js'
 
 /**
  * Leases: pessimistic locking with fencing tokens.
@@ -356,8 +356,7 @@ export class Leases {
     const known = this.#fences.get(key)
     if (known !== undefined) return known
     const text = await this.#db.get(fenceKey(key), UTF8)
-    const newest = text === undefined ? 0 : Number(text)
-    if (!Number.isSafeInteger(newest)) throw new Error(`The fencing record of key ${JSON.stringify(key)} is damaged: ${JSON.stringify(text)}.`)
+    const newest = text === undefined ? 0 : decodeFence(key, text)
     this.#fences.set(key, newest)
     return newest
   }
@@ -411,5 +410,6 @@ export function checkOwner (owner: unknown): string {
   if (typeof owner !== 'string' || owner === '' || owner.length > MAX_OWNER_LENGTH) {
     throw new InvalidInputError(`lock() option owner must be a non-empty string of at most ${MAX_OWNER_LENGTH} characters, got ${describe(owner)}.`)
   }
+  validateText(owner, 'lock() option owner')
   return owner
 }

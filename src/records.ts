@@ -3,7 +3,7 @@ import { KeyState } from './key-state.js'
 import { decodeHead, droppedKey, headKey, idOfUnmergedKey, revisionKey, unmergedRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
-import { parseRecord } from './revision.js'
+import { corruptRevision, parseRecord } from './revision.js'
 import type { Revision } from './revision.js'
 
 /** A key state being loaded, and the writes waiting for it. */
@@ -48,13 +48,15 @@ export class Records {
   /**
    * A stored revision, or undefined when no revision has that id. Revisions never change
    * once written, so the cache answers for any snapshot (`at`) that holds the revision.
+   * `key`, when the caller knows which key the revision should belong to, is named if its
+   * record is damaged.
    */
-  revision (id: string, at?: ReadAt): Revision | undefined | Promise<Revision | undefined> {
+  revision (id: string, key?: string, at?: ReadAt): Revision | undefined | Promise<Revision | undefined> {
     const cached = this.#revisions.get(id)
     if (cached !== undefined) return cached
     return this.#db.get(revisionKey(id), readOptions(at)).then((record) => {
       if (record === undefined) return undefined
-      const rev = parseRecord(id, record)
+      const rev = parseRecord(id, record, key)
       this.#revisions.set(id, rev)
       return rev
     })
@@ -65,10 +67,10 @@ export class Records {
     return await this.#db.get(droppedKey(id), readOptions(at))
   }
 
-  /** A revision history points to, or undefined where compaction cut history; missing otherwise is damage. */
-  linked (id: string, at?: ReadAt): Revision | Promise<Revision | undefined> {
-    const found = this.revision(id, at)
-    return found instanceof Promise ? found.then(async (rev) => rev ?? await this.#cut(id, at)) : found ?? this.#cut(id, at)
+  /** A revision history points to (of `key`, if known), or undefined where compaction cut history; missing otherwise is damage. */
+  linked (id: string, key?: string, at?: ReadAt): Revision | Promise<Revision | undefined> {
+    const found = this.revision(id, key, at)
+    return found instanceof Promise ? found.then(async (rev) => rev ?? await this.#cut(id, key, at)) : found ?? this.#cut(id, key, at)
   }
 
   /** The ids of a key's revisions kept unmerged, as stored (at the snapshot `at`, if given). */
@@ -78,8 +80,8 @@ export class Records {
     return ids
   }
 
-  async #cut (id: string, at: ReadAt | undefined): Promise<undefined> {
-    if (await this.dropped(id, at) === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged (revkv fsck lists what else is).`)
+  async #cut (id: string, key: string | undefined, at: ReadAt | undefined): Promise<undefined> {
+    if (await this.dropped(id, at) === undefined) throw corruptRevision(id, key, 'history refers to it but its record is missing')
     return undefined
   }
 
@@ -131,10 +133,8 @@ export class Records {
     const text = await this.#db.get(headKey(key), UTF8)
     if (text === undefined) return new KeyState(key, undefined, [], this.#onSettle)
     const record = decodeHead(key, text)
-    const head = await this.revision(record.head)
-    if (head === undefined) {
-      throw new Error(`The head of key ${JSON.stringify(key)} points to revision ${record.head}, which is missing: the store is damaged.`)
-    }
+    const head = await this.revision(record.head, key)
+    if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
     const unmerged = (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : []
     return new KeyState(key, head, unmerged, this.#onSettle)
   }

@@ -1,5 +1,5 @@
 import {
-  ClosedError, ConflictError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError
+  ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError
 } from './errors.js'
 import type { ConflictPlace, RevkvError } from './errors.js'
 import type { JsonPatchOperation } from './json-diff.js'
@@ -190,6 +190,8 @@ export class RemoteStore {
   /** Changes after `since`, in sequence order, fetched page by page. */
   async * changes (options: ChangesOptions = {}): AsyncGenerator<Change> {
     checkOptions(options, 'changes')
+    // URLSearchParams would silently turn a lone surrogate into U+FFFD: refuse it as Store does.
+    checkText(options.prefix, 'changes() option prefix')
     let since = options.since ?? 0
     let left = checkLimit(options.limit, 'changes() option limit')
     while (left > 0) {
@@ -211,6 +213,8 @@ export class RemoteStore {
    */
   async * watch (options: ChangesOptions = {}): AsyncGenerator<Change> {
     checkOptions(options, 'watch')
+    // Checked before encoding: encodeURIComponent throws a bare URIError on a lone surrogate.
+    checkText(options.prefix, 'watch() option prefix')
     let last = options.since ?? 0
     const query = options.prefix === undefined ? '' : `&prefix=${encodeURIComponent(options.prefix)}`
     const aborted = (): boolean => options.signal?.aborted === true
@@ -262,6 +266,7 @@ export class RemoteStore {
   /** Live keys in order, fetched page by page. */
   async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
     checkOptions(options, 'keys')
+    checkText(options.prefix, 'keys() option prefix')
     if (options.after !== undefined) validateKey(options.after)
     let remaining = checkLimit(options.limit, 'keys() option limit')
     let after = options.after
@@ -279,6 +284,8 @@ export class RemoteStore {
 
   /** A full revision id from an id, a unique prefix, or (with key) HEAD / HEAD~N. */
   async resolveRevision (ref: string, options: ResolveOptions = {}): Promise<string> {
+    checkText(ref, 'A revision')
+    if (options.key !== undefined) validateKey(options.key)
     const query = new URLSearchParams({ ref })
     if (options.key !== undefined) query.set('key', options.key)
     return ((await this.#request('GET', `/v1/resolve?${query.toString()}`)) as { id: string }).id
@@ -290,7 +297,7 @@ export class RemoteStore {
    */
   async * export (options: ExportOptions = {}): AsyncGenerator<string> {
     checkOptions(options, 'export')
-    const query = checkText(options.prefix, 'prefix') === undefined ? '' : `?${new URLSearchParams({ prefix: options.prefix as string }).toString()}`
+    const query = checkText(options.prefix, 'export() option prefix') === undefined ? '' : `?${new URLSearchParams({ prefix: options.prefix as string }).toString()}`
     let ended = false
     for await (const line of this.#lines('GET', `/v1/export${query}`)) {
       if (line === '') continue
@@ -543,8 +550,11 @@ function writeQuery (options: WriteOptions): string {
   if (options.parent !== undefined) query.set('parent', options.parent === null ? 'null' : options.parent)
   const strategy = strategyQuery(options.strategy)
   for (const [name, value] of Object.entries(strategy)) query.set(name, value)
-  if (options.author !== undefined) query.set('author', options.author)
-  if (options.message !== undefined) query.set('message', options.message)
+  // Checked before encoding, which would turn a lone surrogate into U+FFFD without a word.
+  const author = checkText(options.author, 'Option author')
+  const message = checkText(options.message, 'Option message')
+  if (author !== undefined) query.set('author', author)
+  if (message !== undefined) query.set('message', message)
   const text = query.toString()
   return text === '' ? '' : `?${text}`
 }
@@ -561,6 +571,10 @@ function strategyQuery (ref: StrategyRef | undefined): Record<string, string> {
 function customStrategy (strategy: unknown): InvalidInputError {
   const name = (strategy as { name?: unknown } | null)?.name
   return new InvalidInputError(`A custom strategy object${typeof name === 'string' ? ` (${name})` : ''} runs where the store is: register it in the server process and pass its name instead.`)
+}
+
+function optionalText (value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
 }
 
 function parseJson (text: string): unknown {
@@ -592,6 +606,7 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
       path: typeof p.path === 'string' ? p.path : undefined
     })
     case 'REVKV_CLOSED': return new ClosedError('use the server: it is shutting down')
+    case 'REVKV_CORRUPT': return new CorruptionError(detail, { key: optionalText(p.key), revision: optionalText(p.revision), reason: optionalText(p.reason) ?? detail })
     default:
       if (status === 400 || status === 413 || status === 415 || status === 422) return new InvalidInputError(detail)
       return new RemoteError(detail, status)

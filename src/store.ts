@@ -7,10 +7,10 @@ import type { JsonPatchOperation } from './json-diff.js'
 import type { ConflictSide } from './json-merge.js'
 import type { JsonValue } from './json.js'
 import { walkHistory } from './history.js'
-import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
+import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headKey, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import type { CacheOptions } from './records.js'
-import { describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
+import { decodeRecord, describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
 import type { Revision } from './revision.js'
 import { mergeStrategy } from './strategies/merge.js'
 import { StrategyRegistry } from './strategies/registry.js'
@@ -155,9 +155,7 @@ export class Store {
         throw new InvalidInputError(`Option ${name} must be a positive integer, got ${describe(size)}.`)
       }
     }
-    if (options.author !== undefined && typeof options.author !== 'string') {
-      throw new InvalidInputError(`Option author must be a string, got ${describe(options.author)}.`)
-    }
+    checkText(options.author, 'Option author')
     if (options.clock !== undefined && typeof options.clock !== 'function') {
       throw new InvalidInputError(`Option clock must be a function returning epoch milliseconds (like Date.now), got ${describe(options.clock)}.`)
     }
@@ -220,7 +218,7 @@ export class Store {
     }
     const valueJson = options.value === undefined ? undefined : serializeValue(options.value, this.#maxValueBytes)
     const token = options.lock === undefined ? undefined : checkToken(options.lock, 'merge() option lock')
-    return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: options.author ?? this.#author, message: options.message, token })
+    return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: checkText(options.author, 'Option author') ?? this.#author, message: checkText(options.message, 'Option message'), token })
   }
 
   /**
@@ -261,7 +259,7 @@ export class Store {
   async locks (options: LocksOptions = {}): Promise<Lease[]> {
     this.#assertOpen('list locks')
     checkOptions(options, 'locks')
-    if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`locks() option prefix must be a string, got ${describe(options.prefix)}.`)
+    checkText(options.prefix, 'locks() option prefix')
     return await this.#path.leases.list(options)
   }
 
@@ -301,7 +299,7 @@ export class Store {
     const head = await this.#path.records.head(key)
     if (head === undefined || limit === 0) return
     let count = 0
-    for await (const rev of walkHistory(head, (id) => this.#path.records.linked(id), options.firstParent === true)) {
+    for await (const rev of walkHistory(head, (id, of) => this.#path.records.linked(id, of), options.firstParent === true)) {
       yield rev
       if (++count >= limit) return
     }
@@ -320,7 +318,7 @@ export class Store {
     this.#assertOpen('list conflicts')
     validateKey(key)
     const state = await this.#path.records.state(key)
-    const revisions = await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id)))
+    const revisions = await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id, key)))
     return revisions.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1))
   }
 
@@ -351,8 +349,7 @@ export class Store {
   async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('list keys')
     checkOptions(options, 'keys')
-    const prefix = options.prefix ?? ''
-    if (typeof prefix !== 'string') throw new InvalidInputError(`keys() option prefix must be a string, got ${describe(prefix)}.`)
+    const prefix = checkText(options.prefix, 'keys() option prefix') ?? ''
     if (options.after !== undefined) validateKey(options.after)
     const limit = checkLimit(options.limit, 'keys() option limit')
     if (limit === 0) return
@@ -384,7 +381,7 @@ export class Store {
       for (let n = Number(headRef[1] ?? 0); n > 0; n--) {
         const parent = rev.parents[0]
         if (parent === undefined) throw new NotFoundError(`${ref} goes past the first revision of key ${JSON.stringify(key)} (it has ${rev.height === 1 ? 'only one first-parent revision' : 'fewer first-parent ancestors'}).`)
-        rev = await this.#linked(parent)
+        rev = await this.#linked(parent, key)
       }
       return rev.id
     }
@@ -397,7 +394,8 @@ export class Store {
     // Without a key, 64 candidates are plenty to list; with one, every revision of the
     // prefix is read (other keys' do not count), stopping at the second of this key.
     for await (const [stored, record] of this.#db.iterator({ ...revisionRange(prefix), ...UTF8, ...(key === undefined ? { limit: 64 } : {}) })) {
-      if (key === undefined || (JSON.parse(record) as { key: string }).key === key) matches.push(idOfRevisionKey(stored))
+      const id = idOfRevisionKey(stored)
+      if (key === undefined || decodeRecord(id, record).key === key) matches.push(id)
       if (key !== undefined && matches.length > 1) break
     }
     if (matches.length === 0) {
@@ -431,7 +429,7 @@ export class Store {
     this.#assertOpen('compact')
     checkCompactOptions(options)
     const records = this.#path.records
-    const report = await compactStore(this.#db, (id) => records.linked(id), async (key) => (await records.state(key)).durableUnmerged, options)
+    const report = await compactStore(this.#db, (id, of) => records.linked(id, of), async (key) => (await records.state(key)).durableUnmerged, options)
     // Dropped revisions may still sit in caches: forget them, so reading one says it was dropped.
     this.#path.forgetRevisions()
     return report
@@ -446,13 +444,12 @@ export class Store {
   async * export (options: ExportOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('export')
     checkOptions(options, 'export')
-    const prefix = options.prefix ?? ''
-    if (typeof prefix !== 'string') throw new InvalidInputError(`export() option prefix must be a string, got ${describe(prefix)}.`)
+    const prefix = checkText(options.prefix, 'export() option prefix') ?? ''
     const records = this.#path.records
     if (this.#db.supports.explicitSnapshots) {
       const at = { snapshot: this.#db.snapshot() }
       try {
-        yield * exportLines(this.#db, (id) => records.linked(id, at), async (key) => await records.unmerged(key, at), prefix, at)
+        yield * exportLines(this.#db, (id, of) => records.linked(id, of, at), async (key) => await records.unmerged(key, at), prefix, at)
       } finally {
         await at.snapshot.close()
       }
@@ -460,7 +457,7 @@ export class Store {
     }
     const release = await this.#path.pause()
     try {
-      yield * exportLines(this.#db, (id) => records.linked(id), async (key) => await records.unmerged(key), prefix)
+      yield * exportLines(this.#db, (id, of) => records.linked(id, of), async (key) => await records.unmerged(key), prefix)
     } finally {
       release()
     }
@@ -473,7 +470,9 @@ export class Store {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
-    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), async (key) => (await records.head(key)) !== undefined,
+    // Which keys exist is read from disk: the final check runs with every write settled.
+    const headsExist = async (keys: string[]): Promise<boolean[]> => (await this.#db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined)
+    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), headsExist,
       async (task) => await this.#path.exclusive(async () => {
         const report = await task()
         // Cached states may say "no such key" for keys that now exist.
@@ -516,8 +515,8 @@ export class Store {
       valueJson,
       parent,
       strategy: this.#strategies.forKey(key, options.strategy),
-      author: checkText(options.author, 'author') ?? this.#author,
-      message: checkText(options.message, 'message'),
+      author: checkText(options.author, 'Option author') ?? this.#author,
+      message: checkText(options.message, 'Option message'),
       token: options.lock === undefined ? undefined : checkToken(options.lock, 'Option lock')
     }
   }
@@ -529,7 +528,7 @@ export class Store {
 
   async #revisionOfKey (key: string, id: string, what: string): Promise<Revision> {
     validateRevisionId(id, what)
-    const rev = await this.#path.records.revision(id)
+    const rev = await this.#path.records.revision(id, key)
     if (rev === undefined && await this.#path.records.dropped(id) === key) {
       throw new NotFoundError(`Revision ${id} (${what}) of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
     }
@@ -537,8 +536,8 @@ export class Store {
     return rev
   }
 
-  async #linked (id: string): Promise<Revision> {
-    const rev = await this.#path.records.linked(id)
+  async #linked (id: string, key: string): Promise<Revision> {
+    const rev = await this.#path.records.linked(id, key)
     if (rev === undefined) throw new NotFoundError(`Revision ${id} was dropped by compaction: history was cut before it.`)
     return rev
   }
@@ -592,6 +591,6 @@ function checkChangesOptions (options: ChangesOptions, method: string): void {
   if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
     throw new InvalidInputError(`${method}() option since must be a sequence number (a whole number ≥ 0), got ${describe(since)}.`)
   }
-  if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`${method}() option prefix must be a string, got ${describe(options.prefix)}.`)
+  checkText(options.prefix, `${method}() option prefix`)
   checkLimit(options.limit, `${method}() option limit`)
 }

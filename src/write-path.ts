@@ -337,18 +337,17 @@ export class WritePath {
   }
 
   /** A revision by id for deciding writes: undurable and recently written ones first. */
-  #load = (id: string): Revision | undefined | Promise<Revision | undefined> => {
-    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.revision(id)
+  #load = (id: string, key?: string): Revision | undefined | Promise<Revision | undefined> => {
+    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.revision(id, key)
   }
 
-  /** Like #load, for ids that history points to and so must exist. */
   /** Like #load, for ids that history points to: undefined only where compaction cut history. */
-  #loadLinked = (id: string): Revision | undefined | Promise<Revision | undefined> => {
-    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.linked(id)
+  #loadLinked = (id: string, key?: string): Revision | undefined | Promise<Revision | undefined> => {
+    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.linked(id, key)
   }
 
   async #revisionOfKey (id: string, key: string, what: string): Promise<Revision> {
-    const rev = await this.#load(id)
+    const rev = await this.#load(id, key)
     if (rev === undefined && await this.records.dropped(id) === key) {
       throw new NotFoundError(`${what} ${id} of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
     }

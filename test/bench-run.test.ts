@@ -20,6 +20,7 @@ test('planBench: the standard suite repeats the target runs 3 times, interleaved
   }
   assert.ok(steps.some((s) => s.kind === 'history'))
   assert.ok(steps.some((s) => s.kind === 'open'))
+  assert.ok(steps.some((s) => s.kind === 'dump'))
 })
 
 test('planBench: a chosen workload runs beside put and batch64 at each writer count', () => {
@@ -73,6 +74,20 @@ test('runBench: lease on the hot key takes turns by lease, with no conflict, and
   assert.match(out.text(), /\| lease \| reject \| 4 \|/)
   assert.match(out.text(), /min \/ max per writer/)
   assert.ok(planBench().some((s) => s.kind === 'store' && s.workload === 'lease' && s.writers === 64), 'the standard suite runs it at 64 writers')
+})
+
+test('runBench: a tiny dump run exports and imports every revision, and the imported store lost nothing', async () => {
+  const out = sink()
+  const report = await runBench({ workload: 'dump', dumpKeys: 50, progress: false, out })
+  const dump = report.dump
+  assert.ok(dump !== undefined)
+  assert.is(dump.keys, 50)
+  assert.is(dump.revisions, 100, 'two revisions per key')
+  assert.is(dump.verified.acknowledged, 100)
+  for (const phase of [dump.export, dump.import]) assert.ok(phase.revisionsPerSec > 0 && phase.peakRssBytes > 0)
+  assert.ok(dump.dumpBytes > 0)
+  assert.match(out.text(), /### Export and import/)
+  assert.match(out.text(), /\| import \|/)
 })
 
 test.run()
