@@ -28,19 +28,28 @@ export function storePath (args: Pick<GlobalArgs, 'db'>): string {
   return fromEnv !== undefined && fromEnv !== '' ? fromEnv : DEFAULT_STORE
 }
 
+/** Time as the lock wait sees it: the real clock, or a test's own, so a wait can be checked without sleeping. */
+export interface WaitClock {
+  now: () => number
+  sleep: (ms: number) => Promise<unknown>
+}
+
+const REAL_CLOCK: WaitClock = { now: () => Date.now(), sleep }
+
 /** Open the store at `path`, waiting up to `wait` ms for another process to let go of it. */
-export async function openStore (path: string, options: { create: boolean, wait: number, store?: Omit<StoreOptions, 'path' | 'db' | 'createIfMissing'> }): Promise<Store> {
+export async function openStore (path: string, options: { create: boolean, wait: number, store?: Omit<StoreOptions, 'path' | 'db' | 'createIfMissing'>, clock?: WaitClock }): Promise<Store> {
   const lib = await loadLibrary()
-  const deadline = Date.now() + options.wait
+  const clock = options.clock ?? REAL_CLOCK
+  const deadline = clock.now() + options.wait
   let delay = FIRST_RETRY_MS
   let noticed = false
-  const started = Date.now()
+  const started = clock.now()
   for (;;) {
     try {
       return await lib.Store.open({ ...options.store, path, createIfMissing: options.create })
     } catch (err) {
       if ((err as { code?: unknown }).code !== 'REVKV_LOCKED') throw err
-      const left = deadline - Date.now()
+      const left = deadline - clock.now()
       if (left <= 0) {
         throw explain(err, {
           hint: [
@@ -49,12 +58,12 @@ export async function openStore (path: string, options: { create: boolean, wait:
           ]
         })
       }
-      if (!noticed && Date.now() - started >= NOTICE_AFTER_MS) {
+      if (!noticed && clock.now() - started >= NOTICE_AFTER_MS) {
         noticed = true
         process.stderr.write(`Waiting for the store at ${path}: another process has it open...\n`)
       }
       // Backoff with jitter, so several waiting processes do not retry in lockstep.
-      await sleep(Math.min(left, delay * (0.5 + Math.random())))
+      await clock.sleep(Math.min(left, delay * (0.5 + Math.random())))
       delay = Math.min(delay * 2, MAX_RETRY_MS)
     }
   }

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'REVKV_CLOSED'
   | 'REVKV_REMOTE'
   | 'REVKV_CORRUPT'
+  | HttpErrorCode
 
 /** One place where both sides of a merge changed the same thing differently. */
 export interface ConflictPlace {
@@ -214,5 +215,37 @@ export class CorruptionError extends RevkvError {
 
   override toJSON (): Record<string, unknown> {
     return { ...super.toJSON(), key: this.key, revision: this.revision, reason: this.reason }
+  }
+}
+
+/** Codes of requests the HTTP server refuses on its own: the request, not the store, is at fault. */
+export type HttpErrorCode =
+  | 'REVKV_UNAUTHORIZED'
+  | 'REVKV_NO_ROUTE'
+  | 'REVKV_METHOD_NOT_ALLOWED'
+  | 'REVKV_TIMEOUT'
+  | 'REVKV_PRECONDITION_FAILED'
+  | 'REVKV_TOO_LARGE'
+  | 'REVKV_UNSUPPORTED_MEDIA_TYPE'
+  | 'REVKV_PATCH_FAILED'
+  | 'REVKV_PRECONDITION_REQUIRED'
+  | 'REVKV_INTERNAL'
+
+/**
+ * A refusal by `revkv serve` itself, answered as problem+json with `status` and any
+ * `fields` as members (a failed precondition's `actual` head). Only the server raises it;
+ * RemoteStore sees these as RemoteError, or InvalidInputError for a 4xx about the input.
+ */
+export class HttpError extends RevkvError {
+  /** Extra problem members. */
+  readonly fields: Record<string, unknown>
+
+  constructor (message: string, code: ErrorCode, status: number, fields: Record<string, unknown> = {}) {
+    super(message, code, status)
+    this.fields = fields
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), ...this.fields }
   }
 }

@@ -9,7 +9,7 @@ export interface JsonObject {
 /** Why a value cannot be stored as JSON, with the JSON Pointer of the offending part. */
 export class JsonShapeError extends Error {
   constructor (readonly pointer: string, readonly reason: string) {
-    super(`${pointer === '' ? 'the value' : `the value at ${pointer}`} ${reason}`)
+    super(`${pointer === '' ? 'the value' : `the value at ${shortPointer(pointer)}`} ${reason}`)
     this.name = 'JsonShapeError'
   }
 }
@@ -26,6 +26,17 @@ export function unstorableText (text: string): string | undefined {
   const unit = text.charCodeAt(at).toString(16)
   return `contains a lone UTF-16 surrogate (\\u${unit} at index ${at}), which has no UTF-8 form and would be stored as U+FFFD; ` +
     'pass well-formed Unicode (String.prototype.toWellFormed() replaces lone surrogates)'
+}
+
+/**
+ * A pointer as a message shows it: deep ones keep their first three and last tokens, so
+ * an error about a value nested 1,000 levels stays one readable line (the full pointer
+ * is still on the error's `pointer`).
+ */
+function shortPointer (pointer: string): string {
+  if (pointer.length <= 80) return pointer
+  const tokens = pointer.split('/')
+  return `${tokens.slice(0, 4).join('/')}/…/${tokens[tokens.length - 1] ?? ''} (${tokens.length - 1} levels down)`
 }
 
 /** Escape one JSON Pointer reference token (RFC 6901). */
@@ -56,8 +67,13 @@ export function canonicalJson (value: unknown): string {
 }
 
 const NOT_JSON = new Error('not JSON')
-/** Deeper than this is taken for a cycle by the fast path; locate() then tells which. */
-const MAX_DEPTH = 1000
+
+/**
+ * How deeply a value may nest arrays and objects (`[[1]]` is 2 levels). Deeper is refused,
+ * everywhere a value or JSON text comes in, before recursive code could overflow the stack;
+ * the fast path below also takes it for a cycle, and locate() then tells which.
+ */
+export const MAX_DEPTH = 1000
 
 /** True if JSON.stringify would already write `value` canonically; throws NOT_JSON for non-JSON. */
 function isCanonical (value: unknown, depth: number): boolean {
@@ -76,7 +92,7 @@ function isCanonical (value: unknown, depth: number): boolean {
       throw NOT_JSON
   }
   if (value === null) return true
-  if (depth > MAX_DEPTH) throw NOT_JSON
+  if (depth >= MAX_DEPTH) throw NOT_JSON
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (!isCanonical(value[i], depth + 1)) return false
     return true
@@ -110,7 +126,7 @@ function fast (value: unknown, depth: number): string {
       throw NOT_JSON
   }
   if (value === null) return 'null'
-  if (depth > MAX_DEPTH) throw NOT_JSON
+  if (depth >= MAX_DEPTH) throw NOT_JSON
   if (Array.isArray(value)) {
     let out = '['
     for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + fast(value[i], depth + 1)
@@ -154,7 +170,7 @@ function locate (value: unknown, pointer: string, path: Set<object>): void {
   }
   if (value === null) return
   if (path.has(value)) throw new JsonShapeError(pointer, 'refers back to itself (a cycle), which JSON cannot represent')
-  if (path.size > MAX_DEPTH) throw new JsonShapeError(pointer, `is nested more than ${MAX_DEPTH} levels deep; flatten the value`)
+  if (path.size >= MAX_DEPTH) throw new JsonShapeError(pointer, `is nested more than ${MAX_DEPTH} levels deep; flatten the value`)
   path.add(value)
   if (Array.isArray(value)) {
     value.forEach((child, i) => { locate(child, `${pointer}/${i}`, path) })

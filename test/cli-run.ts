@@ -20,8 +20,6 @@ export interface Run {
   code: number | null
   stdout: string
   stderr: string
-  /** Wall-clock milliseconds from spawn to exit. */
-  ms: number
 }
 
 /** Options of one run. */
@@ -39,7 +37,6 @@ const BASE_ENV: Record<string, string | undefined> = { ...process.env, REVKV_DB:
 export async function revkv (cwd: string, args: string[], options: RunOptions = {}): Promise<Run> {
   const env: Record<string, string> = {}
   for (const [name, value] of Object.entries({ ...BASE_ENV, ...options.env })) if (value !== undefined) env[name] = value
-  const started = Date.now()
   return await new Promise<Run>((resolve, reject) => {
     const child = spawn(process.execPath, [MAIN, ...args], { cwd, env })
     let stdout = ''
@@ -47,7 +44,7 @@ export async function revkv (cwd: string, args: string[], options: RunOptions = 
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
     child.on('error', reject)
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }))
+    child.on('close', (code) => resolve({ code, stdout, stderr }))
     child.stdin.end(options.input ?? '')
   })
 }

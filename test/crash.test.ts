@@ -9,12 +9,20 @@ import { Store } from '../src/index.js'
 
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url))
 
-/** Run the child until it has acknowledged some writes, SIGKILL it at a random moment, and return what it acknowledged. */
-async function killMidway (dir: string, sync: boolean): Promise<Array<[string, string]>> {
+/** How long a child may go without acknowledging a write before the test gives up on it (a guard, not a measurement). */
+const SILENCE_LIMIT_MS = 60_000
+
+/**
+ * Run the child, SIGKILL it once it has acknowledged `target` writes (with more in flight:
+ * 32 writers keep committing), and return what it acknowledged. Killing on a count of
+ * acknowledgements, not after a delay, makes the kill point independent of machine speed.
+ */
+async function killAfter (dir: string, sync: boolean, target: number): Promise<Array<[string, string]>> {
   const child = spawn(process.execPath, [CHILD, dir, sync ? 'sync' : 'nosync'], { stdio: ['ignore', 'pipe', 'inherit'] })
   const acked: Array<[string, string]> = []
   let partial = ''
-  let killTimer: NodeJS.Timeout | undefined
+  let silent = false
+  const guard = setTimeout(() => { silent = true; child.kill('SIGKILL') }, SILENCE_LIMIT_MS)
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n')
     partial = lines.pop() ?? ''
@@ -22,11 +30,12 @@ async function killMidway (dir: string, sync: boolean): Promise<Array<[string, s
       const [key, id] = line.split(' ')
       acked.push([key as string, id as string])
     }
-    // Kill at a random moment once writes are flowing, so a batch is as likely in flight as not.
-    killTimer ??= setTimeout(() => child.kill('SIGKILL'), 50 + Math.floor(Math.random() * 250))
+    guard.refresh()
+    if (acked.length >= target) child.kill('SIGKILL')
   })
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => { resolve([c, s]) }))
-  clearTimeout(killTimer)
+  clearTimeout(guard)
+  assert.not.ok(silent, `the child acknowledged nothing for ${SILENCE_LIMIT_MS} ms (after ${acked.length} writes)`)
   assert.is(signal, 'SIGKILL', `the child was killed (exit code ${String(code)})`)
   return acked
 }
@@ -37,8 +46,11 @@ for (const sync of [false, true]) {
     try {
       let total = 0
       for (let round = 0; round < 4; round++) {
-        const acked = await killMidway(dir, sync)
-        assert.ok(acked.length > 0, `round ${round}: the child acknowledged writes before it was killed`)
+        // A random point between a few and a few hundred batches into the run.
+        const target = 50 + Math.floor(Math.random() * 2000)
+        const acked = await killAfter(dir, sync, target)
+        assert.ok(acked.length >= target, `round ${round}: killed after ${acked.length} acknowledged writes, not before ${target}`)
+        assert.is(new Set(acked.map(([, id]) => id)).size, acked.length, 'every acknowledgement names a distinct revision')
         total += acked.length
         const store = await Store.open(dir)
         try {

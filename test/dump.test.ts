@@ -65,7 +65,10 @@ test('a tampered, truncated or mismatched dump is refused and nothing is importe
     ['a revision missing its parent', lines.filter((_, i) => i !== 1), /names parent|counts/],
     ['not a dump', ['{"hello":1}'], /header/],
     ['garbage', [...lines.slice(0, 3), '{"revision": oops', ...lines.slice(3)], /not JSON/],
-    ['empty', [], /empty/]
+    ['empty', [], /empty/],
+    ['an end line that miscounts', [...lines.slice(0, -1), JSON.stringify({ end: { ...(JSON.parse(lines[lines.length - 1] as string) as { end: object }).end, revisions: 1 } })], /end line counts 1 revisions/],
+    ['a line of unknown kind', [...lines.slice(0, 2), '{"note":"hello"}', ...lines.slice(2)], /neither a revision, a head nor the end/],
+    ['lines after the end', [...lines, lines[1] as string], /more after the end line/]
   ]
   for (const [what, dump, why] of cases) {
     const to = await Store.open({ db: new MemoryLevel() })

@@ -3,31 +3,13 @@ import * as assert from 'uvu/assert'
 import { MemoryLevel } from 'memory-level'
 import { Store } from '../src/index.js'
 import type { Revision } from '../src/index.js'
+import { instrumentedDb, nextTurn } from './helpers.js'
+import type { InstrumentedDb } from './helpers.js'
 
-/** A memory-level database whose next batch writes can be made to fail, and that counts batches. */
-function faultyDb (): { db: MemoryLevel<string, string>, failNext: (n?: number) => void, batches: () => number } {
-  const db = new MemoryLevel<string, string>()
-  const original = db.batch.bind(db) as () => { write: (options?: unknown) => Promise<void>, close?: () => Promise<void> }
-  let failures = 0
-  let count = 0
-  // revkv writes through chained batches: fail their write() on demand.
-  Object.assign(db, {
-    batch: () => {
-      const chain = original()
-      const write = chain.write.bind(chain)
-      chain.write = async (options?: unknown): Promise<void> => {
-        count++
-        if (failures > 0) {
-          failures--
-          await chain.close?.()
-          throw new Error('simulated disk failure')
-        }
-        await write(options)
-      }
-      return chain
-    }
-  })
-  return { db, failNext: (n = 1) => { failures = n }, batches: () => count }
+/** The instrumented database, and how many batch writes it has been asked for. */
+function faultyDb (): InstrumentedDb & { batches: () => number } {
+  const instrumented = instrumentedDb()
+  return { ...instrumented, batches: () => instrumented.writes.length }
 }
 
 test('writes made in one turn share one batch', async () => {
@@ -161,25 +143,60 @@ test('a key whose state is loading for a write is never evicted: two writes on o
 })
 
 test('close() waits for the batch in flight and for writes queued behind it', async () => {
-  const { db, batches } = faultyDb()
+  const { db, batches, holdNext } = faultyDb()
   const store = await Store.open({ db })
+  const held = holdNext()
   const writes = Array.from({ length: 20 }, async (_, i) => await store.commit('k', i))
-  await new Promise((resolve) => setImmediate(resolve))
+  await held.reached
   const more = Array.from({ length: 20 }, async (_, i) => await store.commit('k', 100 + i))
-  const before = batches()
-  await store.close()
+  assert.is(batches(), 1, 'only the held batch is written so far')
+  let closed = false
+  const closing = store.close().then(() => { closed = true })
+  for (let i = 0; i < 10; i++) await nextTurn()
+  assert.not.ok(closed, 'close() waits while a batch is in flight')
+  held.release()
+  await closing
   const results = await Promise.allSettled([...writes, ...more])
   assert.ok(results.every((r) => r.status === 'fulfilled'))
-  assert.ok(batches() >= before, 'batches were written before close returned')
+  assert.ok(batches() >= 2, `the writes queued behind the held batch were written before close returned (${batches()} batches)`)
   assert.is(db.status, 'closed')
+  const reopened = await Store.open({ db })
+  const values: unknown[] = []
+  for await (const rev of reopened.log('k')) values.push(rev.value)
+  assert.equal(values.reverse(), [...Array.from({ length: 20 }, (_, i) => i), ...Array.from({ length: 20 }, (_, i) => 100 + i)], 'all 40 writes are in the database, in order')
+  await reopened.close()
 })
 
-test('sync: true acknowledges writes after the synced batch', async () => {
-  const { db } = faultyDb()
+/** Commit, delete, merge and keep a manual conflict: every kind of write the write path makes. */
+async function everyKindOfWrite (store: Store): Promise<void> {
+  const base = await store.commit('doc', { a: 1, b: 1 })
+  await Promise.all(Array.from({ length: 30 }, async (_, i) => await store.commit(`many${i % 7}`, i)))
+  await store.commit('doc', { a: 2, b: 1 }, { parent: base.id })
+  await store.commit('doc', { a: 1, b: 2 }, { parent: base.id, strategy: 'merge' })
+  const kept = await store.commit('doc', { a: 3, b: 3 }, { parent: base.id, strategy: 'manual' }).then(() => '', (e: { kept?: string }) => e.kept ?? '')
+  assert.match(kept, /^[0-9a-f]{64}$/)
+  await store.merge('doc', kept, { value: { a: 4 } })
+  await store.delete('many0')
+}
+
+test('sync: true reaches the database on every batch write', async () => {
+  const { db, writes } = faultyDb()
   const store = await Store.open({ db, sync: true })
-  const revs = await Promise.all(Array.from({ length: 10 }, async (_, i) => await store.commit('s', i)))
-  assert.is((await store.head('s'))?.id, revs[9]?.id)
+  await everyKindOfWrite(store)
   await store.close()
+  assert.ok(writes.length >= 7, `${writes.length} batch writes`)
+  for (const [i, write] of writes.entries()) assert.is(write.options.sync, true, `batch write ${i} (${write.kind}) was synced`)
+})
+
+test('sync: false (the default) asks no batch write to sync', async () => {
+  for (const options of [{}, { sync: false }]) {
+    const { db, writes } = faultyDb()
+    const store = await Store.open({ db, ...options })
+    await everyKindOfWrite(store)
+    await store.close()
+    assert.ok(writes.length >= 7, `${writes.length} batch writes`)
+    for (const [i, write] of writes.entries()) assert.not.ok(write.options.sync === true, `batch write ${i} (${write.kind}) with ${JSON.stringify(options)} was not synced`)
+  }
 })
 
 test.run()

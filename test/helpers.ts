@@ -1,4 +1,5 @@
 /** Small helpers shared by the tests. */
+import { MemoryLevel } from 'memory-level'
 import * as assert from 'uvu/assert'
 
 /** The rejection of a promise, failing the test if it resolves. */
@@ -16,4 +17,91 @@ export async function all<T> (items: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
   for await (const item of items) out.push(item)
   return out
+}
+
+/** Options one batch write received, and how it was made (a chained batch or an array of ops). */
+export interface RecordedWrite {
+  kind: 'chained' | 'array'
+  options: Record<string, unknown>
+}
+
+/** A batch write held back by holdNext(): `reached` resolves once the write has been asked for; release() lets it go on. */
+export interface HeldWrite {
+  reached: Promise<void>
+  release: () => void
+}
+
+/** A real memory-level database whose batch writes are recorded, and can be made to fail or be held until released. */
+export interface InstrumentedDb {
+  db: MemoryLevel<string, string>
+  /** Every batch write so far, in the order they were asked for. */
+  writes: RecordedWrite[]
+  /** Fail the next `n` batch writes with "simulated disk failure". */
+  failNext: (n?: number) => void
+  /** Hold the next batch write (after any already held) until the test releases it. */
+  holdNext: () => HeldWrite
+}
+
+/**
+ * Wrap a MemoryLevel's batch(): revkv writes through chained batches (the group-commit
+ * path, compact, import) and the array form is wrapped too, so no write goes unseen.
+ * The database stays real: a held write is the real write, started late.
+ */
+export function instrumentedDb (db = new MemoryLevel<string, string>()): InstrumentedDb {
+  type Chain = { write: (options?: Record<string, unknown>) => Promise<void>, close: () => Promise<void> }
+  const original = db.batch.bind(db) as unknown as (...args: unknown[]) => Chain | Promise<void>
+  const writes: RecordedWrite[] = []
+  const holds: Array<{ reached: () => void, released: Promise<void> }> = []
+  let failures = 0
+  /** Record the write, then fail it, hold it, or let it through. */
+  const gate = async (kind: RecordedWrite['kind'], options: Record<string, unknown> | undefined): Promise<boolean> => {
+    writes.push({ kind, options: { ...options } })
+    // Decided when the write is asked for, so a held write can be one that will fail.
+    const fail = failures > 0
+    if (fail) failures--
+    const hold = holds.shift()
+    if (hold !== undefined) {
+      hold.reached()
+      await hold.released
+    }
+    return !fail
+  }
+  Object.assign(db, {
+    batch: (...args: unknown[]) => {
+      if (args.length > 0) {
+        return (async () => {
+          if (!await gate('array', args[1] as Record<string, unknown> | undefined)) throw new Error('simulated disk failure')
+          await original(...args)
+        })()
+      }
+      const chain = original() as Chain
+      const write = chain.write.bind(chain)
+      chain.write = async (options?: Record<string, unknown>): Promise<void> => {
+        if (!await gate('chained', options)) {
+          await chain.close()
+          throw new Error('simulated disk failure')
+        }
+        await write(options)
+      }
+      return chain
+    }
+  })
+  return {
+    db,
+    writes,
+    failNext: (n = 1) => { failures = n },
+    holdNext: () => {
+      let reached = (): void => {}
+      let release = (): void => {}
+      const reachedPromise = new Promise<void>((resolve) => { reached = resolve })
+      const released = new Promise<void>((resolve) => { release = resolve })
+      holds.push({ reached, released })
+      return { reached: reachedPromise, release }
+    }
+  }
+}
+
+/** Resolve after the current turn of the event loop and everything it queued (setImmediate, not a timer). */
+export async function nextTurn (): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve))
 }

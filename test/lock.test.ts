@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -57,6 +57,7 @@ test('createIfMissing: false on a missing directory is NotFoundError and creates
   const err = await Store.open({ path: dir, createIfMissing: false }).then(() => undefined, (e: unknown) => e)
   assert.instance(err, NotFoundError)
   assert.match(String((err as Error).message), /revkv init/)
+  assert.not.ok(existsSync(dir), 'no directory was made')
 })
 
 test.run()

@@ -1,7 +1,8 @@
 /**
  * The laws users rely on when they pick the `merge` strategy, checked on random documents
- * and random edits. Failing seeds are kept below as regression cases (fast-check prints
- * the seed and path of any failure; add it to REGRESSIONS).
+ * and random edits, arrays included (elements inserted, removed and replaced). Failing
+ * seeds are kept below as regression cases (fast-check prints the seed and path of any
+ * failure; add it to REGRESSIONS), and hand-picked cases run before the random ones.
  */
 import fc from 'fast-check'
 import { test } from 'uvu'
@@ -13,6 +14,21 @@ import { mergeJson } from '../src/json-merge.js'
 const RUNS = 3000
 /** Seeds of past failures, replayed on every run: { seed, path } as fast-check reports them. */
 const REGRESSIONS: Array<{ seed: number, path?: string }> = []
+/** Three-way cases every law is checked on first: [base, ours, theirs]. */
+const CASES: Array<[JsonObject, JsonObject, JsonObject]> = [
+  // Both append to one array; one inserts at the front while the other edits the end.
+  [{ l: [1, 2] }, { l: [1, 2, 3] }, { l: [1, 2, 4] }],
+  [{ l: [1, 2, 3] }, { l: [0, 1, 2, 3] }, { l: [1, 2, 30] }],
+  // The same element replaced differently (a conflict inside an array), and removed against edited.
+  [{ l: ['a', 'b', 'c'] }, { l: ['a', 'x', 'c'] }, { l: ['a', 'y', 'c'] }],
+  [{ l: ['a', 'b', 'c'] }, { l: ['a', 'c'] }, { l: ['a', 'B', 'c'] }],
+  // A stretch rewritten to different lengths on both sides.
+  [{ l: [1, 2, 3, 4] }, { l: [1, 9, 4] }, { l: [1, 7, 8, 6, 4] }],
+  // Duplicates: one side removes an occurrence while the other adds one.
+  [{ l: ['a', 'b'] }, { l: ['a', 'b', 'a'] }, { l: ['b'] }],
+  // An array emptied on one side and grown on the other; nested objects next to arrays.
+  [{ l: [1], o: { a: 1 } }, { l: [], o: { a: 2 } }, { l: [1, 2], o: { a: 1, b: 1 } }]
+]
 
 const scalar = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom('a', 'b', 'c', ''), fc.boolean(), fc.constant(null))
 const name = fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f')
@@ -27,12 +43,26 @@ function edit (base: JsonObject): fc.Arbitrary<JsonObject> {
     { weight: 3, arbitrary: fc.constant({ k, v: v as JsonValue | undefined }) },
     { weight: 1, arbitrary: fc.constant({ k, v: undefined as JsonValue | undefined }) },
     { weight: 1, arbitrary: scalar.map((s) => ({ k, v: s as JsonValue | undefined })) },
-    { weight: 1, arbitrary: (isObject(v) ? edit(v) : fc.constant(v)).map((e) => ({ k, v: e as JsonValue | undefined })) }
+    { weight: 1, arbitrary: (isObject(v) ? edit(v) : Array.isArray(v) ? editArray(v) : fc.constant(v)).map((e) => ({ k, v: e as JsonValue | undefined })) }
   ))
   return fc.tuple(fc.tuple(...members), fc.dictionary(fc.constantFrom('x', 'y', 'z'), scalar, { maxKeys: 2 })).map(([kept, added]) => {
     const out: JsonObject = {}
     for (const { k, v } of kept) if (v !== undefined) out[k] = v
     return { ...out, ...added }
+  })
+}
+
+/** An edit of an array of scalars: a few elements removed, replaced or inserted anywhere. */
+function editArray (base: JsonValue[]): fc.Arbitrary<JsonValue[]> {
+  const step = fc.tuple(fc.constantFrom('remove', 'replace', 'insert'), fc.nat(), scalar)
+  return fc.array(step, { minLength: 1, maxLength: 3 }).map((steps) => {
+    const out = [...base]
+    for (const [kind, n, value] of steps) {
+      const i = n % (out.length + 1)
+      if (kind === 'insert') out.splice(i, 0, value)
+      else if (i < out.length) out.splice(i, 1, ...(kind === 'replace' ? [value] : []))
+    }
+    return out
   })
 }
 
@@ -70,6 +100,19 @@ function changes (base: JsonValue, side: JsonValue): Map<string, JsonValue | und
   return changed
 }
 
+/** Whether `run` appears in `list` as consecutive elements. */
+function containsRun (list: JsonValue[], run: JsonValue[]): boolean {
+  for (let i = 0; i + run.length <= list.length; i++) if (run.every((v, k) => jsonEqual(list[i + k], v))) return true
+  return false
+}
+
+/** How many times each element occurs, by canonical JSON. */
+function counts (list: JsonValue[]): Map<string, number> {
+  const out = new Map<string, number>()
+  for (const v of list) out.set(canonicalJson(v), (out.get(canonicalJson(v)) ?? 0) + 1)
+  return out
+}
+
 function at (value: JsonValue | undefined, pointer: string): JsonValue | undefined {
   let here = value
   for (const token of pointer.split('/').slice(1)) {
@@ -79,10 +122,12 @@ function at (value: JsonValue | undefined, pointer: string): JsonValue | undefin
   return here
 }
 
+const THREE_WAY_EXAMPLES = CASES.map((c) => [c] as [[JsonObject, JsonObject, JsonObject]])
+
 const options = (extra: fc.Parameters<unknown> = {}): fc.Parameters<unknown> => ({ numRuns: RUNS, ...extra })
 
-function check<T> (property: fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>): void {
-  fc.assert(property as fc.IProperty<T>, options())
+function check<T> (property: fc.IAsyncPropertyWithHooks<T> | fc.IPropertyWithHooks<T>, examples: T[] = []): void {
+  fc.assert(property as fc.IProperty<T>, options({ examples } as fc.Parameters<unknown>))
   for (const regression of REGRESSIONS) fc.assert(property as fc.IProperty<T>, options({ seed: regression.seed, ...(regression.path === undefined ? {} : { path: regression.path }), numRuns: 1 }))
 }
 
@@ -94,7 +139,7 @@ test('merging an unchanged side returns the other side, without conflicts', () =
     assert.equal(b.conflicts, [])
     assert.is(canonicalJson(a.value), canonicalJson(ours))
     assert.is(canonicalJson(b.value), canonicalJson(ours))
-  }))
+  }), THREE_WAY_EXAMPLES)
 })
 
 test('identical edits on both sides never conflict', () => {
@@ -102,7 +147,7 @@ test('identical edits on both sides never conflict', () => {
     const result = mergeJson(base, ours, ours)
     assert.equal(result.conflicts, [])
     assert.is(canonicalJson(result.value), canonicalJson(ours))
-  }))
+  }), THREE_WAY_EXAMPLES)
 })
 
 test('merge is symmetric in what it reports as conflicting', () => {
@@ -116,19 +161,31 @@ test('merge is symmetric in what it reports as conflicting', () => {
       assert.equal(mirrored?.ours, c.theirs)
       assert.equal(mirrored?.theirs, c.ours)
     }
-  }))
+  }), THREE_WAY_EXAMPLES)
 })
 
 test('without conflicts, every change of each side is in the result', () => {
   check(fc.property(threeWay, ([base, ours, theirs]) => {
     const result = mergeJson(base, ours, theirs)
     fc.pre(result.conflicts.length === 0)
-    for (const side of [ours, theirs]) {
+    for (const [side, other] of [[ours, theirs], [theirs, ours]] as const) {
+      const otherChanges = changes(base, other)
       for (const [pointer, value] of changes(base, side)) {
+        const merged = at(result.value, pointer)
+        if (Array.isArray(value) && Array.isArray(at(base, pointer)) && Array.isArray(otherChanges.get(pointer))) {
+          // Both sides edited this array and it merged cleanly: nothing either side inserted is lost.
+          assert.ok(Array.isArray(merged), `${pointer} is still an array`)
+          const before = counts(at(base, pointer) as JsonValue[])
+          const after = counts(merged as JsonValue[])
+          for (const [element, n] of counts(value)) {
+            if (n > (before.get(element) ?? 0)) assert.ok((after.get(element) ?? 0) >= 1, `${element} inserted at ${pointer} by ${JSON.stringify(value)} is in ${JSON.stringify(merged)} (base ${JSON.stringify(base)})`)
+          }
+          continue
+        }
         assert.ok(jsonEqual(at(result.value, pointer), value), `${pointer} is ${JSON.stringify(value)} in ${JSON.stringify(side)}, ${JSON.stringify(at(result.value, pointer))} in the result ${JSON.stringify(result.value)} (base ${JSON.stringify(base)})`)
       }
     }
-  }))
+  }), THREE_WAY_EXAMPLES)
 })
 
 test('onConflict ours / theirs never fails and always gives JSON; conflicts still listed', () => {
@@ -139,12 +196,18 @@ test('onConflict ours / theirs never fails and always gives JSON; conflicts stil
       assert.equal(settled.conflicts.map((c) => c.path), plain.conflicts.map((c) => c.path))
       assert.type(canonicalJson(settled.value), 'string')
       for (const c of settled.conflicts) {
-        // A conflict inside an array names a stretch of elements, not one place to look up.
-        if (Array.isArray(at(settled.value, c.path.slice(0, c.path.lastIndexOf('/'))))) continue
+        const parent = at(settled.value, c.path.slice(0, c.path.lastIndexOf('/')))
+        if (Array.isArray(parent)) {
+          // Inside an array the pointer names where the conflict starts in base, and the
+          // settled array holds the side's stretch (or the one element) there, unbroken.
+          const run = Array.isArray(c.base) ? (c[side] as JsonValue[] | undefined) ?? [] : [c[side] as JsonValue]
+          assert.ok(containsRun(parent, run), `the ${side} side settles ${c.path}: ${JSON.stringify(run)} in ${JSON.stringify(parent)}`)
+          continue
+        }
         assert.ok(jsonEqual(at(settled.value, c.path), c[side]), `the ${side} side settles ${c.path}`)
       }
     }
-  }))
+  }), THREE_WAY_EXAMPLES)
 })
 
 test('arrays where both sides only append keep every element: base, then ours, then theirs', () => {

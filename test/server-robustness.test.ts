@@ -3,6 +3,7 @@ import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Store } from '../src/index.js'
+import type { Revision } from '../src/index.js'
 import { buildServer } from '../src/server/index.js'
 
 const methods = ['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE', 'POST', 'OPTIONS'] as const
@@ -36,11 +37,24 @@ test('nothing a client sends makes the server fail (no 5xx) or write partial dat
     }
   ), { numRuns: 600 })
   // Every key still has a consistent history: each head is reachable and its revisions verify.
+  const report = await store.verify()
+  assert.equal(report.problems, [], 'verify finds every record whole and every chain intact')
+  let keys = 0
   for await (const key of store.keys()) {
-    let count = 0
-    for await (const _ of store.log(key)) count++
-    assert.ok(count > 0, `key ${key} has history`)
+    keys++
+    const head = await store.head(key)
+    const log: Revision[] = []
+    for await (const rev of store.log(key)) log.push(rev)
+    assert.is(log[0]?.id, head?.id, `the log of ${key} starts at its head`)
+    for (const rev of log) {
+      assert.is(rev.key, key, `revision ${rev.id} belongs to ${key}`)
+      assert.equal(await store.revision(rev.id), rev, `revision ${rev.id} reads back the same by id`)
+      const parents = rev.parents.map((p) => log.find((r) => r.id === p))
+      assert.ok(parents.every((p) => p !== undefined), `every parent of ${rev.id} is in the history of ${key}`)
+      assert.is(rev.height, 1 + Math.max(0, ...parents.map((p) => p?.height ?? 0)), `the height of ${rev.id} is one more than its parents'`)
+    }
   }
+  assert.ok(keys >= 1 && report.revisions >= keys, `${keys} keys, ${report.revisions} revisions checked`)
   await app.close()
   await store.close()
 })

@@ -24,9 +24,15 @@ const directory: StoreFactory = {
   name: 'LevelDB directory',
   open: async (options = {}) => {
     const dir = mkdtempSync(join(tmpdir(), 'revkv-test-'))
-    const store = await Store.open({ ...options, path: dir })
-    dirs.set(store, dir)
-    return store
+    try {
+      const store = await Store.open({ ...options, path: dir })
+      dirs.set(store, dir)
+      return store
+    } catch (err) {
+      // Options refused after the directory was made: nothing will close this store, so remove it now.
+      rmSync(dir, { recursive: true, force: true })
+      throw err
+    }
   },
   reopen: async (store, options = {}) => {
     const dir = dirs.get(store) as string

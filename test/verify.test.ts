@@ -6,6 +6,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ConflictError, InvalidInputError, Store } from '../src/index.js'
 import type { Revision, VerifyProblem } from '../src/index.js'
+import { verifyStore } from '../src/verify.js'
 
 /** A LevelDB store with history, merges, a tombstone and a kept conflict; closed, with its directory. */
 async function sampleStore (): Promise<{ dir: string, revs: Record<string, Revision> }> {
@@ -129,6 +130,67 @@ test('verify names records revkv does not write; a database that is not a store 
     assert.match((err as Error).message, /not a revkv store/)
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('verify names damaged records: a revision, head or change record that is not JSON, a revision missing its fields', async () => {
+  // Another change makes a damaged record a REVKV_CORRUPT error elsewhere; verify must still name each one precisely.
+  let target = ''
+  const garbled = await damage(async (db, revs) => {
+    target = id(revs, 'a2')
+    await db.put(`r!${target}`, '{"key":"a", broken')
+  })
+  assert.ok(garbled.some((p) => p.kind === 'corrupt' && p.revision === target && /not valid JSON/.test(p.message)), JSON.stringify(garbled))
+  let bare = ''
+  const missing = await damage(async (db, revs) => {
+    bare = id(revs, 'c1')
+    await db.put(`r!${bare}`, JSON.stringify({ value: 'x' }))
+  })
+  assert.ok(missing.some((p) => p.kind === 'corrupt' && p.revision === bare && p.key === 'c' && /its record has no key/.test(p.message)), JSON.stringify(missing))
+  // A record that cannot be read is reported once, as corrupt, not again as a hash mismatch or a missing revision.
+  assert.is(missing.filter((p) => p.revision === bare).length, 1, JSON.stringify(missing))
+  const head = await damage(async (db) => { await db.put('h!a', 'not json') })
+  assert.ok(head.some((p) => p.kind === 'corrupt' && p.key === 'a' && /head record of key "a" cannot be read: it is not valid JSON/.test(p.message)), JSON.stringify(head))
+  const feed = await damage(async (db) => {
+    for await (const key of db.keys({ gt: 's!', lt: 's"', limit: 1 })) await db.put(key, '[[')
+  })
+  assert.ok(feed.some((p) => p.kind === 'corrupt' && /change record s!.* is not valid JSON/.test(p.message)), JSON.stringify(feed))
+})
+
+test('verify names a parent that belongs to another key, and a changes feed naming a revision of another key', async () => {
+  let child = ''
+  let other = ''
+  const problems = await damage(async (db, revs) => {
+    child = id(revs, 'a2')
+    other = id(revs, 'b1')
+    const record = JSON.parse(await db.get(`r!${child}`) as string) as Record<string, unknown>
+    record.parents = [other]
+    await db.put(`r!${child}`, JSON.stringify(record))
+  })
+  assert.ok(problems.some((p) => p.kind === 'parent' && p.key === 'a' && p.revision === child && p.message.includes(`${other}, a revision of key "b"`)), JSON.stringify(problems))
+  const feed = await damage(async (db, revs) => {
+    for await (const key of db.keys({ gt: 's!', lt: 's"', limit: 1 })) await db.put(key, JSON.stringify([['a', id(revs, 'c1'), 0]]))
+  })
+  assert.ok(feed.some((p) => p.kind === 'index' && p.key === 'a' && /belongs to key "c"/.test(p.message)), JSON.stringify(feed))
+})
+
+test('verify names a missing or unknown layout version record', async () => {
+  for (const [change, expected] of [
+    [async (db: Level<string, string>) => { await db.del('m!format') }, /layout version record \(m!format\) is missing/],
+    [async (db: Level<string, string>) => { await db.put('m!format', '999') }, /Unknown layout version 999/]
+  ] as const) {
+    const { dir } = await sampleStore()
+    try {
+      const db = new Level<string, string>(dir)
+      await change(db)
+      // The store refuses to open such a database, so verify reads it directly.
+      const report = await verifyStore(db)
+      await db.close()
+      assert.equal(report.problems.map((p) => p.kind), ['format'])
+      assert.match(report.problems[0]?.message ?? '', expected)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
 })
 

@@ -1,10 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import { createInterface } from 'node:readline'
 import { Readable } from 'node:stream'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import jsonpatch from 'fast-json-patch'
-import { ConflictError, InvalidInputError, NotFoundError } from '../errors.js'
+import { ConflictError, HttpError, InvalidInputError, NotFoundError } from '../errors.js'
+import type { RevkvError } from '../errors.js'
 import { diffValues } from '../json-diff.js'
 import { parseJsonText } from '../json-text.js'
 import type { JsonValue } from '../json.js'
@@ -19,7 +21,8 @@ import type { TagCondition } from './conditional.js'
 import { applyMergePatch } from './merge-patch.js'
 import { NDJSON, ndjsonStream, operationLines } from './ndjson.js'
 import { openApiDocument } from './openapi.js'
-import { PreconditionFailed, problem, problemOf } from './problem.js'
+import { answerClientError } from './client-error.js'
+import { problemOf } from './problem.js'
 import { ROUTES } from './routes.js'
 import type { RouteSpec } from './routes.js'
 
@@ -31,8 +34,13 @@ export interface ServerOptions {
   requireParent?: boolean | undefined
   /** Largest request body in bytes (default the store's maxValueBytes + 64 KiB: a maximal value plus JSON spacing and escapes). Dumps sent to POST /v1/import stream and are not limited by it. */
   bodyLimit?: number | undefined
-  /** Milliseconds a client has to send a whole request (default 30,000). */
+  /**
+   * Milliseconds a client has to send a whole request, headers and body (default 30,000;
+   * 0 means no limit). A late request gets 408 and its connection is closed.
+   */
   requestTimeout?: number | undefined
+  /** Accept numbers a double cannot hold exactly, storing the nearest double (default false: 400). */
+  lossyNumbers?: boolean | undefined
   /** Receives one access-log line per request; none when undefined. */
   log?: ((line: string) => void) | undefined
   /** The version reported by /v1/health and the OpenAPI document. */
@@ -59,21 +67,47 @@ const BODY_OVERHEAD = 64 * 1024
 
 /** Build the fastify app serving `store` (not listening yet; `app.inject()` works for tests). */
 export function buildServer (store: Store, options: ServerOptions = {}): FastifyInstance {
+  const requestTimeout = options.requestTimeout ?? 30_000
+  if (!Number.isSafeInteger(requestTimeout) || requestTimeout < 0) {
+    throw new InvalidInputError(`requestTimeout must be a whole number of milliseconds (0 for no limit), got ${String(requestTimeout)}.`)
+  }
+  const log = options.log
   const app = Fastify({
     bodyLimit: options.bodyLimit ?? store.maxValueBytes + BODY_OVERHEAD,
-    requestTimeout: options.requestTimeout ?? 30_000,
+    requestTimeout,
+    http: {
+      // Node times headers and the whole request apart (headers default to 60 s) and looks
+      // for late requests only every 30 s: one limit for both, checked often enough that a
+      // late request is answered within a tenth of the limit (at most 1 s) after it.
+      requestTimeout,
+      headersTimeout: requestTimeout,
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(requestTimeout / 10)))
+    },
     // Keep-alive connections outlive a typical load balancer's 60 s idle timeout.
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // fastify's own 503 is not problem+json: the onRequest hook below answers instead.
+    return503OnClosing: false,
+    clientErrorHandler: (err, socket) => { answerClientError(err, socket, { requestTimeout, log }) },
     logger: false,
     // Unknown query parameters are errors (400), not silently dropped: a typo must not change a write.
     ajv: { customOptions: { removeAdditional: false } },
     // Keys may be long and contain anything; their percent-encoding is decoded once by the router.
     routerOptions: { maxParamLength: 4096 },
-    // Errors raised before routing (a malformed percent-encoding) are problems like any other.
-    frameworkErrors: (err, _req, reply) => {
-      void sendProblem(reply, problem(400, 'REVKV_INVALID', `${err.message}: percent-encode keys with encodeURIComponent().`))
+    // Errors raised before routing (a malformed percent-encoding, an overlong path segment) are problems like any other.
+    frameworkErrors: (err, req, reply) => {
+      const path = shorten(req.url.split('?')[0] ?? '')
+      void refuse(reply, err.code === 'FST_ERR_BAD_URL'
+        ? new InvalidInputError(`The path ${path} is not valid percent-encoding: percent-encode keys with encodeURIComponent().`)
+        : err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+          ? new HttpError(`A segment of the path ${path} is over 4096 characters; keys are at most 1024 bytes.`, 'REVKV_TOO_LARGE', 414)
+          : err)
     }
+  })
+  // Node answers an Expect header other than 100-continue itself, with an empty 417.
+  app.server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const p = problemOf(new HttpError(`Expect: ${String(req.headers.expect)} is not supported; only 100-continue is.`, 'REVKV_INVALID', 417))
+    const body = JSON.stringify(p)
+    res.writeHead(417, { 'content-type': 'application/problem+json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' }).end(body)
   })
   const version = options.version ?? '0.0.0'
   const tokenDigest = options.token === undefined ? undefined : digest(options.token)
@@ -82,10 +116,18 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
   app.removeContentTypeParser(['application/json', 'text/plain'])
   app.addContentTypeParser(['application/json', ...PATCH_TYPES], { parseAs: 'string' }, (_req, body, done) => {
     try {
-      done(null, parseJsonText(body as string, 'the request body'))
+      done(null, parseJsonText(body as string, 'the request body', { lossyNumbers: options.lossyNumbers }))
     } catch (err) {
       done(err as Error, undefined)
     }
+  })
+
+  // While closing, requests still arriving on open connections are turned away (first hook).
+  let closing = false
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!closing) return
+    reply.header('Connection', 'close')
+    return await refuse(reply, new HttpError('The server is shutting down; retry when it is back (or on another instance).', 'REVKV_CLOSED', 503))
   })
 
   // A dump streams in as it comes: the import reads it line by line, never as one string.
@@ -99,29 +141,28 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       // Compare digests, so the comparison takes the same time whatever the token's length.
       if (match === null || !timingSafeEqual(digest(match[1] as string), tokenDigest)) {
         reply.header('WWW-Authenticate', 'Bearer realm="revkv"')
-        await sendProblem(reply, problem(401, 'REVKV_UNAUTHORIZED', 'This server needs Authorization: Bearer <token> (revkv serve --token / REVKV_TOKEN).'))
+        return await refuse(reply, new HttpError('This server needs Authorization: Bearer <token> (revkv serve --token / REVKV_TOKEN).', 'REVKV_UNAUTHORIZED', 401))
       }
     })
   }
 
-  const log = options.log
   if (log !== undefined) {
+    // The address is read when the request starts: when a change stream ends, its socket
+    // is closed and no longer knows it.
+    const addresses = new WeakMap<FastifyRequest, string>()
+    app.addHook('onRequest', async (req, reply) => {
+      const address = req.ip
+      addresses.set(req, address)
+      // onResponse runs when a response is finished; one the client hung up on first
+      // (a change stream, most often) is logged when its connection closes.
+      reply.raw.once('close', () => { if (!reply.raw.writableFinished) log(accessLogLine(address, req, reply)) })
+    })
     app.addHook('onResponse', async (req, reply) => {
-      log(accessLogLine(req, reply))
+      log(accessLogLine(addresses.get(req) ?? '-', req, reply))
     })
   }
 
   app.setErrorHandler(async (err: unknown, _req, reply) => {
-    if (err instanceof PreconditionFailed) {
-      return await sendProblem(reply, problem(412, 'REVKV_PRECONDITION_FAILED', err.detail, { actual: err.actual }))
-    }
-    const fastifyError = err as { statusCode?: number, code?: string, message?: string, validation?: unknown }
-    if (fastifyError.statusCode !== undefined && fastifyError.statusCode < 500 && !(err instanceof ConflictError) && (err as { status?: number }).status === undefined) {
-      const code = fastifyError.validation !== undefined
-        ? 'REVKV_INVALID'
-        : fastifyError.code?.startsWith('REVKV_') === true ? fastifyError.code : `REVKV_HTTP_${fastifyError.statusCode}`
-      return await sendProblem(reply, problem(fastifyError.statusCode, code, describeHttpError(fastifyError)))
-    }
     const p = problemOf(err)
     if (p.status >= 500) console.error(err)
     return await sendProblem(reply, p)
@@ -133,14 +174,15 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     if (allowed.length > 0) {
       const methods = [...new Set(allowed.flatMap((m) => m === 'GET' ? ['GET', 'HEAD'] : [m]))]
       reply.header('Allow', methods.join(', '))
-      return await sendProblem(reply, problem(405, 'REVKV_METHOD_NOT_ALLOWED', `${req.method} is not allowed on ${path}; use ${methods.join(', ')}.`))
+      return await refuse(reply, new HttpError(`${req.method} is not allowed on ${shorten(path)}; use ${methods.join(', ')}.`, 'REVKV_METHOD_NOT_ALLOWED', 405))
     }
-    return await sendProblem(reply, problem(404, 'REVKV_NO_ROUTE', `No route ${req.method} ${path}; see /v1/openapi.json.`))
+    return await refuse(reply, new HttpError(`No route ${req.method} ${shorten(path)}; see /v1/openapi.json.`, 'REVKV_NO_ROUTE', 404))
   })
 
   // Live change streams and queued lock requests, ended when the server closes (they would otherwise hold it open).
   const streams = new Set<AbortController>()
   app.addHook('preClose', async () => {
+    closing = true
     for (const stream of streams) stream.abort()
   })
 
@@ -166,8 +208,12 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       } else {
         rev = await store.head(key)
       }
-      if (rev === undefined || rev.deleted === true) {
-        throw new NotFoundError(rev === undefined ? `Key ${JSON.stringify(key)} does not exist.` : `Key ${JSON.stringify(key)} is deleted (tombstone ${rev.id}); its history is at /v1/keys/{key}/log.`)
+      if (rev === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist.`)
+      if (rev.deleted === true) {
+        const history = `its history is at /v1/keys/${encodeURIComponent(key)}/log`
+        throw new NotFoundError(req.query.rev === undefined
+          ? `Key ${JSON.stringify(key)} is deleted (tombstone ${rev.id}); ${history}.`
+          : `Revision ${rev.id} of key ${JSON.stringify(key)} is a tombstone (the key was deleted there), so it has no value; ${history}.`)
       }
       reply.header('ETag', etagOf(rev.id))
       const ifNoneMatch = parseCondition(req, 'if-none-match')
@@ -186,7 +232,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     patchValue: async (req, reply) => {
       const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
       if (!PATCH_TYPES.includes(type)) {
-        return await sendProblem(reply, problem(415, 'REVKV_HTTP_415', `PATCH takes ${PATCH_TYPES.join(' or ')}, not ${type === '' ? 'no content type' : type}.`))
+        return await refuse(reply, new HttpError(`PATCH takes ${PATCH_TYPES.join(' or ')}, not ${type === '' ? 'no content type' : type}.`, 'REVKV_UNSUPPORTED_MEDIA_TYPE', 415))
       }
       const { key } = req.params
       const patch = req.body as JsonValue
@@ -207,7 +253,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       if (ifNoneMatch?.any === true) {
         // "Only if it does not exist" cannot delete anything: 412 when it exists, 404 when not.
         const head = await store.head(req.params.key)
-        if (head !== undefined && head.deleted !== true) throw new PreconditionFailed(`Key ${JSON.stringify(req.params.key)} exists (If-None-Match: *).`, head.id)
+        if (head !== undefined && head.deleted !== true) throw preconditionFailed(`Key ${JSON.stringify(req.params.key)} exists (If-None-Match: *).`, head.id)
         throw new NotFoundError(`Key ${JSON.stringify(req.params.key)} does not exist, so there is nothing to delete.`)
       }
       return await write(req, reply, async (conditions) => await store.delete(req.params.key, conditions))
@@ -302,8 +348,13 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     },
 
     streamChanges: async (req, reply) => {
+      // A reconnecting EventSource resumes after the last event it got; an id this stream
+      // cannot have sent is refused rather than taken for 0 (a replay of everything).
       const lastEventId = header(req, 'last-event-id')
-      const since = lastEventId !== undefined && /^\d+$/.test(lastEventId) ? Number(lastEventId) : Number(req.query.since ?? 0)
+      if (lastEventId !== undefined && lastEventId !== '' && !(/^\d+$/.test(lastEventId) && Number.isSafeInteger(Number(lastEventId)))) {
+        throw new InvalidInputError(`Last-Event-ID must be the id of an event of this stream, a sequence number (digits only), got ${shorten(JSON.stringify(lastEventId))}. Reconnect without it, or give ?since=<seq>.`)
+      }
+      const since = lastEventId !== undefined && lastEventId !== '' ? Number(lastEventId) : Number(req.query.since ?? 0)
       const abort = new AbortController()
       streams.add(abort)
       req.raw.on('close', () => { abort.abort() })
@@ -360,7 +411,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     const { key } = req.params
     const c = writeConditions(req)
     if (options.requireParent === true && c.parent === undefined && c.ifMatch === undefined && c.ifNoneMatch === undefined) {
-      return await sendProblem(reply, problem(428, 'REVKV_PRECONDITION_REQUIRED', 'This server requires every write to name the revision it is based on: send If-Match: "<rev>" or a parent (?parent= or Revkv-Parent), or If-None-Match: * to create.'))
+      return await refuse(reply, new HttpError('This server requires every write to name the revision it is based on: send If-Match: "<rev>" or a parent (?parent= or Revkv-Parent), or If-None-Match: * to create.', 'REVKV_PRECONDITION_REQUIRED', 428))
     }
     const meta = { ...(c.author === undefined ? {} : { author: c.author }), ...(c.message === undefined ? {} : { message: c.message }), ...(c.lock === undefined ? {} : { lock: c.lock }) }
     // Whether the key is live before the write decides 201 vs 200. Read from the head cache,
@@ -391,14 +442,14 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       let parent: string | null
       if (c.ifNoneMatch !== undefined) {
         if (c.ifNoneMatch.any ? live !== undefined : matchesWeak(c.ifNoneMatch, head?.id)) {
-          throw new PreconditionFailed(c.ifNoneMatch.any ? `Key ${JSON.stringify(key)} exists (If-None-Match: * means create only).` : `If-None-Match names the current head of ${JSON.stringify(key)}.`, head?.id ?? null)
+          throw preconditionFailed(c.ifNoneMatch.any ? `Key ${JSON.stringify(key)} exists (If-None-Match: * means create only).` : `If-None-Match names the current head of ${JSON.stringify(key)}.`, head?.id ?? null)
         }
         parent = c.ifNoneMatch.any ? null : (head?.id ?? null)
       } else {
         const ifMatch = c.ifMatch as TagCondition
         const ok = ifMatch.any ? live !== undefined : matchesStrong(ifMatch, head?.id)
         if (!ok) {
-          throw new PreconditionFailed(ifMatch.any ? `Key ${JSON.stringify(key)} does not exist (If-Match: * needs it to).` : `If-Match does not name the current head of ${JSON.stringify(key)}${head === undefined ? ' (the key does not exist)' : ` (it is ${etagOf(head.id)})`}.`, head?.id ?? null)
+          throw preconditionFailed(ifMatch.any ? `Key ${JSON.stringify(key)} does not exist (If-Match: * needs it to).` : `If-Match does not name the current head of ${JSON.stringify(key)}${head === undefined ? ' (the key does not exist)' : ` (it is ${etagOf(head.id)})`}.`, head?.id ?? null)
         }
         parent = head?.id ?? null
       }
@@ -408,7 +459,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
         if (!(err instanceof ConflictError)) throw err
         // `*` conditions may still hold after a concurrent write; a named tag cannot.
         const retry = (c.ifMatch?.any === true || c.ifNoneMatch?.any === true) && attempt < 3
-        if (!retry) throw new PreconditionFailed(`The head of ${JSON.stringify(key)} changed: the precondition no longer holds. Nothing was written.`, err.actual)
+        if (!retry) throw preconditionFailed(`The head of ${JSON.stringify(key)} changed: the precondition no longer holds. Nothing was written.`, err.actual)
       }
     }
   }
@@ -447,27 +498,32 @@ function applyJsonPatch (key: string, current: JsonValue | undefined, patch: Jso
   if (current === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist, so there is nothing to apply a JSON Patch to; PUT it first, or send a merge patch.`)
   if (!Array.isArray(patch)) throw new InvalidInputError('A JSON Patch (application/json-patch+json) is an array of operations.')
   const invalid = jsonpatch.validate(patch as unknown as jsonpatch.Operation[])
-  if (invalid !== undefined) throw new InvalidInputError(`Invalid JSON Patch: ${invalid.message.split('\n')[0] ?? ''} (operation ${invalid.index ?? '?'}).`)
+  if (invalid !== undefined) throw new InvalidInputError(`Invalid JSON Patch: ${firstLine(invalid.message, invalid.name)}${invalid.index === undefined ? '' : ` (operation ${invalid.index})`}.`)
   try {
     const copy = jsonpatch.deepClone(current) as JsonValue
     return jsonpatch.applyPatch(copy, patch as unknown as jsonpatch.Operation[], true, true, true).newDocument
   } catch (err) {
     const e = err as { name?: string, message?: string, index?: number }
-    throw new UnprocessablePatch(`The JSON Patch cannot be applied to the value of ${JSON.stringify(key)}: ${(e.message ?? '').split('\n')[0] ?? ''}${e.index === undefined ? '' : ` (operation ${e.index})`}. Nothing was written.`)
+    throw new HttpError(`The JSON Patch cannot be applied to the value of ${JSON.stringify(key)}: ${firstLine(e.message, e.name)}${e.index === undefined ? '' : ` (operation ${e.index})`}. Nothing was written.`, 'REVKV_PATCH_FAILED', 422)
   }
 }
 
-/** A well-formed patch that does not apply to the value (RFC 5789: 422). */
-class UnprocessablePatch extends Error {
-  readonly statusCode = 422
-  readonly code = 'REVKV_PATCH_FAILED'
+/** The first line of a library's error message (fast-json-patch appends the operation on more lines), never empty. */
+function firstLine (message: string | undefined, name: string | undefined): string {
+  const line = message?.split('\n')[0] ?? ''
+  return line !== '' ? line : (name ?? 'unknown error')
+}
+
+/** A precondition that does not hold: nothing was written (RFC 9110 412); `actual` is the head. */
+function preconditionFailed (detail: string, actual: string | null): HttpError {
+  return new HttpError(detail, 'REVKV_PRECONDITION_FAILED', 412, { actual })
 }
 
 /** PUT and POST take plain JSON (a patch sent to them would be stored as the value itself); an import takes NDJSON. */
 function requireType (req: FastifyRequest, method: string, expected = 'application/json'): void {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
   if (type !== undefined && type !== '' && type !== expected) {
-    throw Object.assign(new Error(`${method} takes ${expected}, not ${type}${PATCH_TYPES.includes(type) ? ' (send patches with PATCH)' : ''}.`), { statusCode: 415, code: 'REVKV_HTTP_415' })
+    throw new HttpError(`${method} takes ${expected}, not ${type}${PATCH_TYPES.includes(type) ? ' (send patches with PATCH)' : ''}.`, 'REVKV_UNSUPPORTED_MEDIA_TYPE', 415)
   }
 }
 
@@ -510,22 +566,23 @@ async function sendProblem (reply: FastifyReply, p: { status: number }): Promise
   return await reply.code(p.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(p))
 }
 
+/** Answer with the problem of a refusal. */
+async function refuse (reply: FastifyReply, err: RevkvError | Error): Promise<FastifyReply> {
+  return await sendProblem(reply, problemOf(err))
+}
+
+/** A path or value as a message quotes it: long ones cut in the middle, so a detail stays readable. */
+function shorten (text: string): string {
+  return text.length <= 120 ? text : `${text.slice(0, 80)}…${text.slice(-30)}`
+}
+
 function routePattern (route: RouteSpec): RegExp {
   return new RegExp(`^${route.path.replace(/:\w+/g, '[^/]+')}/?$`)
 }
 
-function describeHttpError (err: { statusCode?: number, code?: string, message?: string }): string {
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `${err.message ?? 'Request body is too large'}: ask for the server's request size limit to be raised (revkv serve --body-limit, which follows --max-value-bytes by default).`
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return `${err.message ?? 'Unsupported media type'}: send JSON values as application/json.`
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'The body is empty; send a JSON value (null is one).'
-    default: return `${err.message ?? 'Bad request'}.`.replace(/\.\.$/, '.')
-  }
-}
-
 /** One Common Log Format line with the response time appended. */
-function accessLogLine (req: FastifyRequest, reply: FastifyReply): string {
+function accessLogLine (address: string, req: FastifyRequest, reply: FastifyReply): string {
   const length = reply.getHeader('content-length')
   const time = new Date().toISOString()
-  return `${req.ip} - - [${time}] "${req.method} ${req.url} HTTP/${req.raw.httpVersion}" ${reply.statusCode} ${length === undefined ? '-' : String(length)} ${reply.elapsedTime.toFixed(1)}ms`
+  return `${address} - - [${time}] "${req.method} ${req.url} HTTP/${req.raw.httpVersion}" ${reply.statusCode} ${length === undefined ? '-' : String(length)} ${reply.elapsedTime.toFixed(1)}ms`
 }

@@ -1,0 +1,41 @@
+/**
+ * `revkv bench` run the way a user runs it: a tiny workload through the binary, its table,
+ * its JSON report and its nothing-lost check.
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import type { BenchReport } from '../benchmarks/types.js'
+import { cleanUp, ok, revkv, tempDir } from './cli-run.js'
+
+test.after(cleanUp)
+
+test('revkv bench runs a tiny workload, prints the table and the nothing-lost check, and writes its JSON report', async () => {
+  const dir = tempDir()
+  const stores = tempDir()
+  const [distinct, hot] = await Promise.all([
+    revkv(dir, ['bench', '--workload', 'distinct', '--writers', '2', '--ops', '300', '--json-file', 'distinct.json', '--dir', stores]),
+    revkv(dir, ['bench', '--workload', 'hot', '--strategy', 'merge', '--writers', '3', '--ops', '200', '--json-file', 'hot.json', '--dir', stores])
+  ])
+  const out = ok(distinct).stdout
+  assert.match(out, /\| distinct \| reject \| 2 \|/, 'the table has the run')
+  assert.match(out, /Nothing was lost/)
+  const report = JSON.parse(readFileSync(join(dir, 'distinct.json'), 'utf8')) as BenchReport
+  const run = report.results.find((r) => r.system === 'revkv')
+  assert.ok(run !== undefined, 'the JSON report has the revkv run')
+  assert.is(run.scenario, 'distinct')
+  assert.is(run.writers, 2)
+  assert.ok(run.commits >= 300, `--ops 300 ran ${run.commits} commits`)
+  assert.is(run.conflicts, 0)
+  assert.equal(run.verified?.acknowledged, run.commits, 'the nothing-lost check covered every acknowledged commit')
+  assert.equal(report.results.filter((r) => r.system === 'level').map((r) => r.scenario).sort(), ['batch64', 'put'], 'with raw LevelDB baselines of the same run')
+
+  assert.match(ok(hot).stdout, /\| hot \| merge \| 3 \|/)
+  const hotRun = (JSON.parse(readFileSync(join(dir, 'hot.json'), 'utf8')) as BenchReport).results.find((r) => r.system === 'revkv')
+  assert.is(hotRun?.conflicts, 0, 'merge meets no conflict on a hot key')
+  assert.is(hotRun?.verified?.acknowledged, (hotRun?.commits ?? 0) + 1, 'every commit and the initial object checked')
+  assert.equal(readdirSync(stores), [], 'each run removed its store')
+})
+
+test.run()
