@@ -46,12 +46,13 @@ export function formatThroughput (results: ThroughputResult[]): string {
     whole(r.conflicts),
     sig(r.retriesPerCommit),
     String(r.starvedWriters),
+    `${whole(r.perWriter.min)} / ${whole(r.perWriter.max)}`,
     whole(r.bytesPerRevision),
     mib(r.peakRssBytes),
     r.reads > 0 ? whole(r.readsPerSec) : '—',
     String(r.runs)
   ])
-  return table(['scenario', 'strategy', 'writers', 'sync', 'commits/s', '× put', 'p50 ms', 'p99 ms', 'max ms', 'conflicts', 'retries/commit', 'starved', 'bytes/rev', 'peak RSS MiB', 'reads/s', 'runs'], rows, 'll')
+  return table(['scenario', 'strategy', 'writers', 'sync', 'commits/s', '× put', 'p50 ms', 'p99 ms', 'max ms', 'conflicts', 'retries/commit', 'starved', 'min / max per writer', 'bytes/rev', 'peak RSS MiB', 'reads/s', 'runs'], rows, 'll')
 }
 
 /** The history table: costs at each height. */

@@ -35,6 +35,7 @@ export function throughputResult (ctx: ScenarioContext, drive: DriveResult, part
     retries: drive.retries,
     retriesPerCommit: drive.commits === 0 ? 0 : drive.retries / drive.commits,
     starvedWriters: drive.starvedWriters,
+    perWriter: { min: Math.min(...drive.commitsByWriter), max: Math.max(...drive.commitsByWriter) },
     bytesPerRevision: parts.revisions === 0 ? 0 : parts.bytesOnDisk / parts.revisions,
     vsPut: undefined
   }

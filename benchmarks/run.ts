@@ -9,6 +9,7 @@ import * as distinct from './scenarios/distinct.js'
 import * as dump from './scenarios/dump.js'
 import * as history from './scenarios/history.js'
 import * as hot from './scenarios/hot.js'
+import * as lease from './scenarios/lease.js'
 import * as mixed from './scenarios/mixed.js'
 import * as open from './scenarios/open.js'
 import * as zipf from './scenarios/zipf.js'
@@ -60,7 +61,7 @@ export interface BenchOptions {
   out?: { write: (text: string) => unknown }
 }
 
-type StoreWorkload = 'distinct' | 'hot' | 'zipf' | 'mixed'
+type StoreWorkload = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed'
 
 /** One run of the plan. */
 export type Step =
@@ -71,8 +72,8 @@ export type Step =
   | { kind: 'dump' }
 
 const STRATEGIES: StrategyName[] = ['reject', 'lww', 'merge', 'manual']
-const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'zipf', 'mixed', 'history', 'open', 'dump']
-const STORE_RUNS = { distinct, hot, zipf, mixed }
+const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'lease', 'zipf', 'mixed', 'history', 'open', 'dump']
+const STORE_RUNS = { distinct, hot, lease, zipf, mixed }
 
 /** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history, open and dump. */
 function standardPlan (rounds: number): Step[] {
@@ -94,6 +95,8 @@ function standardPlan (rounds: number): Step[] {
     steps.push(...at(TARGET_WRITERS, true, round))
     if (round === 1) {
       for (const strategy of STRATEGIES.filter((s) => s !== 'merge')) steps.push({ kind: 'store', workload: 'hot', strategy, writers: TARGET_WRITERS, sync: false, round })
+      // The same key under pessimistic locking, beside the optimistic strategies above.
+      steps.push({ kind: 'store', workload: 'lease', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'zipf', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'mixed', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
     }

@@ -2,7 +2,7 @@ import type { MachineInfo } from './machine.js'
 import type { LatencySummary } from './writers.js'
 
 /** The workloads a run can choose. */
-export type WorkloadName = 'distinct' | 'hot' | 'zipf' | 'mixed' | 'history' | 'open' | 'dump'
+export type WorkloadName = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'history' | 'open' | 'dump'
 
 /** revkv's built-in strategies for stale writes. */
 export type StrategyName = 'reject' | 'lww' | 'merge' | 'manual'
@@ -48,6 +48,8 @@ export interface ThroughputResult {
   retries: number
   retriesPerCommit: number
   starvedWriters: number
+  /** Commits of the least and the most successful writer: how evenly the writers were served. */
+  perWriter: { min: number, max: number }
   bytesOnDisk: number
   /** Revisions (or entries) the bytes on disk hold. */
   revisions: number

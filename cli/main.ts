@@ -26,9 +26,13 @@ import { compact } from './commands/compact.js'
 import { exportCommand } from './commands/export.js'
 import { importCommand } from './commands/import.js'
 import { packageVersion } from './version.js'
+import { lock } from './commands/lock.js'
+import { unlock } from './commands/unlock.js'
+import { renew } from './commands/renew.js'
+import { locks } from './commands/locks.js'
 
 /** Every command, in the order `revkv --help` lists them. Later commands (bench, serve) join here. */
-const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, keys, changes, fsck, compact, exportCommand, importCommand, serveCommand, bench]
+const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, lock, renew, unlock, locks, keys, changes, fsck, compact, exportCommand, importCommand, serveCommand, bench]
 
 /** Bad usage caught by yargs (unknown option, missing argument, bad choice): exit 2, like bad input. */
 class UsageError extends Error {
@@ -86,6 +90,7 @@ async function main (argv: string[]): Promise<number> {
     ['$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id'],
     ['$0 get user:1', 'Print the value'],
     ['$0 log user:1 --graph --oneline', 'The key\'s history with its merges'],
+    ['T=$($0 lock user:1) && $0 commit user:1 \'{"name":"Ada"}\' --lock $T && $0 unlock user:1 $T', 'Write under a lease'],
     ['$0 completion >> ~/.bashrc', 'Enable tab completion']
   ]
   const cli = examples.reduce((y, [command, description]) => addExample(y, command, description), COMMANDS.reduce((y, command) => command.register(y), base))

@@ -1,14 +1,14 @@
 /**
  * The options that `commit`, `delete` and `merge` share (--parent, --strategy,
- * --on-conflict, --message, --author), turned into the library's write options, and the
- * command lines that settle the conflicts those writes can end in.
+ * --on-conflict, --message, --author, --lock), turned into the library's write options, and
+ * the command lines that settle the conflicts (and leases) those writes can end in.
  */
 import { userInfo } from 'node:os'
 import type { Argv } from 'yargs'
-import type { StrategyRef, WriteOptions } from '../src/index.js'
+import type { Lease, StrategyRef, WriteOptions } from '../src/index.js'
 import type { StoreHandle } from './store-location.js'
 import type { Library } from './library.js'
-import { aligned, commandLine, shortId } from './output.js'
+import { aligned, commandLine, shellQuote, shortId } from './output.js'
 
 /** The strategies a stale commit or delete can name. */
 export const WRITE_STRATEGIES = ['reject', 'lww', 'merge', 'manual'] as const
@@ -22,6 +22,40 @@ export function withAuthorship<T> (y: Argv<T>): Argv<T & { message: string | und
     .option('author', { type: 'string', requiresArg: true, describe: 'Who made it (default: $REVKV_AUTHOR, else your user name)' })
 }
 
+/** --lock, which every writing command takes: the fencing token of the lease held on the key. */
+export function withLock<T> (y: Argv<T>): Argv<T & { lock: number | undefined }> {
+  return y.option('lock', { type: 'number', requiresArg: true, describe: 'The fencing token of the lease you hold on the key (`revkv lock` prints it); needed to write a leased key' })
+}
+
+/** A lease in one line, for people. */
+export function describeLease (lease: Lease): string {
+  return `Lease on ${lease.key} held by ${lease.owner} until ${new Date(lease.expires).toISOString()} (token ${lease.token})`
+}
+
+/** The fields of a LockedError that say who holds a lease. */
+interface LockedInfo {
+  code?: unknown
+  key?: string
+  owner?: string
+}
+
+/** What to do about a write refused because the key is leased. */
+export function lockedHint (key: string, err: unknown): string[] {
+  const { code, key: leased, owner } = err as LockedInfo
+  if (code !== 'REVKV_LOCKED' || leased === undefined) return []
+  return [
+    'Nothing was written. ' + (owner === undefined
+      ? 'The lease your token names has ended: read the key again, then take a new lease.'
+      : 'Wait for the lease to end, or queue for it, and write under your own lease:'),
+    ...aligned([
+      [`T=$(${commandLine('lock', [key], '--wait 30s')})`, 'take the lease (queueing up to 30 s); prints its token'],
+      [`${commandLine('commit', [key], '--lock $T')} < value.json`, 'write under it'],
+      [`${commandLine('unlock', [key])} $T`, 'release it']
+    ]),
+    `See who holds what with: revkv locks --prefix=${shellQuote(key)}`
+  ]
+}
+
 /** --parent, --strategy and --on-conflict, for commit and delete. */
 export function withWriteOptions<T> (y: Argv<T>): Argv<T & {
   parent: string | undefined
@@ -29,8 +63,9 @@ export function withWriteOptions<T> (y: Argv<T>): Argv<T & {
   'on-conflict': typeof SIDES[number] | undefined
   message: string | undefined
   author: string | undefined
+  lock: number | undefined
 }> {
-  return withAuthorship(y)
+  return withLock(withAuthorship(y))
     .option('parent', {
       type: 'string',
       requiresArg: true,
@@ -73,10 +108,11 @@ export async function writeOptions (
   store: StoreHandle,
   lib: Library,
   key: string,
-  args: { parent?: string | undefined, create?: boolean | undefined, onExists?: WriteOptions['onExists'], strategy?: string | undefined, onConflict?: 'ours' | 'theirs' | undefined, message?: string | undefined, author?: string | undefined }
+  args: { parent?: string | undefined, create?: boolean | undefined, onExists?: WriteOptions['onExists'], strategy?: string | undefined, onConflict?: 'ours' | 'theirs' | undefined, message?: string | undefined, author?: string | undefined, lock?: number | undefined }
 ): Promise<WriteOptions> {
   const options: WriteOptions = { author: authorOf(args.author), message: args.message }
   if (args.onExists !== undefined) options.onExists = args.onExists
+  if (args.lock !== undefined) options.lock = args.lock
   if (args.create === true) options.parent = null
   else if (args.parent !== undefined) options.parent = await store.resolveRevision(args.parent, { key })
   const strategy = strategyOf(lib, args.strategy, args.onConflict)
@@ -95,6 +131,7 @@ interface ConflictInfo {
 /** The command lines that settle a conflict a commit or delete ended in. */
 export function writeConflictHint (command: 'commit' | 'delete', key: string, err: unknown): string[] {
   const { code, expected, actual, kept } = err as ConflictInfo
+  if (code === 'REVKV_LOCKED') return lockedHint(key, err)
   if (kept !== undefined) {
     const merge = (options?: string): string => commandLine('merge', [key, shortId(kept)], options)
     return [

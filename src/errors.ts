@@ -127,18 +127,57 @@ export class ValueTooLargeError extends InvalidInputError {
   }
 }
 
-/** The LevelDB directory is held by another process (423). */
+/** What a LockedError names: the directory for an open store, the key and holder for a lease. */
+export interface LockedFields {
+  /** The LevelDB directory held by another process. */
+  path?: string | undefined
+  /** The leased key the write or lease call was refused on. */
+  key?: string | undefined
+  /** Who holds the lease now (absent when nobody does, e.g. a fenced write after expiry). */
+  owner?: string | undefined
+  /** When the holder's lease ends, epoch milliseconds. */
+  expires?: number | undefined
+  /** The fencing token of the lease held now. */
+  token?: number | undefined
+}
+
+/**
+ * Something is locked (423): the LevelDB directory is held by another process (`path`), or
+ * a key is leased and the write or lease call does not carry the live lease's token (`key`,
+ * and `owner`, `expires`, `token` of the holder when there is one).
+ */
 export class LockedError extends RevkvError {
   /** The directory that is locked. */
-  readonly path: string
+  readonly path: string | undefined
+  /** The leased key. */
+  readonly key: string | undefined
+  /** The lease holder's owner. */
+  readonly owner: string | undefined
+  /** When the holder's lease ends (epoch ms). */
+  readonly expires: number | undefined
+  /** The holder's fencing token. */
+  readonly token: number | undefined
 
-  constructor (path: string, options?: { cause?: unknown }) {
-    super(
+  constructor (message: string, fields: LockedFields, options?: { cause?: unknown }) {
+    super(message, 'REVKV_LOCKED', 423, options)
+    this.path = fields.path
+    this.key = fields.key
+    this.owner = fields.owner
+    this.expires = fields.expires
+    this.token = fields.token
+  }
+
+  /** The error for a LevelDB directory held by another process. */
+  static directory (path: string, options?: { cause?: unknown }): LockedError {
+    return new LockedError(
       `The store at ${path} is open in another process. LevelDB lets one process at a time open a directory: ` +
       'close the other process, or let processes share the store through one server (`revkv serve`).',
-      'REVKV_LOCKED', 423, options
-    )
-    this.path = path
+      { path }, options)
+  }
+
+  override toJSON (): Record<string, unknown> {
+    const { path, key, owner, expires, token } = this
+    return { ...super.toJSON(), path, key, owner, expires, token }
   }
 }
 

@@ -13,10 +13,14 @@ import { isRevisionId } from './revision.js'
  *   d!<revision id>  -> the key of a revision dropped by compaction (history is cut there)
  *   c!<key>          -> '' while the key has unmerged revisions (an index, so listing conflicts
  *                       across the store does not read every head)
+ *   l!<key>          -> LeaseRecord JSON of the key's lease while one is held (deleted on release)
+ *   f!<key>          -> the newest fencing token ever granted on the key, in decimal (never deleted)
  *   m!format         -> the layout version, checked at open
  *
  * Head records are ordered by key, so listing keys is one range scan and opening
- * a store reads nothing but the format record: nothing scans the store at open.
+ * a store reads nothing but the format record: nothing scans the store at open. Lease
+ * records are few (one per lease held) and are read in one range scan before the first
+ * write or lease call; fencing records are read one at a time, by a lease call that needs one.
  */
 
 /** Any abstract-level database with string keys and values (classic-level, memory-level, ...). */
@@ -131,4 +135,53 @@ export function decodeHead (key: string, text: string): HeadRecord {
     throw CorruptionError.of(`The head record of key ${JSON.stringify(key)}`, 'it does not name a head revision (or miscounts its unmerged ones)', { key })
   }
   return record as HeadRecord
+}
+
+const LEASE_PREFIX = 'l!'
+
+/** A lease as stored: its fencing token, who holds it and until when (epoch ms). */
+export interface LeaseRecord {
+  token: number
+  owner: string
+  expires: number
+}
+
+/** LevelDB key of a key's lease record. */
+export function leaseKey (key: string): string {
+  return LEASE_PREFIX + key
+}
+
+/** LevelDB range of every lease record. */
+export const LEASE_RANGE = { gt: LEASE_PREFIX, lt: 'l"' } as const
+
+/** The user key of a lease record's LevelDB key. */
+export function keyOfLeaseKey (storedKey: string): string {
+  return storedKey.slice(LEASE_PREFIX.length)
+}
+
+/** LevelDB key of the record holding the newest fencing token granted on a key. */
+export function fenceKey (key: string): string {
+  return 'f!' + key
+}
+
+/** Parse a lease record; a damaged one is a CorruptionError. */
+export function decodeLease (key: string, text: string): LeaseRecord {
+  let record: Partial<LeaseRecord> | null
+  try {
+    record = JSON.parse(text) as Partial<LeaseRecord> | null
+  } catch (err) {
+    throw CorruptionError.of(`The lease record of key ${JSON.stringify(key)}`, 'it is not valid JSON', { key }, { cause: err })
+  }
+  if (record === null || typeof record !== 'object' || !Number.isSafeInteger(record.token) || typeof record.owner !== 'string' || typeof record.expires !== 'number') {
+    throw CorruptionError.of(`The lease record of key ${JSON.stringify(key)}`, 'it lacks its token, owner or expiry', { key })
+  }
+  return record as LeaseRecord
+}
+
+/** Parse a fencing record (the newest token granted, in decimal); a damaged one is a CorruptionError. */
+export function decodeFence (key: string, text: string): number {
+  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw CorruptionError.of(`The fencing token record of key ${JSON.stringify(key)}`, `it holds ${JSON.stringify(text.slice(0, 40))}, not a token`, { key })
+  }
+  return Number(text)
 }

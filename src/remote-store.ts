@@ -1,5 +1,5 @@
 import {
-  ClosedError, ConflictError, CorruptionError, InvalidInputError, MergeConflictError, NotFoundError, RemoteError
+  ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError
 } from './errors.js'
 import type { ConflictPlace, RevkvError } from './errors.js'
 import type { JsonPatchOperation } from './json-diff.js'
@@ -16,6 +16,8 @@ import type { CompactOptions, CompactReport } from './compact.js'
 import type { ExportOptions, ImportReport } from './dump.js'
 import type { VerifyOptions, VerifyReport } from './verify.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
+import { checkMs, checkOwner, checkToken, LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
+import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 
 /** Options of RemoteStore.open(). */
 export interface RemoteStoreOptions {
@@ -85,7 +87,7 @@ export class RemoteStore {
     if (options.rename !== undefined) throw new InvalidInputError('A rename function runs where the store is, so a RemoteStore cannot send one: leave rename out for the default names (`report (1).json`), or rename in the server process.')
     // The same canonical form the server stores, so the returned revision equals the stored one.
     const body = serializeValue(value, Number.MAX_SAFE_INTEGER)
-    const rev = await this.#request('PUT', `${keyPath(key)}${writeQuery(options)}`, body) as Revision
+    const rev = await this.#request('PUT', `${keyPath(key)}${writeQuery(options)}`, body, lockHeader(options.lock, 'Option lock')) as Revision
     if (rev.strategy !== undefined) return await this.#revisionOrFail(rev.id)
     return deepFreeze({ ...rev, value: JSON.parse(body) as JsonValue })
   }
@@ -95,7 +97,7 @@ export class RemoteStore {
     validateKey(key)
     if (options.parent === null) throw new InvalidInputError('delete() cannot be create-only (parent: null); give the head revision id as parent, or no parent.')
     checkOnExists(options)
-    const rev = await this.#request('DELETE', `${keyPath(key)}${writeQuery(options)}`) as Revision
+    const rev = await this.#request('DELETE', `${keyPath(key)}${writeQuery(options)}`, undefined, lockHeader(options.lock, 'Option lock')) as Revision
     return rev.strategy !== undefined && rev.deleted !== true ? await this.#revisionOrFail(rev.id) : deepFreeze(rev)
   }
 
@@ -103,8 +105,44 @@ export class RemoteStore {
   async merge (key: string, rev: string, options: MergeOptions = {}): Promise<Revision> {
     validateKey(key)
     validateRevisionId(rev, 'merge() revision')
-    const body = { rev, ...options, ...strategyQuery(options.strategy) }
-    return deepFreeze(await this.#request('POST', `${keyPath(key)}/merge`, JSON.stringify(body)) as Revision)
+    const { lock, ...rest } = options
+    const body = { rev, ...rest, ...strategyQuery(options.strategy) }
+    return deepFreeze(await this.#request('POST', `${keyPath(key)}/merge`, JSON.stringify(body), lockHeader(lock, 'merge() option lock')) as Revision)
+  }
+
+  /** Take the lease on a key; the request waits on the server up to `wait` ms for a held one. */
+  async lock (key: string, options: LockOptions): Promise<Lease> {
+    validateKey(key)
+    checkOptions(options, 'lock')
+    // Checked here too, with the same rules as Store: JSON would turn NaN into null, and
+    // the server's schema would read a number given as owner as a string.
+    const body = {
+      ttl: checkMs(options.ttl, 'lock() option ttl', 1, MAX_TTL_MS),
+      wait: options.wait === undefined ? 0 : checkMs(options.wait, 'lock() option wait', 0, MAX_WAIT_MS),
+      ...(options.owner === undefined ? {} : { owner: checkOwner(options.owner) })
+    }
+    return await this.#request('POST', `${keyPath(key)}/lock`, JSON.stringify(body), {}, this.#timeout + body.wait, options.signal) as Lease
+  }
+
+  /** Extend the live lease with this token to `ttl` ms from now. */
+  async renew (key: string, token: number, options: RenewOptions): Promise<Lease> {
+    validateKey(key)
+    checkOptions(options, 'renew')
+    const body = { ttl: checkMs(options.ttl, 'renew() option ttl', 1, MAX_TTL_MS) }
+    return await this.#request('PATCH', `${keyPath(key)}/lock`, JSON.stringify(body), lockHeader(token, 'renew() token')) as Lease
+  }
+
+  /** Release the lease with this token; false when it had already ended. */
+  async unlock (key: string, token: number): Promise<boolean> {
+    validateKey(key)
+    return ((await this.#request('DELETE', `${keyPath(key)}/lock`, undefined, lockHeader(token, 'unlock() token'))) as { released: boolean }).released
+  }
+
+  /** The live leases, in key order. */
+  async locks (options: LocksOptions = {}): Promise<Lease[]> {
+    checkOptions(options, 'locks')
+    const query = options.prefix === undefined ? '' : `?prefix=${encodeURIComponent(options.prefix)}`
+    return ((await this.#request('GET', `/v1/locks${query}`)) as { locks: Lease[] }).locks
   }
 
   /** The key's current revision, or undefined if it never existed. */
@@ -356,9 +394,9 @@ export class RemoteStore {
     }
   }
 
-  async #request (method: string, path: string, body?: string): Promise<unknown> {
+  async #request (method: string, path: string, body?: string, headers: Record<string, string> = {}, timeout = this.#timeout, signal?: AbortSignal): Promise<unknown> {
     if (this.#closed) throw new ClosedError(`${method} ${path}`)
-    return await this.#track(this.#send(method, path, body))
+    return await this.#track(this.#send(method, path, body, headers, timeout, signal))
   }
 
   /** `work`, counted as a request under way until it settles. */
@@ -436,16 +474,18 @@ export class RemoteStore {
     }
   }
 
-  async #send (method: string, path: string, body: string | undefined): Promise<unknown> {
+  async #send (method: string, path: string, body: string | undefined, headers: Record<string, string>, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
     let response: Response
     try {
       response = await fetch(this.#base + path, {
         method,
-        headers: body === undefined ? this.#headers : { ...this.#headers, 'content-type': 'application/json' },
+        headers: body === undefined ? { ...this.#headers, ...headers } : { ...this.#headers, ...headers, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body }),
-        signal: AbortSignal.timeout(this.#timeout)
+        signal: signal === undefined ? AbortSignal.timeout(timeout) : AbortSignal.any([signal, AbortSignal.timeout(timeout)])
       })
     } catch (err) {
+      // The caller stopped waiting: the same answer as a Store gives.
+      if (signal?.aborted === true) throw new LockedError(`Gave up waiting for ${method} ${path} (the wait was aborted).`, {})
       throw unreachable(this.#base, err)
     }
     const text = await response.text()
@@ -504,6 +544,11 @@ function keyPath (key: string): string {
   return `/v1/keys/${encodeURIComponent(key)}`
 }
 
+/** The header carrying a lease's token, checked here so a bad one never reaches the wire. */
+function lockHeader (token: unknown, what: string): Record<string, string> {
+  return token === undefined ? {} : { [LOCK_TOKEN_HEADER]: String(checkToken(token, what)) }
+}
+
 function writeQuery (options: WriteOptions): string {
   const query = new URLSearchParams()
   if (options.parent !== undefined) query.set('parent', options.parent === null ? 'null' : options.parent)
@@ -560,6 +605,13 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
     case 'REVKV_MERGE_CONFLICT': return new MergeConflictError(detail, { ...fields, conflicts: (p.conflicts ?? []) as ConflictPlace[] })
     case 'REVKV_CONFLICT': return new ConflictError(detail, { ...fields, kept: typeof p.kept === 'string' ? p.kept : undefined })
     case 'REVKV_NOT_FOUND': return new NotFoundError(detail)
+    case 'REVKV_LOCKED': return new LockedError(detail, {
+      key: typeof p.key === 'string' ? p.key : undefined,
+      owner: typeof p.owner === 'string' ? p.owner : undefined,
+      expires: typeof p.expires === 'number' ? p.expires : undefined,
+      token: typeof p.token === 'number' ? p.token : undefined,
+      path: typeof p.path === 'string' ? p.path : undefined
+    })
     case 'REVKV_CLOSED': return new ClosedError('use the server: it is shutting down')
     case 'REVKV_CORRUPT': return new CorruptionError(detail, { key: optionalText(p.key), revision: optionalText(p.revision), reason: optionalText(p.reason) ?? detail })
     default:

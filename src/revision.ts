@@ -25,6 +25,8 @@ export interface Revision {
   readonly message?: string
   /** On a merge revision: the strategy that made it. */
   readonly strategy?: string
+  /** The fencing token of the lease the revision was written under (see store.lock()); absent when written without one. */
+  readonly token?: number
 }
 
 /** The fields of a revision before it is hashed; `parents` becomes the revision's own (frozen) array. */
@@ -38,6 +40,7 @@ export interface RevisionDraft {
   author?: string | undefined
   message?: string | undefined
   strategy?: string | undefined
+  token?: number | undefined
 }
 
 /** A revision together with the exact bytes that are stored and hashed. */
@@ -121,6 +124,7 @@ export function sealRevision (draft: RevisionDraft, valueJson?: string, owned?: 
   record += `"parents":${JSON.stringify(draft.parents)},`
   if (draft.strategy !== undefined) record += `"strategy":${JSON.stringify(draft.strategy)},`
   record += `"time":${draft.time}`
+  if (draft.token !== undefined) record += `,"token":${draft.token}`
   let json: string | undefined
   if (draft.deleted !== true) {
     json = valueJson ?? canonicalJson(draft.value)
@@ -138,6 +142,7 @@ export function sealRevision (draft: RevisionDraft, valueJson?: string, owned?: 
   if (draft.author !== undefined) revision.author = draft.author
   if (draft.message !== undefined) revision.message = draft.message
   if (draft.strategy !== undefined) revision.strategy = draft.strategy
+  if (draft.token !== undefined) revision.token = draft.token
   return { revision: Object.freeze(revision) as unknown as Revision, record }
 }
 

@@ -28,6 +28,8 @@ import type { VerifyOptions, VerifyReport } from './verify.js'
 import { checkDate, checkLimit, checkOptions, checkText } from './options.js'
 import { checkOnExists } from './create.js'
 import type { OnExists, RenameFunction } from './create.js'
+import { checkMs, checkOwner, checkToken, Leases, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
+import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 import type { WriteOp } from './write-path.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
@@ -52,6 +54,8 @@ export interface StoreOptions extends CacheOptions {
   batchSize?: number
   /** Group commit: how many batches may be written at once (default 4). */
   batchesInFlight?: number
+  /** The time now in epoch milliseconds, for revision times and lease expiry (default Date.now); tests pass a fake one. */
+  clock?: () => number
 }
 
 /** Options of commit() and delete(). */
@@ -72,6 +76,8 @@ export interface WriteOptions {
   ifUnmodifiedSince?: Date
   author?: string
   message?: string
+  /** The fencing token of the lease held on the key (store.lock()); needed to write a leased key. */
+  lock?: number
 }
 
 /** Options of merge(). */
@@ -90,6 +96,8 @@ export interface MergeOptions {
   resolutions?: Record<string, PlaceResolution>
   author?: string
   message?: string
+  /** The fencing token of the lease held on the key; needed to merge into a leased key. */
+  lock?: number
 }
 
 /** Options of get(). */
@@ -142,7 +150,9 @@ export class Store {
     this.#strategies = strategies
     this.#maxValueBytes = maxValueBytes
     this.#author = options.author
-    this.#path = new WritePath(db, changes, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight })
+    const clock = options.clock ?? Date.now
+    const leases = new Leases(db, clock, options.sync === true)
+    this.#path = new WritePath(db, changes, leases, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight, clock })
   }
 
   /** Open a store on a LevelDB directory (a path) or on the database given in options. */
@@ -165,6 +175,9 @@ export class Store {
       }
     }
     checkText(options.author, 'Option author')
+    if (options.clock !== undefined && typeof options.clock !== 'function') {
+      throw new InvalidInputError(`Option clock must be a function returning epoch milliseconds (like Date.now), got ${describe(options.clock)}.`)
+    }
     // Strategies are checked before the database is touched: bad options leave nothing behind.
     const strategies = new StrategyRegistry(options.strategy, options.strategies)
     const db = options.db ?? await openLevel(options.path as string, options.createIfMissing !== false)
@@ -227,7 +240,50 @@ export class Store {
       }
     }
     const valueJson = options.value === undefined ? undefined : serializeValue(options.value, this.#maxValueBytes)
-    return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: checkText(options.author, 'Option author') ?? this.#author, message: checkText(options.message, 'Option message') })
+    const token = options.lock === undefined ? undefined : checkToken(options.lock, 'merge() option lock')
+    return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: checkText(options.author, 'Option author') ?? this.#author, message: checkText(options.message, 'Option message'), token })
+  }
+
+  /**
+   * Take the lease on a key (which need not exist yet): until it ends, every write to the
+   * key without its token fails with LockedError. Queues up to `wait` ms behind a held lease.
+   */
+  async lock (key: string, options: LockOptions): Promise<Lease> {
+    this.#assertOpen('lock')
+    validateKey(key)
+    checkOptions(options, 'lock')
+    const ttl = checkMs(options.ttl, 'lock() option ttl', 1, MAX_TTL_MS)
+    const wait = options.wait === undefined ? 0 : checkMs(options.wait, 'lock() option wait', 0, MAX_WAIT_MS)
+    const owner = checkOwner(options.owner ?? this.#author ?? 'anonymous')
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new InvalidInputError(`lock() option signal must be an AbortSignal, got ${describe(options.signal)}.`)
+    const lease = await this.#path.leases.lock(key, { ttl, owner, wait, signal: options.signal })
+    await this.#path.settled(key)
+    return lease
+  }
+
+  /** Extend the live lease with this token to `ttl` ms from now; an ended lease cannot be renewed. */
+  async renew (key: string, token: number, options: RenewOptions): Promise<Lease> {
+    this.#assertOpen('renew')
+    validateKey(key)
+    checkToken(token, 'renew() token')
+    checkOptions(options, 'renew')
+    return await this.#path.leases.renew(key, token, checkMs(options.ttl, 'renew() option ttl', 1, MAX_TTL_MS))
+  }
+
+  /** Release the lease with this token; resolves false when it had already ended. */
+  async unlock (key: string, token: number): Promise<boolean> {
+    this.#assertOpen('unlock')
+    validateKey(key)
+    checkToken(token, 'unlock() token')
+    return await this.#path.leases.unlock(key, token)
+  }
+
+  /** The live leases (of keys starting with `prefix`), in key order. */
+  async locks (options: LocksOptions = {}): Promise<Lease[]> {
+    this.#assertOpen('list locks')
+    checkOptions(options, 'locks')
+    checkText(options.prefix, 'locks() option prefix')
+    return await this.#path.leases.list(options)
   }
 
   /** The key's current revision (a tombstone if deleted), or undefined if it never existed. */
@@ -459,6 +515,7 @@ export class Store {
   /** Wait for every accepted write to be settled on disk, then close the database. */
   async close (): Promise<void> {
     this.#closing ??= (async () => {
+      await this.#path.leases.close()
       await this.#path.idle()
       this.#path.changes.close()
       this.#path.records.clear()
@@ -488,7 +545,8 @@ export class Store {
       rename: options.rename,
       ifUnmodifiedSince: checkDate(options.ifUnmodifiedSince, 'ifUnmodifiedSince'),
       author: checkText(options.author, 'Option author') ?? this.#author,
-      message: checkText(options.message, 'Option message')
+      message: checkText(options.message, 'Option message'),
+      token: options.lock === undefined ? undefined : checkToken(options.lock, 'Option lock')
     }
   }
 
@@ -539,7 +597,7 @@ async function openLevel (path: string, createIfMissing: boolean): Promise<Revkv
     await db.open({ createIfMissing })
   } catch (err) {
     const cause = (err as { cause?: { code?: string } }).cause
-    if (cause?.code === 'LEVEL_LOCKED') throw new LockedError(location, { cause: err })
+    if (cause?.code === 'LEVEL_LOCKED') throw LockedError.directory(location, { cause: err })
     throw err
   }
   return db

@@ -1,7 +1,7 @@
 import { decodeChanges } from './changes.js'
 import { CorruptionError } from './errors.js'
 import { JsonShapeError } from './json.js'
-import { conflictKey, decodeHead, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
+import { conflictKey, decodeFence, decodeHead, decodeLease, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
 import type { HeadRecord, RevkvDatabase } from './layout.js'
 import { decodeRecord, verifyRecord } from './revision.js'
 
@@ -133,6 +133,11 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       else for (const [key, rev] of entries) feed.push([key, rev])
     } else if (prefix === 'c!') {
       indexed.add(stored.slice(2))
+    } else if (prefix === 'l!' || prefix === 'f!') {
+      // Leases and fencing tokens (see leases.ts): checked for shape; they name no revision.
+      const key = stored.slice(2)
+      const record = decoded(() => prefix === 'l!' ? decodeLease(key, text) : decodeFence(key, text))
+      if (record instanceof CorruptionError) problems.push({ kind: 'corrupt', key, message: `The ${prefix === 'l!' ? 'lease' : 'fencing token'} record of key ${JSON.stringify(key)} cannot be read: ${record.reason}.` })
     } else if (stored === FORMAT_KEY) {
       format = text
     } else {

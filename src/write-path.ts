@@ -5,6 +5,7 @@ import { GroupCommit } from './group-commit.js'
 import type { Batch, GroupCommitOptions } from './group-commit.js'
 import { mergeBase } from './history.js'
 import type { KeyState } from './key-state.js'
+import type { Leases } from './leases.js'
 import { revisionKey } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
@@ -23,6 +24,8 @@ interface OpBase {
   key: string
   author: string | undefined
   message: string | undefined
+  /** The fencing token of the lease the write is made under, if any. */
+  token: number | undefined
   resolve: (rev: Revision) => void
   reject: (err: unknown) => void
   /** Set when the write is decided into a batch: what to answer once the batch settles. */
@@ -79,6 +82,8 @@ interface Decision {
 /** Options of the write path. */
 export interface WritePathOptions extends CacheOptions, GroupCommitOptions {
   maxValueBytes: number
+  /** Epoch milliseconds now: the time of new revisions. */
+  clock: () => number
 }
 
 /**
@@ -91,6 +96,7 @@ export class WritePath {
   readonly records: Records
   readonly #group: GroupCommit<WriteOp>
   readonly #maxValueBytes: number
+  readonly #clock: () => number
   /** Revisions decided but not yet durable, by id, so later decisions can walk through them. */
   readonly #undurable = new Map<string, Revision>()
   /**
@@ -110,9 +116,12 @@ export class WritePath {
 
   /** The changes feed, fed by every decided write. */
   readonly changes: ChangeLog
+  /** The leases, which every write is checked against when it is decided and applied. */
+  readonly leases: Leases
 
-  constructor (db: RevkvDatabase, changes: ChangeLog, options: WritePathOptions) {
+  constructor (db: RevkvDatabase, changes: ChangeLog, leases: Leases, options: WritePathOptions) {
     this.changes = changes
+    this.leases = leases
     this.records = new Records(db, options, (state) => this.#drain(state))
     this.#group = new GroupCommit<WriteOp>(db, options, {
       beforeSettle: (batch, ok) => { this.#settleRevisions(batch, ok) },
@@ -124,6 +133,7 @@ export class WritePath {
       }
     })
     this.#maxValueBytes = options.maxValueBytes
+    this.#clock = options.clock
   }
 
   /** Queue a write on its key; resolves with the revision the caller gets, or rejects. */
@@ -138,10 +148,10 @@ export class WritePath {
 
   /**
    * Let a write in, or hold it at a gate: while an exclusive task runs (an import), and
-   * until the changes feed knows its last number (the first writes after open).
+   * until the changes feed knows its last number and the leases are read (the first writes after open).
    */
   #admit (op: WriteOp): void {
-    const gate = this.#pause ?? this.changes.ready()
+    const gate = this.#pause ?? this.changes.ready() ?? this.leases.ready()
     if (gate === undefined) {
       this.#route(op)
       return
@@ -197,6 +207,17 @@ export class WritePath {
   forgetRevisions (): void {
     this.#recent.clear()
     this.records.clearRevisions()
+  }
+
+  /**
+   * Resolves once the writes to `key` decided so far are on disk. A new lease waits for
+   * this, so its holder reads the head its own writes will be judged against.
+   */
+  async settled (key: string): Promise<void> {
+    const state = await this.records.state(key)
+    for (let batch = state.batch; batch !== undefined; batch = state.batch) {
+      await new Promise<void>((resolve) => { batch.onDone(() => { resolve() }) })
+    }
   }
 
   /** Resolves once every submitted write has been answered (and so its batch settled). */
@@ -302,6 +323,14 @@ export class WritePath {
       this.#route(renamed)
       return
     }
+    try {
+      // Again at the last moment: a lease may have been granted or ended while an
+      // asynchronous decision was made. Applying is synchronous, so nothing slips in after.
+      this.leases.check(op.key, op.token)
+    } catch (err) {
+      this.#refuse(state, op, err)
+      return
+    }
     op.decision = decision
     if (decision.revisions.length === 0 && decision.head === state.head && decision.keep === undefined && decision.settle === undefined) {
       // Nothing to write (merging a revision already in history): answer once the key is durable.
@@ -357,6 +386,7 @@ export class WritePath {
   }
 
   #decide (state: KeyState, op: WriteOp): Decision | Renamed | Promise<Decision | Renamed> {
+    this.leases.check(op.key, op.token)
     if (op.kind === 'merge') return this.#decideMerge(state, op)
     const head = state.head
     if (op.ifUnmodifiedSince !== undefined && head !== undefined) {
@@ -397,7 +427,7 @@ export class WritePath {
   }
 
   #seal (op: CommitOp, parents: string[], height: number): SealedRevision {
-    const draft: RevisionDraft = { key: op.key, parents, height, time: Date.now(), author: op.author, message: op.message }
+    const draft: RevisionDraft = { key: op.key, parents, height, time: this.#clock(), author: op.author, message: op.message, token: op.token }
     if (op.kind === 'delete') draft.deleted = true
     return sealRevision(draft, op.valueJson)
   }
@@ -483,10 +513,11 @@ export class WritePath {
       key: op.key,
       parents: [head.id, theirs.id],
       height: Math.max(head.height, theirs.height) + 1,
-      time: Date.now(),
+      time: this.#clock(),
       author: op.author,
       message: op.message ?? `Merge ${short(theirs.id)} into ${short(head.id)} (${strategy})`,
-      strategy
+      strategy,
+      token: op.token
     }
     if ('deleted' in resolution) {
       draft.deleted = true

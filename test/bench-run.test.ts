@@ -61,6 +61,21 @@ test('runBench: hot with merge loses no member and meets no conflict', async () 
   assert.ok(run.verified !== undefined && run.verified.acknowledged === run.commits + 1, 'every commit and the initial object checked')
 })
 
+test('runBench: lease on the hot key takes turns by lease, with no conflict, and reports commits per writer', async () => {
+  const out = sink()
+  const report = await runBench({ workload: 'lease', writers: [4], durationMs: 200, progress: false, out })
+  const run = report.results.find((r) => r.system === 'revkv')
+  assert.ok(run !== undefined)
+  assert.is(run.scenario, 'lease')
+  assert.ok(run.commits > 0)
+  assert.is(run.conflicts, 0, 'a writer holding the lease is never stale')
+  assert.ok(run.perWriter.min >= 1 && run.perWriter.max >= run.perWriter.min, 'every writer was served')
+  assert.ok(run.verified !== undefined && run.verified.acknowledged === run.commits + 1)
+  assert.match(out.text(), /\| lease \| reject \| 4 \|/)
+  assert.match(out.text(), /min \/ max per writer/)
+  assert.ok(planBench().some((s) => s.kind === 'store' && s.workload === 'lease' && s.writers === 64), 'the standard suite runs it at 64 writers')
+})
+
 test('runBench: a tiny dump run exports and imports every revision, and the imported store lost nothing', async () => {
   const out = sink()
   const report = await runBench({ workload: 'dump', dumpKeys: 50, progress: false, out })

@@ -7,7 +7,7 @@ function result (fields: Partial<ThroughputResult>): ThroughputResult {
   return {
     kind: 'throughput', scenario: 'distinct', system: 'revkv', strategy: 'reject', writers: 64, sync: false, valueSize: 100, round: 1,
     elapsedMs: 1000, commits: 0, commitsPerSec: 0, reads: 0, readsPerSec: 0, latency: { p50Ms: 1, p99Ms: 2, maxMs: 3 }, readLatency: undefined,
-    conflicts: 0, retries: 0, retriesPerCommit: 0, starvedWriters: 0, bytesOnDisk: 0, revisions: 0, bytesPerRevision: 0, peakRssBytes: 0, vsPut: undefined, verified: undefined,
+    conflicts: 0, retries: 0, retriesPerCommit: 0, starvedWriters: 0, perWriter: { min: 0, max: 0 }, bytesOnDisk: 0, revisions: 0, bytesPerRevision: 0, peakRssBytes: 0, vsPut: undefined, verified: undefined,
     ...fields
   }
 }

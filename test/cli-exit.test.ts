@@ -33,7 +33,7 @@ test('every HTTP status a server can answer maps to the documented exit code', (
   assert.is(exitCodeOf(new ConflictError('stale', { key: 'k', expected: null, actual: null })), 1)
   assert.is(exitCodeOf(new InvalidInputError('bad')), 2)
   assert.is(exitCodeOf(new NotFoundError('none')), 3)
-  assert.is(exitCodeOf(new LockedError('/x')), 4)
+  assert.is(exitCodeOf(LockedError.directory('/x')), 4)
   assert.is(exitCodeOf(new Error('anything else')), 70)
 })
 

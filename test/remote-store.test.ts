@@ -4,12 +4,13 @@ import * as assert from 'uvu/assert'
 import { InvalidInputError, RemoteError, RemoteStore, Store } from '../src/index.js'
 import { serve } from '../src/server/index.js'
 import type { RunningServer } from '../src/server/index.js'
+import type { StoreFactory } from './store-suite.js'
 import { storeSuite } from './store-suite.js'
 
 const servers = new Map<RemoteStore, RunningServer>()
 
 /** The behavioural suite again, through real HTTP on an ephemeral loopback port. */
-storeSuite({
+const overHttp: StoreFactory = {
   name: 'RemoteStore over HTTP',
   open: async (options = {}) => {
     const store = await Store.open({ ...options, db: new MemoryLevel() })
@@ -25,7 +26,8 @@ storeSuite({
     return remote
   },
   supports: { customStrategies: false, callOrder: false }
-})
+}
+storeSuite(overHttp)
 
 test('a RemoteStore refuses custom strategy objects and says how to use one', async () => {
   const store = await Store.open({ db: new MemoryLevel() })

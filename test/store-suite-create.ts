@@ -2,12 +2,11 @@
  * The behavioural suite's tests for duplicate creation (onExists), timestamp validation
  * (ifUnmodifiedSince) and per-place merge resolutions, run against every backend.
  */
-import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
 import { ConflictError, InvalidInputError, MergeConflictError } from '../src/index.js'
 import type { Revision } from '../src/index.js'
-import { storeOpener } from './store-suite.js'
+import { backendSuite } from './store-suite.js'
 import type { AnyStore, StoreFactory } from './store-suite.js'
 
 /** Every live key with its value. */
@@ -19,10 +18,9 @@ async function contents (store: AnyStore): Promise<Record<string, unknown>> {
 
 /** The create, timestamp and resolution tests of the behavioural suite. */
 export function createSuite (factory: StoreFactory): void {
-  const it = suite(`store: create, timestamps, resolutions (${factory.name})`)
   // A remote client cannot send functions (rename), as it cannot send custom strategies.
   const functions = factory.supports?.customStrategies !== false
-  const { open } = storeOpener(it, factory)
+  const { it, open } = backendSuite('store: create, timestamps, resolutions', factory)
 
   it('onExists rename: 32 concurrent creators of one name get 32 distinct keys, nothing overwritten', async () => {
     const store = await open()

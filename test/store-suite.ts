@@ -3,6 +3,7 @@ import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
 import { createSuite } from './store-suite-create.js'
+import { leaseSuite } from './store-suite-leases.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -35,8 +36,9 @@ async function history (store: AnyStore, key: string): Promise<Revision[]> {
   return revs
 }
 
-/** A suite's way to open stores: each is closed after the test that opened it. */
-export function storeOpener (it: Test, factory: StoreFactory): { open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>, opened: AnyStore[] } {
+/** A uvu suite on `factory`'s stores: `open` makes one; every store in `opened` is closed after each test. */
+export function backendSuite (title: string, factory: StoreFactory): { it: Test, open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>, opened: AnyStore[] } {
+  const it = suite(`${title} (${factory.name})`)
   const opened: AnyStore[] = []
   const open = async (options?: Omit<StoreOptions, 'path' | 'db'>): Promise<AnyStore> => {
     const store = await factory.open(options)
@@ -46,14 +48,13 @@ export function storeOpener (it: Test, factory: StoreFactory): { open: (options?
   it.after.each(async () => {
     for (const store of opened.splice(0)) await store.close()
   })
-  return { open, opened }
+  return { it, open, opened }
 }
 
 /** The behavioural test suite every Store backend must pass (abstract-level style). */
 export function storeSuite (factory: StoreFactory): void {
-  const it = suite(`store (${factory.name})`)
+  const { it, open, opened } = backendSuite('store', factory)
   const supports = { customStrategies: true, callOrder: true, ...factory.supports }
-  const { open, opened } = storeOpener(it, factory)
   /** `it`, or `it.skip` where the backend lacks the capability: a test turned off shows as skipped in the totals. */
   const itIf = (capable: boolean): typeof it => capable ? it : it.skip as unknown as typeof it
 
@@ -741,4 +742,5 @@ export function storeSuite (factory: StoreFactory): void {
 
   it.run()
   createSuite(factory)
+  leaseSuite(factory)
 }

@@ -4,19 +4,21 @@ import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { Store } from '../src/index.js'
 import type { AnyStore } from './store-suite.js'
+import type { StoreFactory } from './store-suite.js'
 import { storeSuite } from './store-suite.js'
 
-storeSuite({
+const memory: StoreFactory = {
   name: 'memory-level',
   open: async (options = {}) => await Store.open({ ...options, db: new MemoryLevel() })
-})
+}
+storeSuite(memory)
 
 const dirs = new Map<AnyStore, string>()
 process.on('exit', () => {
   for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true })
 })
 
-storeSuite({
+const directory: StoreFactory = {
   name: 'LevelDB directory',
   open: async (options = {}) => {
     const dir = mkdtempSync(join(tmpdir(), 'revkv-test-'))
@@ -37,4 +39,5 @@ storeSuite({
     dirs.set(again, dir)
     return again
   }
-})
+}
+storeSuite(directory)

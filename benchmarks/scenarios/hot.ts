@@ -45,32 +45,53 @@ function mergeWorkload (ctx: ScenarioContext, store: Store, ledger: Ledger): Wor
   }
 }
 
+/** Long enough that no writer's lease ends while it writes, even on a loaded machine. */
+const LEASE_TTL_MS = 60_000
+/** Queue for the lease this long: a writer gives up only if the run is broken. */
+const LEASE_WAIT_MS = 60 * 60 * 1000
+
 /**
  * `reject`, `lww`, `manual`: every writer replaces the whole value. Under `reject` a stale
  * write fails and is retried; under `lww` it wins; under `manual` it is kept unmerged
  * (recorded, then retried so the writer's value still lands on the head).
+ * `leased`: pessimistic locking instead: each writer queues for the key's lease (first
+ * come, first served), reads the head, commits on it with the lease's token and releases
+ * it. No write is ever stale, so nothing conflicts or retries; the price is that writers
+ * take turns, which the latency (lock wait included) and the commits per writer show.
  */
-function replaceWorkload (ctx: ScenarioContext, store: Store, ledger: Ledger): Workload {
+export function replaceWorkload (ctx: ScenarioContext, store: Store, ledger: Ledger, leased = false): Workload {
   const key = defaults.key
   const payloads = new Payloads(ctx.valueSize, ctx.seed)
   const next = new Array<number>(ctx.writers).fill(0)
+  const write = async (writer: number, lock: number | undefined): Promise<void> => {
+    const head = await store.head(key)
+    const n = next[writer] as number
+    try {
+      const rev = await store.commit(key, payloads.value(writer, n), { parent: head?.id ?? null, ...(lock === undefined ? {} : { lock }) })
+      ledger.acknowledge(key, rev.id)
+    } catch (err) {
+      const kept = (err as { kept?: unknown }).kept
+      if (isRevkvConflict(err) && typeof kept === 'string') ledger.keep(key, kept)
+      throw err
+    }
+    next[writer] = n + 1
+  }
   return {
     prepare: async () => {
       const rev = await store.commit(key, payloads.value(-1, 0), { parent: null })
       ledger.acknowledge(key, rev.id)
     },
     attempt: async (writer) => {
-      const head = await store.head(key)
-      const n = next[writer] as number
-      try {
-        const rev = await store.commit(key, payloads.value(writer, n), { parent: head?.id ?? null })
-        ledger.acknowledge(key, rev.id)
-      } catch (err) {
-        const kept = (err as { kept?: unknown }).kept
-        if (isRevkvConflict(err) && typeof kept === 'string') ledger.keep(key, kept)
-        throw err
+      if (!leased) {
+        await write(writer, undefined)
+        return 1
       }
-      next[writer] = n + 1
+      const lease = await store.lock(key, { ttl: LEASE_TTL_MS, owner: `writer ${writer}`, wait: LEASE_WAIT_MS })
+      try {
+        await write(writer, lease.token)
+      } finally {
+        await store.unlock(key, lease.token)
+      }
       return 1
     }
   }

@@ -16,7 +16,7 @@ interface BenchArgs extends GlobalArgs {
   dir: string | undefined
 }
 
-const WORKLOADS = ['standard', 'distinct', 'hot', 'zipf', 'mixed', 'history', 'open'] as const
+const WORKLOADS = ['standard', 'distinct', 'hot', 'lease', 'zipf', 'mixed', 'history', 'open'] as const
 const STRATEGIES = ['reject', 'lww', 'merge', 'manual'] as const
 
 /** `revkv bench`: run a chosen benchmark scenario (or the standard suite) and report ratios to raw LevelDB. */

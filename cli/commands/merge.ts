@@ -5,7 +5,7 @@ import type { GlobalArgs } from '../command.js'
 import { readJsonInput } from '../input.js'
 import { aligned, commandLine, createOutput, explain, shortId } from '../output.js'
 import { withStore } from '../store-location.js'
-import { authorOf, SIDES, withAuthorship } from '../write-options.js'
+import { authorOf, lockedHint, SIDES, withAuthorship, withLock } from '../write-options.js'
 
 interface MergeArgs extends GlobalArgs {
   key: string
@@ -17,13 +17,14 @@ interface MergeArgs extends GlobalArgs {
   file: string | undefined
   message: string | undefined
   author: string | undefined
+  lock: number | undefined
 }
 
 /** `revkv merge <key> <rev>`: join a revision (a kept conflict or any side revision) into the head. */
 export const merge = defineCommand<MergeArgs>({
   command: 'merge <key> <rev>',
   describe: 'Settle a kept conflict or merge a side revision into the head; prints the new head id',
-  builder: (y) => withAuthorship(y
+  builder: (y) => withLock(withAuthorship(y
     .positional('key', { type: 'string', demandOption: true, describe: 'The key' })
     .positional('rev', { type: 'string', demandOption: true, describe: 'The revision to merge: an id prefix (4+ hex), HEAD~N' })
     .option('strategy', { choices: ['lww', 'merge'] as const, describe: 'How to join: merge (three-way JSON merge, the default) or lww (the later revision wins)' })
@@ -35,7 +36,7 @@ export const merge = defineCommand<MergeArgs>({
       describe: 'Settle one conflicting place: <path>=ours, theirs or base, or <path>=<json> for a value of your own (repeat for more places; the rest still conflict)'
     })
     .option('value', { type: 'string', requiresArg: true, describe: 'The merged value as JSON, written as is (- = standard input)' })
-    .option('file', { alias: 'f', type: 'string', requiresArg: true, describe: 'Read the merged value from this file (- = standard input)' }))
+    .option('file', { alias: 'f', type: 'string', requiresArg: true, describe: 'Read the merged value from this file (- = standard input)' })))
     .conflicts('value', ['file', 'strategy', 'on-conflict', 'take'])
     .conflicts('file', ['strategy', 'on-conflict', 'take'])
     .example('$0 merge user:1 7c41d2', 'Three-way merge revision 7c41d2... into the head')
@@ -56,8 +57,9 @@ export const merge = defineCommand<MergeArgs>({
       if (args.strategy !== undefined) options.strategy = args.strategy
       if (args.onConflict !== undefined) options.onConflict = args.onConflict
       if (args.take !== undefined) options.resolutions = resolutionsOf(lib, args.take)
+      if (args.lock !== undefined) options.lock = args.lock
       const rev = await store.merge(args.key, side, options).catch((err: unknown) => {
-        if ((err as { code?: unknown }).code !== 'REVKV_MERGE_CONFLICT') throw err
+        if ((err as { code?: unknown }).code !== 'REVKV_MERGE_CONFLICT') throw explain(err, { hint: lockedHint(args.key, err) })
         const merge = (options: string): string => commandLine('merge', [args.key, shortId(side)], options)
         throw explain(err, {
           expected: 'merging',

@@ -14,6 +14,7 @@ import type { PlaceResolution } from '../json-merge.js'
 import type { Revision } from '../revision.js'
 import type { Change } from '../changes.js'
 import { mergeStrategy } from '../strategies/merge.js'
+import { LOCK_TOKEN_HEADER } from '../leases.js'
 import type { StrategyRef } from '../strategies/types.js'
 import type { Store, WriteOptions } from '../store.js'
 import { httpDate, modifiedSince } from '../unmodified.js'
@@ -68,6 +69,8 @@ interface WriteConditions extends Preconditions {
   strategy: StrategyRef | undefined
   author: string | undefined
   message: string | undefined
+  /** The lease's fencing token (Revkv-Lock-Token). */
+  lock: number | undefined
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json']
@@ -188,7 +191,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     return await refuse(reply, new HttpError(`No route ${req.method} ${shorten(path)}; see /v1/openapi.json.`, 'REVKV_NO_ROUTE', 404))
   })
 
-  // Live change streams, ended when the server closes (they would otherwise hold it open).
+  // Live change streams and queued lock requests, ended when the server closes (they would otherwise hold it open).
   const streams = new Set<AbortController>()
   app.addHook('preClose', async () => {
     closing = true
@@ -307,7 +310,9 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const { key } = req.params
       const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, resolutions?: Record<string, PlaceResolution>, author?: string, message?: string }
       const rev = await store.resolveRevision(body.rev, { key })
+      const lock = lockToken(req, false)
       const merged = await store.merge(key, rev, {
+        ...(lock === undefined ? {} : { lock }),
         ...(body.strategy === undefined ? {} : { strategy: body.strategy }),
         ...(body.onConflict === undefined ? {} : { onConflict: body.onConflict }),
         ...('value' in body && body.value !== undefined ? { value: body.value } : {}),
@@ -318,6 +323,33 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       reply.header('ETag', etagOf(merged.id))
       return merged
     },
+
+    lockKey: async (req, reply) => {
+      requireType(req, 'POST')
+      const body = req.body as { ttl: number, owner?: string, wait?: number }
+      // A client that goes away, or a server shutting down, leaves the queue.
+      const abort = new AbortController()
+      streams.add(abort)
+      reply.raw.on('close', () => { abort.abort() })
+      let lease
+      try {
+        lease = await store.lock(req.params.key, { ...body, signal: abort.signal })
+      } finally {
+        streams.delete(abort)
+      }
+      reply.header('Location', `/v1/keys/${encodeURIComponent(req.params.key)}/lock`)
+      return await reply.code(201).send(lease)
+    },
+
+    renewLock: async (req) => {
+      const body = (req.body ?? {}) as { ttl?: unknown }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InvalidInputError('PATCH on a lock takes { "ttl": <ms> } as application/json.')
+      return await store.renew(req.params.key, lockToken(req, true) as number, { ttl: body.ttl as number })
+    },
+
+    unlockKey: async (req) => ({ released: await store.unlock(req.params.key, lockToken(req, true) as number) }),
+
+    listLocks: async (req) => ({ locks: await store.locks(req.query.prefix === undefined ? {} : { prefix: req.query.prefix }) }),
 
     listConflictedKeys: async () => {
       const keys: string[] = []
@@ -411,7 +443,8 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     const meta: WriteOptions = {
       ...(c.author === undefined ? {} : { author: c.author }),
       ...(c.message === undefined ? {} : { message: c.message }),
-      ...(c.sinceOption === undefined ? {} : { ifUnmodifiedSince: new Date(c.sinceOption) })
+      ...(c.sinceOption === undefined ? {} : { ifUnmodifiedSince: new Date(c.sinceOption) }),
+      ...(c.lock === undefined ? {} : { lock: c.lock })
     }
     // Whether the key is live before the write decides 201 vs 200. Read from the head cache,
     // it costs no disk read; a concurrent create in between can only turn a 201 into a 200.
@@ -517,7 +550,8 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       sinceOption: since === undefined ? undefined : Number(since),
       strategy: onConflict !== undefined ? mergeStrategy({ onConflict }) : strategyName,
       author: req.query.author,
-      message: req.query.message
+      message: req.query.message,
+      lock: lockToken(req, false)
     }
   }
 
@@ -570,6 +604,17 @@ function parseCondition (req: FastifyRequest, name: 'if-match' | 'if-none-match'
   const condition = parseTagCondition(req.headers[name])
   if (condition === null) throw new InvalidInputError(`Malformed ${name} header: use * or a list of quoted revision ids like "3fa9…".`)
   return condition
+}
+
+/** The fencing token a request carries in Revkv-Lock-Token; `required` for renewing and releasing. */
+function lockToken (req: FastifyRequest, required: boolean): number | undefined {
+  const text = header(req, LOCK_TOKEN_HEADER.toLowerCase())
+  if (text === undefined) {
+    if (required) throw new InvalidInputError(`Send the lease's fencing token in the ${LOCK_TOKEN_HEADER} header (the token POST /v1/keys/{key}/lock returned).`)
+    return undefined
+  }
+  if (!/^[1-9]\d{0,15}$/.test(text.trim())) throw new InvalidInputError(`${LOCK_TOKEN_HEADER} must be a lease's fencing token (a whole number ≥ 1), got ${JSON.stringify(text)}.`)
+  return Number(text.trim())
 }
 
 function header (req: FastifyRequest, name: string): string | undefined {

@@ -1,9 +1,9 @@
-import { ROUTES } from './routes.js'
+import { HEADER_DESCRIPTIONS, ROUTES } from './routes.js'
 import type { Schema } from './routes.js'
 
 const problemSchema: Schema = {
   type: 'object',
-  description: 'RFC 9457 problem details; conflicts add key, expected, actual, kept and conflicts',
+  description: 'RFC 9457 problem details; conflicts add key, expected, actual, kept and conflicts; 423 Locked adds key, owner, expires and token of the lease holder',
   required: ['type', 'title', 'status', 'detail', 'code'],
   properties: {
     type: { type: 'string' },
@@ -15,6 +15,9 @@ const problemSchema: Schema = {
     expected: { type: ['string', 'null'] },
     actual: { type: ['string', 'null'] },
     kept: { type: 'string' },
+    owner: { type: 'string', description: '423: who holds the lease' },
+    expires: { type: 'integer', description: '423: when the holder\'s lease ends, epoch milliseconds' },
+    token: { type: 'integer', description: '423: the fencing token of the lease held now' },
     conflicts: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, base: {}, ours: {}, theirs: {} }, required: ['path'] } }
   }
 }
@@ -30,7 +33,10 @@ export function openApiDocument (version: string): Record<string, unknown> {
     }
     const query = (route.querystring?.properties ?? {}) as Record<string, Schema>
     for (const [name, schema] of Object.entries(query)) parameters.push({ name, in: 'query', required: false, schema })
-    for (const name of route.headers ?? []) parameters.push({ name, in: 'header', required: false, schema: { type: 'string' } })
+    for (const name of route.headers ?? []) {
+      const description = HEADER_DESCRIPTIONS[name]
+      parameters.push({ name, in: 'header', required: false, schema: { type: 'string' }, ...(description === undefined ? {} : { description }) })
+    }
     const responses: Record<string, unknown> = {}
     for (const [status, description] of Object.entries(route.responses)) {
       responses[status] = Number(status) >= 400

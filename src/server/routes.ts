@@ -23,6 +23,8 @@ export interface RouteSpec {
   headers?: string[]
 }
 
+import { LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from '../leases.js'
+
 const limit = (max: number, fallback: number): Schema => ({ type: 'integer', minimum: 0, maximum: max, default: fallback })
 const revisionRef: Schema = { type: 'string', minLength: 4, maxLength: 64, description: 'A revision id, a unique prefix of at least 4 hex characters, HEAD or HEAD~N' }
 const writeQuery: Schema = {
@@ -42,7 +44,19 @@ const createQuery: Schema = { ...writeQuery, properties: { ...(writeQuery.proper
 /** POST is a create: its parent is null, so it takes no parent. */
 const { parent: _parent, ...postProperties } = createQuery.properties as Schema
 const postQuery: Schema = { ...writeQuery, properties: postProperties }
-const writeHeaders = ['If-Match', 'If-None-Match', 'If-Unmodified-Since', 'Revkv-Parent']
+const writeHeaders = ['If-Match', 'If-None-Match', 'If-Unmodified-Since', 'Revkv-Parent', LOCK_TOKEN_HEADER]
+
+/** What the request headers revkv defines mean (the standard ones are RFC 9110's). */
+export const HEADER_DESCRIPTIONS: Record<string, string> = {
+  'Revkv-Parent': 'The revision this write is based on (a versioned edit; "null" = create only)',
+  [LOCK_TOKEN_HEADER]: 'The fencing token of the lease held on the key (POST /v1/keys/{key}/lock). Needed to write a leased key; a token from an ended lease is refused (423)'
+}
+const ttl: Schema = { type: 'integer', minimum: 1, maximum: MAX_TTL_MS, description: 'How long the lease lasts, in milliseconds (at most one day; renew to hold it longer)' }
+const lockResponses = {
+  400: 'Bad ttl, owner, wait or token (a token never granted on this key)',
+  401: 'Missing or wrong bearer token',
+  423: 'Locked: another holder has the lease (problem+json with key, owner, expires), or the token\'s lease ended'
+}
 const writeResponses = {
   400: 'Malformed request (bad JSON with its position, bad key, bad parameter)',
   401: 'Missing or wrong bearer token',
@@ -50,6 +64,7 @@ const writeResponses = {
   409: 'Conflict: the parent is stale and the strategy rejected it, a merge conflict, or kept unmerged by manual',
   412: 'If-Match / If-None-Match / If-Unmodified-Since precondition failed; nothing written',
   413: 'Body over the size limit',
+  423: 'Locked: the key is leased and the write does not carry the live lease\'s token (Revkv-Lock-Token); problem+json names the holder (owner) and when the lease ends (expires)',
   415: 'Wrong content type',
   428: 'The server requires a parent or If-Match on writes (--require-parent)'
 }
@@ -181,7 +196,48 @@ export const ROUTES: RouteSpec[] = [
         }
       }
     },
-    responses: { 200: 'The merge revision (or the head, if already merged)', 404: 'Unknown key or revision', 409: 'Merge conflict, with every conflicting place: { kind: "value" | "range", path, base?, ours?, theirs? }', 400: 'Bad request, or resolutions naming no conflicting place' }
+    headers: [LOCK_TOKEN_HEADER],
+    responses: { 200: 'The merge revision (or the head, if already merged)', 404: 'Unknown key or revision', 409: 'Merge conflict, with every conflicting place: { kind: "value" | "range", path, base?, ours?, theirs? }', 400: 'Bad request, or resolutions naming no conflicting place', 423: writeResponses[423] }
+  },
+  {
+    method: 'POST',
+    path: '/v1/keys/:key/lock',
+    operationId: 'lockKey',
+    summary: 'Take the lease on a key (which need not exist): until it ends, writes without its fencing token get 423. With wait, queue for a held lease (first come, first served)',
+    body: {
+      'application/json': {
+        type: 'object',
+        required: ['ttl'],
+        additionalProperties: false,
+        properties: { ttl, owner: { type: 'string', minLength: 1, maxLength: 256, description: 'Who holds it, shown to refused writers' }, wait: { type: 'integer', minimum: 0, maximum: MAX_WAIT_MS, default: 0, description: 'Milliseconds to queue for a held lease' } }
+      }
+    },
+    responses: { 201: 'The lease { key, token, owner, expires }; Location is this resource', ...lockResponses, 423: 'Locked: another holder has the lease (problem+json with key, owner, expires), also after waiting' }
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/keys/:key/lock',
+    operationId: 'renewLock',
+    summary: `Renew the lease whose token is in ${LOCK_TOKEN_HEADER}: it ends ttl ms from now. An ended lease cannot be renewed (423)`,
+    headers: [LOCK_TOKEN_HEADER],
+    body: { 'application/json': { type: 'object', required: ['ttl'], additionalProperties: false, properties: { ttl } } },
+    responses: { 200: 'The renewed lease', ...lockResponses }
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/keys/:key/lock',
+    operationId: 'unlockKey',
+    summary: `Release the lease whose token is in ${LOCK_TOKEN_HEADER}`,
+    headers: [LOCK_TOKEN_HEADER],
+    responses: { 200: '{ released: true }, or { released: false } when the lease had already ended', ...lockResponses, 423: 'Locked: the token is from an earlier lease and another holder has it now' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/locks',
+    operationId: 'listLocks',
+    summary: 'The live leases in key order: { locks: [{ key, token, owner, expires }] }',
+    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string' } } },
+    responses: { 200: '{ locks: Lease[] }' }
   },
   {
     method: 'GET',
