@@ -90,7 +90,7 @@ async function main (argv: string[]): Promise<number> {
     ['$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id'],
     ['$0 get user:1', 'Print the value'],
     ['$0 log user:1 --graph --oneline', 'The key\'s history with its merges'],
-    ['T=$($0 lock user:1) && $0 commit user:1 \'{"name":"Ada"}\' --lock $T && $0 unlock user:1 $T', 'Write under a lease'],
+    ['$0 lock user:1 --ttl 5m', 'Lease a key: prints the fencing token that writes to it must carry (--lock)'],
     ['$0 completion >> ~/.bashrc', 'Enable tab completion']
   ]
   const cli = examples.reduce((y, [command, description]) => addExample(y, command, description), COMMANDS.reduce((y, command) => command.register(y), base))

@@ -59,7 +59,7 @@ test('lock, unlock, renew and locks have --help with examples; every writing com
   const own: Record<string, string[]> = { lock: ['--ttl', '--owner', '--wait'], renew: ['--ttl'], unlock: [], locks: ['--prefix'], commit: ['--lock'], delete: ['--lock'], merge: ['--lock'] }
   for (const [command, options] of Object.entries(own)) {
     const help = ok(await revkv(dir, [command, '--help'])).stdout
-    assert.match(help, /Examples:\n {2}revkv /, `${command} has examples`)
+    assert.match(help, /Examples:\n {2}# .+\n {2}revkv /, `${command} has examples`)
     for (const option of options) assert.ok(help.includes(option), `${command} --help lists ${option}`)
   }
   const top = ok(await revkv(dir, ['--help'])).stdout
