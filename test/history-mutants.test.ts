@@ -100,6 +100,13 @@ test('walkHistory orders equal heights by time, then by id, and yields a revisio
   assert.equal((await all(walkHistory(m, load, true))).map((r) => r.id), ['m', 'x', 'r'])
 })
 
+test('walkHistory keeps a wide frontier in order (both children of a heap node are compared)', async () => {
+  const roots = Array.from({ length: 40 }, (_, i) => rev(`r${(i * 17) % 40}`, [], 1, (i * 7919) % 13))
+  const head = rev('head', roots.map((r) => r.id), 2)
+  const walked = await all(walkHistory(head, loader([...roots, head], new Set(), false)))
+  assert.equal(walked.map((r) => r.id), [head, ...[...roots].sort(newestFirst)].map((r) => r.id))
+})
+
 test('walkHistory with a loader that never finds a parent yields the head alone', async () => {
   const head = rev('h', ['gone'], 2)
   assert.equal((await all(walkHistory(head, () => undefined))).map((r) => r.id), ['h'])

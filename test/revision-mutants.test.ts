@@ -36,7 +36,7 @@ test('validateKey: a string of 1 to 1024 UTF-8 bytes without U+0000, with messag
 
 test('validateRevisionId: exactly 64 lowercase hex characters', () => {
   validateRevisionId('0123456789abcdef'.repeat(4), 'Option parent')
-  for (const bad of ['0123456789abcdef'.repeat(4).toUpperCase(), 'a'.repeat(63), 'a'.repeat(65), `x${'a'.repeat(64)}`, `${'a'.repeat(64)}\n`, 'g'.repeat(64), 42]) {
+  for (const bad of ['0123456789abcdef'.repeat(4).toUpperCase(), 'a'.repeat(63), 'a'.repeat(65), `x${'a'.repeat(64)}`, `${'a'.repeat(64)}\n`, 'g'.repeat(64), 42, { toString: () => 'a'.repeat(64) }]) {
     const err = invalid(() => validateRevisionId(bad, 'Option parent'))
     assert.ok(err.message.startsWith('Option parent must be a revision id (64 lowercase hex characters), got '), err.message)
   }

@@ -77,8 +77,9 @@ async function stryker (m: MutationModule, mutate: string[], reportName: string)
     reporters: ['clear-text', 'json'],
     jsonReporter: { fileName: `reports/mutation/${reportName}.json` },
     clearTextReporter: { allowColor: false, logTests: false, reportMutants: true, reportScoreTable: true },
-    ignorePatterns: ['/src', '/cli', '/examples', '/reports'],
-    tempDirName: '.stryker-tmp',
+    ignorePatterns: ['/src', '/cli', '/examples', '/reports', '/.stryker-tmp'],
+    // One sandbox folder per run, so cleaning up after one run never touches another's.
+    tempDirName: `.stryker-tmp/${reportName}`,
     cleanTempDir: true,
     logLevel: 'warn' as LogLevel
   }).runMutationTest()
