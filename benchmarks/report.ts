@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { medianRuns } from './targets.js'
 import type { Verification } from './verify.js'
-import type { BenchReport, HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
+import type { BenchReport, DumpResult, HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
 
 /** 3 significant digits, no exponent: 0.0123, 1.23, 123, 12300. */
 export function sig (n: number): string {
@@ -81,6 +81,14 @@ export function formatOpen (open: OpenResult): string {
     `\n\nStore built at ${whole(open.buildRate)} keys/s; peak RSS ${mib(open.peakRssBytes)} MiB; verified ${whole(open.verified.acknowledged)} keys.`
 }
 
+/** The dump table: export and import of the whole store, revisions/s and peak memory of each. */
+export function formatDump (dump: DumpResult): string {
+  const rows = (['export', 'import'] as const).map((phase) => [phase, sig(dump[phase].ms / 1000), whole(dump[phase].revisionsPerSec), mib(dump[phase].peakRssBytes)])
+  return table(['phase', 's', 'revisions/s', 'peak RSS MiB'], rows, 'lrrr') +
+    `\n\n${whole(dump.keys)} keys, ${whole(dump.revisions)} revisions, a ${mib(dump.dumpBytes)} MiB dump; ` +
+    `verified ${whole(dump.verified.acknowledged)} acknowledged revisions in the imported store.`
+}
+
 /** The targets: each with the figure reached and met or not. */
 export function formatTargets (targets: Array<TargetResult & { label?: string }>): string {
   const rows = targets.map((t) => [t.label ?? String(t.id), t.goal, t.figure === undefined ? '—' : `${t.figure.toFixed(2)}×`, t.met ? '**met**' : '**not met**', t.detail])
@@ -97,6 +105,7 @@ export function formatReport (report: BenchReport): string {
   if (report.results.length > 0) parts.push('### Throughput', formatThroughput(report.results))
   if (report.history !== undefined) parts.push('### History', formatHistory(report.history))
   if (report.open !== undefined) parts.push('### Open', formatOpen(report.open))
+  if (report.dump !== undefined) parts.push('### Export and import', formatDump(report.dump))
   if (report.targets.length > 0) parts.push('### Targets', formatTargets(report.targets))
   parts.push(lossSentence(report))
   return parts.join('\n\n') + '\n'
@@ -119,8 +128,8 @@ export function verifiedTotal (verified: Array<Verification | undefined>): Verif
  * revisions are its `_rev`s). A run that lost anything fails before a report is made, so a
  * report says how much was checked, and says plainly when nothing versioned was stored.
  */
-export function lossSentence (report: Pick<BenchReport, 'results' | 'history' | 'open'>): string {
-  const bySystem = new Map<string, Array<Verification | undefined>>([['revkv', [report.history?.verified, report.open?.verified]]])
+export function lossSentence (report: Pick<BenchReport, 'results' | 'history' | 'open'> & { dump?: BenchReport['dump'] }): string {
+  const bySystem = new Map<string, Array<Verification | undefined>>([['revkv', [report.history?.verified, report.open?.verified, report.dump?.verified]]])
   for (const r of report.results) if (r.system !== 'level') bySystem.set(r.system, [...bySystem.get(r.system) ?? [], r.verified])
   const parts: string[] = []
   for (const [system, verified] of bySystem) {

@@ -6,13 +6,14 @@ import { formatReport, writeJson } from './report.js'
 import * as baselines from './scenarios/baselines.js'
 import type { BaselineName } from './scenarios/baselines.js'
 import * as distinct from './scenarios/distinct.js'
+import * as dump from './scenarios/dump.js'
 import * as history from './scenarios/history.js'
 import * as hot from './scenarios/hot.js'
 import * as mixed from './scenarios/mixed.js'
 import * as open from './scenarios/open.js'
 import * as zipf from './scenarios/zipf.js'
 import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
-import type { BenchReport, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
+import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
 
 /** The report and names the CLI needs beside runBench(). */
 export type { BenchReport, StrategyName, WorkloadName } from './types.js'
@@ -43,6 +44,8 @@ export interface BenchOptions {
   heights?: number[]
   /** `open`: store sizes in keys (default 10,000 and 1,000,000). */
   openKeys?: number[]
+  /** `dump`: keys of the store exported and imported (default 100,000, two revisions each). */
+  dumpKeys?: number
   /** `history` / `open`: time allowed for building, each; the size reached is measured and reported. */
   buildBudgetMs?: number
   /** Write the report as JSON to this file. */
@@ -65,12 +68,13 @@ export type Step =
   | { kind: 'baseline', baseline: BaselineName, writers: number, sync: boolean, round: number }
   | { kind: 'history' }
   | { kind: 'open' }
+  | { kind: 'dump' }
 
 const STRATEGIES: StrategyName[] = ['reject', 'lww', 'merge', 'manual']
-const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'zipf', 'mixed', 'history', 'open']
+const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'zipf', 'mixed', 'history', 'open', 'dump']
 const STORE_RUNS = { distinct, hot, zipf, mixed }
 
-/** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history and open. */
+/** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history, open and dump. */
 function standardPlan (rounds: number): Step[] {
   const steps: Step[] = []
   const at = (writers: number, sync: boolean, round: number): Step[] => [
@@ -94,7 +98,7 @@ function standardPlan (rounds: number): Step[] {
       steps.push({ kind: 'store', workload: 'mixed', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
     }
   }
-  steps.push({ kind: 'history' }, { kind: 'open' })
+  steps.push({ kind: 'history' }, { kind: 'open' }, { kind: 'dump' })
   return steps
 }
 
@@ -103,7 +107,7 @@ export function planBench (options: BenchOptions = {}): Step[] {
   const workload = options.workload ?? 'standard'
   if (!WORKLOADS.includes(workload)) throw new Error(`Unknown workload ${JSON.stringify(workload)}: use one of ${WORKLOADS.join(', ')}.`)
   if (workload === 'standard') return standardPlan(options.rounds ?? 3)
-  if (workload === 'history' || workload === 'open') return [{ kind: workload }]
+  if (workload === 'history' || workload === 'open' || workload === 'dump') return [{ kind: workload }]
   const strategies = options.strategy === undefined
     ? (workload === 'hot' ? STRATEGIES : ['reject' as const])
     : Array.isArray(options.strategy) ? options.strategy : [options.strategy]
@@ -174,6 +178,7 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
   const results: ThroughputResult[] = []
   let historyResult: HistoryResult | undefined
   let openResult: OpenResult | undefined
+  let dumpResult: DumpResult | undefined
   try {
     for (const step of steps) {
       bar.status(label(step))
@@ -193,7 +198,8 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
         if (step.kind === 'store') results.push(await STORE_RUNS[step.workload].run(ctx))
         else if (step.kind === 'baseline') results.push(await baselines.run(ctx, step.baseline))
         else if (step.kind === 'history') historyResult = await history.run(ctx, { ...history.defaults, heights: options.heights ?? history.defaults.heights, buildBudgetMs: budget })
-        else openResult = await open.run(ctx, { ...open.defaults, keys: options.openKeys ?? open.defaults.keys, buildBudgetMs: budget })
+        else if (step.kind === 'open') openResult = await open.run(ctx, { ...open.defaults, keys: options.openKeys ?? open.defaults.keys, buildBudgetMs: budget })
+        else dumpResult = await dump.run(ctx, { ...dump.defaults, keys: options.dumpKeys ?? dump.defaults.keys })
       } catch (err) {
         throw new Error(`Benchmark ${label(step)} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
       }
@@ -211,6 +217,7 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
     results,
     history: historyResult,
     open: openResult,
+    dump: dumpResult,
     targets: evaluateTargets(results, historyResult, openResult)
   }
   const text = formatReport(report)

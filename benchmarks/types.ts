@@ -2,7 +2,7 @@ import type { MachineInfo } from './machine.js'
 import type { LatencySummary } from './writers.js'
 
 /** The workloads a run can choose. */
-export type WorkloadName = 'distinct' | 'hot' | 'zipf' | 'mixed' | 'history' | 'open'
+export type WorkloadName = 'distinct' | 'hot' | 'zipf' | 'mixed' | 'history' | 'open' | 'dump'
 
 /** revkv's built-in strategies for stale writes. */
 export type StrategyName = 'reject' | 'lww' | 'merge' | 'manual'
@@ -105,6 +105,25 @@ export interface OpenResult {
   verified: { keys: number, revisions: number, acknowledged: number }
 }
 
+/** One phase of the `dump` workload: an export or an import of the whole store. */
+export interface DumpPhase {
+  ms: number
+  revisionsPerSec: number
+  /** Peak resident memory of the process during the phase. */
+  peakRssBytes: number
+}
+
+/** The `dump` workload's measurements: export of a store to NDJSON, and import of it into an empty one. */
+export interface DumpResult {
+  kind: 'dump'
+  keys: number
+  revisions: number
+  dumpBytes: number
+  export: DumpPhase
+  import: DumpPhase
+  verified: { keys: number, revisions: number, acknowledged: number }
+}
+
 /** One of the issue's performance targets, as reached in a run. */
 export interface TargetResult {
   id: number
@@ -129,5 +148,6 @@ export interface BenchReport {
   results: ThroughputResult[]
   history: HistoryResult | undefined
   open: OpenResult | undefined
+  dump: DumpResult | undefined
   targets: TargetResult[]
 }

@@ -12,6 +12,8 @@ export interface GlobalArgs {
   json: boolean
   debug: boolean
   wait: number
+  /** The largest value a write may store, in bytes of JSON (the store's maxValueBytes). */
+  'max-value-bytes': number | undefined
 }
 
 /** A command ready to be added to the command line. */

@@ -58,6 +58,15 @@ async function main (argv: string[]): Promise<number> {
     .option('token', { type: 'string', requiresArg: true, describe: 'Bearer token for --remote, or for `serve` to require (default: $REVKV_TOKEN)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout (errors as JSON on stderr)' })
     .option('debug', { type: 'boolean', default: false, describe: 'Print stack traces of errors' })
+    .option('max-value-bytes', {
+      type: 'number',
+      requiresArg: true,
+      describe: 'Largest value a write may store, in bytes of JSON (default 1 MiB); with --remote the server\'s own applies',
+      coerce: (bytes: number) => {
+        if (!Number.isSafeInteger(bytes) || bytes < 1) throw new Error(`--max-value-bytes must be a whole number of bytes ≥ 1, got ${String(bytes)}.`)
+        return bytes
+      }
+    })
     .option('wait', {
       type: 'number',
       default: 3000,

@@ -13,7 +13,7 @@ const EXIT_CODES: Readonly<Record<string, number>> = {
   REVKV_NOT_FOUND: 3,
   REVKV_LOCKED: 4,
   REVKV_REMOTE: 5,
-  REVKV_DAMAGED: 6
+  REVKV_DAMAGED: 6, REVKV_CORRUPT: 6
 }
 
 /** The exit code of a failure that is not one of revkv's documented errors (EX_SOFTWARE). */

@@ -71,16 +71,29 @@ export function remoteUrl (args: Pick<GlobalArgs, 'remote'>): string | undefined
  * directory of --db / REVKV_DB / ./.revkv. The store is always closed afterwards, so every
  * accepted write is on disk (or answered by the server) before the process exits.
  */
-export async function withStore<T> (args: Pick<GlobalArgs, 'db' | 'wait' | 'remote' | 'token'>, work: (store: StoreHandle, lib: Library) => Promise<T>): Promise<T> {
+export async function withStore<T> (args: Pick<GlobalArgs, 'db' | 'wait' | 'remote' | 'token' | 'max-value-bytes'>, work: (store: StoreHandle, lib: Library) => Promise<T>): Promise<T> {
   const lib = await loadLibrary()
   const url = remoteUrl(args)
   const token = args.token ?? process.env.REVKV_TOKEN
+  if (url !== undefined && args['max-value-bytes'] !== undefined) {
+    throw new lib.InvalidInputError('--max-value-bytes sets the limit of a store this command opens itself; with --remote the server\'s limit applies (start it with `revkv serve --max-value-bytes <bytes>`).')
+  }
   const store: StoreHandle = url !== undefined
     ? await lib.RemoteStore.open({ url, ...(token === undefined || token === '' ? {} : { token }) })
-    : await openStore(storePath(args), { create: false, wait: args.wait })
+    : await openStore(storePath(args), { create: false, wait: args.wait, store: storeLimits(args) })
   try {
     return await work(store, lib)
+  } catch (err) {
+    // The library's advice (open the store with a larger maxValueBytes) in the command line's words.
+    if (err instanceof lib.ValueTooLargeError) throw new lib.ValueTooLargeError(err.bytes, err.limit, 'pass a larger --max-value-bytes <bytes>')
+    throw err
   } finally {
     await store.close()
   }
+}
+
+/** The store options the global command-line options set. */
+export function storeLimits (args: Pick<GlobalArgs, 'max-value-bytes'>): Pick<StoreOptions, 'maxValueBytes'> {
+  const bytes = args['max-value-bytes']
+  return bytes === undefined ? {} : { maxValueBytes: bytes }
 }

@@ -1,4 +1,5 @@
 import type { Batch, BatchMember } from './group-commit.js'
+import { CorruptionError } from './errors.js'
 import { UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 
@@ -25,10 +26,25 @@ export interface ChangesOptions {
   signal?: AbortSignal
 }
 
-type Entry = [key: string, rev: string, flags: number]
+/** One change as stored: the key, the revision, and DELETED | KEPT flags. */
+export type Entry = [key: string, rev: string, flags: number]
 const DELETED = 1
 const KEPT = 2
 const PREFIX = 's!'
+
+/** The entries of a stored change record; one that is not a list of entries throws CorruptionError. */
+export function decodeChanges (stored: string, text: string): Entry[] {
+  let entries: unknown
+  try {
+    entries = JSON.parse(text)
+  } catch (err) {
+    throw CorruptionError.of(`The change record ${stored}`, 'it is not valid JSON', {}, { cause: err })
+  }
+  if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' && typeof e[2] === 'number')) {
+    throw CorruptionError.of(`The change record ${stored}`, 'it is not a list of [key, revision, flags] entries', {})
+  }
+  return entries as Entry[]
+}
 
 /** LevelDB key of the change record whose first sequence number is `seq` (fixed width, so key order is seq order). */
 function changeKey (seq: number): string {
@@ -94,7 +110,7 @@ export class ChangeLog implements BatchMember {
 
   async #findLast (): Promise<void> {
     for await (const [key, value] of this.#db.iterator({ gt: PREFIX, lt: 's"', reverse: true, limit: 1, ...UTF8 })) {
-      const last = parseInt(key.slice(PREFIX.length), 16) + (JSON.parse(value) as Entry[]).length - 1
+      const last = parseInt(key.slice(PREFIX.length), 16) + decodeChanges(key, value).length - 1
       this.#next = last + 1
       this.#published = last
     }
@@ -157,7 +173,7 @@ export class ChangeLog implements BatchMember {
     for await (const key of this.#db.keys({ gt: PREFIX, lte: start, reverse: true, limit: 1, ...UTF8 })) start = key
     for await (const [key, value] of this.#db.iterator({ gte: start, lt: 's"', ...UTF8 })) {
       const first = parseInt(key.slice(PREFIX.length), 16)
-      for (const [i, entry] of (JSON.parse(value) as Entry[]).entries()) {
+      for (const [i, entry] of decodeChanges(key, value).entries()) {
         const seq = first + i
         if (seq > this.#published) return
         if (seq <= since || !entry[0].startsWith(prefix)) continue

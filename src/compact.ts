@@ -1,8 +1,11 @@
+import { InvalidInputError } from './errors.js'
 import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
 import { mergeBase } from './history.js'
 import { decodeHead, droppedKey, headRange, inHeadRange, keyOfHeadKey, revisionKey, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
+import { checkOptions, checkText } from './options.js'
+import { describe } from './revision.js'
 import type { Revision } from './revision.js'
 
 /** Options of store.compact(). */
@@ -19,6 +22,15 @@ export interface CompactReport {
   keys: number
   /** Revisions dropped. */
   dropped: number
+}
+
+/** Throws unless `options` are compact()'s: a whole `keep` ≥ 1 and a string prefix, if any. */
+export function checkCompactOptions (options: CompactOptions): void {
+  checkOptions(options, 'compact')
+  if (!Number.isSafeInteger(options.keep) || options.keep < 1) {
+    throw new InvalidInputError(`compact() option keep must be a whole number ≥ 1 (revisions to keep per key), got ${describe(options.keep)}.`)
+  }
+  checkText(options.prefix, 'compact() option prefix')
 }
 
 /** Revisions dropped per LevelDB batch: small batches keep the store responsive meanwhile. */
@@ -43,20 +55,20 @@ export async function compactStore (db: RevkvDatabase, load: LoadRevision, unmer
     if (!inHeadRange(stored, prefix)) break
     const key = keyOfHeadKey(stored)
     const record = decodeHead(key, text)
-    const head = await load(record.head)
+    const head = await load(record.head, key)
     if (head === undefined) continue
     // The height the first-parent line reaches after `keep` revisions.
     let cut = head.height
     let rev: Revision | undefined = head
     for (let kept = 1; kept < options.keep && rev.parents[0] !== undefined; kept++) {
-      rev = await load(rev.parents[0])
+      rev = await load(rev.parents[0], key)
       if (rev === undefined) break
       cut = rev.height
     }
     const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
     const starts: Revision[] = [head]
     for (const id of unmerged) {
-      const side = await load(id)
+      const side = await load(id, key)
       if (side === undefined) continue
       starts.push(side)
       const base = await mergeBase(head, side, load)

@@ -14,10 +14,11 @@
 import { InvalidInputError } from './errors.js'
 import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
-import { canonicalJson } from './json.js'
+import { canonicalJson, JsonShapeError } from './json.js'
 import { conflictKey, droppedKey, encodeHead, headKey, headRange, inHeadRange, keyOfHeadKey, decodeHead, revisionKey, unmergedKey, UTF8 } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
-import { hashRecord, validateKey } from './revision.js'
+import type { HeadRecord, RevkvDatabase } from './layout.js'
+import type { ReadAt } from './records.js'
+import { hashRecord, isRevisionId, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
 
 /** The version of the dump format written and read. */
@@ -38,40 +39,72 @@ export interface ImportReport {
 }
 
 
-/** The lines of a dump of every key starting with `prefix`, each without its newline. */
-export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = ''): AsyncGenerator<string> {
+/**
+ * Keys whose histories are read at once. Within a key each read waits for the one before
+ * (a child names its parents), so one key at a time leaves LevelDB's threads idle between
+ * reads; a few keys in flight overlap them. Bounded, so memory stays a few keys' histories.
+ */
+const READ_AHEAD = 8
+
+/**
+ * The lines of a dump of every key starting with `prefix`, each without its newline. Heads
+ * are read at the snapshot `at` (if given); `load` and `unmergedOf` must read there too.
+ */
+export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = '', at: ReadAt = {}): AsyncGenerator<string> {
   yield JSON.stringify({ revkv: 'dump', format: DUMP_FORMAT })
   let revisions = 0
   let heads = 0
-  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8 })) {
+  const window: Array<Promise<KeyDump>> = []
+  const next = async (): Promise<string[]> => {
+    const dump = await (window.shift() as Promise<KeyDump>)
+    revisions += dump.revisions
+    heads++
+    return dump.lines
+  }
+  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8, ...at })) {
     if (!inHeadRange(stored, prefix)) break
     const key = keyOfHeadKey(stored)
-    const record = decodeHead(key, text)
-    const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
-    // Every revision reachable from the head or a kept one, oldest (lowest) first: heights
-    // strictly grow from parent to child, so ordering by height puts parents first.
-    const seen = new Map<string, Revision>()
-    for (const start of [record.head, ...unmerged]) {
-      const first = await load(start)
-      if (seen.has(start) || first === undefined) continue
-      for await (const rev of walkHistory(first, load)) {
-        if (!seen.has(rev.id)) seen.set(rev.id, rev)
-      }
-    }
-    const ordered = [...seen.values()].sort((a, b) => a.height - b.height || (a.id < b.id ? -1 : 1))
-    // Parents dropped by compaction travel as markers, so the import knows history was cut there.
-    const cut = new Set<string>()
-    for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent)) cut.add(parent)
-    for (const id of cut) yield JSON.stringify({ dropped: { id, key } })
-    for (const rev of ordered) {
-      yield JSON.stringify({ revision: rev })
-      revisions++
-    }
-    yield JSON.stringify({ head: { key, head: record.head, ...(record.deleted === true ? { deleted: true } : {}), ...(unmerged.length > 0 ? { unmerged } : {}) } })
-    heads++
+    const dump = dumpKey(key, decodeHead(key, text), load, unmergedOf)
+    // Awaited in order below; until then a failure must not count as unhandled.
+    dump.catch(() => {})
+    window.push(dump)
+    if (window.length >= READ_AHEAD) yield * await next()
   }
+  while (window.length > 0) yield * await next()
   yield JSON.stringify({ end: { revisions, heads } })
 }
+
+interface KeyDump {
+  lines: string[]
+  revisions: number
+}
+
+/** The dump lines of one key: markers of cut history, its revisions parents first, its head. */
+async function dumpKey (key: string, record: HeadRecord, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>): Promise<KeyDump> {
+  const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
+  // Every revision reachable from the head or a kept one, oldest (lowest) first: heights
+  // strictly grow from parent to child, so ordering by height puts parents first.
+  const seen = new Map<string, Revision>()
+  for (const start of [record.head, ...unmerged]) {
+    const first = await load(start, key)
+    if (seen.has(start) || first === undefined) continue
+    for await (const rev of walkHistory(first, load)) {
+      if (!seen.has(rev.id)) seen.set(rev.id, rev)
+    }
+  }
+  const ordered = [...seen.values()].sort((a, b) => a.height - b.height || (a.id < b.id ? -1 : 1))
+  // Parents dropped by compaction travel as markers, so the import knows history was cut there.
+  const cut = new Set<string>()
+  for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent)) cut.add(parent)
+  const lines: string[] = []
+  for (const id of cut) lines.push(JSON.stringify({ dropped: { id, key } }))
+  for (const rev of ordered) lines.push(JSON.stringify({ revision: rev }))
+  lines.push(JSON.stringify({ head: { key, head: record.head, ...(record.deleted === true ? { deleted: true } : {}), ...(unmerged.length > 0 ? { unmerged } : {}) } }))
+  return { lines, revisions: ordered.length }
+}
+
+/** Keys looked up in the store at once by the final check. */
+const CHECK_CHUNK = 1000
 
 interface Staged {
   key: string
@@ -82,28 +115,61 @@ interface Staged {
 }
 
 /**
+ * Counts the work an import does, so a test can check that it grows linearly with the dump
+ * without timing anything (tests run on shared, noisy machines): one unit per line read
+ * and per lookup in what the import holds. Lookups go through maps keyed by revision id
+ * and by key, so each costs one unit; a scan over the lines read so far (what once made
+ * import quadratic) would have to count every entry it looks at.
+ */
+export type WorkCounter = (units: number) => void
+
+/**
  * Read a dump, check all of it, then write it in one atomic batch. `exists` tells whether
- * a revision is already in the store (parents may be there); `hasHead` whether a key is.
+ * a revision is already in the store (parents may be there); `headsExist` which of some
+ * keys are (the final check asks in chunks, so LevelDB answers many at once).
+ * Time is linear in the dump's lines; memory holds the records to write (LevelDB needs
+ * them for the one atomic batch) and about 100 bytes per revision and per key to check them.
  */
 export async function importLines (
   db: RevkvDatabase,
   lines: AsyncIterable<string>,
   exists: (id: string) => Promise<Revision | undefined>,
-  hasHead: (key: string) => Promise<boolean>,
-  exclusive: <T>(task: () => Promise<T>) => Promise<T>
+  headsExist: (keys: string[]) => Promise<boolean[]>,
+  exclusive: <T>(task: () => Promise<T>) => Promise<T>,
+  work: WorkCounter = () => {}
 ): Promise<ImportReport> {
   const staged = new Map<string, Staged>()
   const records: Array<[string, string]> = []
   const cuts: Array<[string, string]> = []
   const headLines: Array<{ key: string, head: string, deleted?: boolean, unmerged?: string[] }> = []
+  /** The keys of the head lines read so far, so a second head line is found in one lookup. */
+  const headKeys = new Set<string>()
   let header = false
   let end: { revisions: number, heads: number } | undefined
   let lineNumber = 0
   const fail = (why: string): never => {
     throw new InvalidInputError(`Import refused at line ${lineNumber}: ${why} Nothing was imported.`)
   }
+  /** Run a check that may refuse its input, and say on which line the input was. */
+  const check = <T>(task: () => T): T => {
+    try {
+      return task()
+    } catch (err) {
+      if (err instanceof InvalidInputError || err instanceof JsonShapeError) return fail(`${err.message}${err.message.endsWith('.') ? '' : '.'}`)
+      throw err
+    }
+  }
+  const validKey = (key: unknown): string => check(() => {
+    validateKey(key)
+    return key
+  })
+  const known = async (id: string): Promise<Staged | Revision | undefined> => {
+    work(1)
+    return staged.get(id) ?? await exists(id)
+  }
   for await (const raw of lines) {
     lineNumber++
+    work(1)
     const line = raw.trim()
     if (line === '') continue
     if (end !== undefined) fail('there is more after the end line.')
@@ -120,44 +186,51 @@ export async function importLines (
     } else if (doc.revision !== undefined) {
       const { id, ...fields } = doc.revision as Record<string, unknown>
       if (typeof id !== 'string') return fail('a revision has no id.')
-      const record = canonicalJson(fields)
+      // Keys first: a key that cannot be stored is named as such, not as a hash mismatch.
+      const key = validKey(fields.key)
+      // Every string of the record (author, message, value) must be storable as it is.
+      const record = check(() => canonicalJson(fields))
       if (hashRecord(record) !== id) fail(`revision ${id} does not hash to its id: the dump was changed.`)
-      const key = fields.key as string
-      validateKey(key)
       let expected = 1
       let cut = false
       if (!Array.isArray(fields.parents) || fields.parents.length > 2 || !fields.parents.every((p) => typeof p === 'string')) fail(`revision ${id} has malformed parents.`)
       if (!Number.isSafeInteger(fields.height) || (fields.height as number) < 1) fail(`revision ${id} has a malformed height.`)
       for (const parent of fields.parents as string[]) {
-        const known = staged.get(parent) ?? await exists(parent)
-        if (known === undefined) fail(`revision ${id} names parent ${parent}, which comes neither before it in the dump nor from the store.`)
-        else if (known.key !== key) fail(`revision ${id} of key ${JSON.stringify(key)} names parent ${parent} of key ${JSON.stringify((known as Staged).key)}.`)
-        else if ((known as Staged).cut === true) cut = true
-        else expected = Math.max(expected, known.height + 1)
+        const found = await known(parent)
+        if (found === undefined) fail(`revision ${id} names parent ${parent}, which comes neither before it in the dump nor from the store.`)
+        else if (found.key !== key) fail(`revision ${id} of key ${JSON.stringify(key)} names parent ${parent} of key ${JSON.stringify(found.key)}.`)
+        else if ((found as Staged).cut === true) cut = true
+        else expected = Math.max(expected, found.height + 1)
       }
       // Behind a cut the exact height is unknown, but it still exceeds every parent kept.
       if (cut ? (fields.height as number) < expected : fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
       staged.set(id, { key, height: fields.height as number, deleted: fields.deleted === true })
       records.push([revisionKey(id), record])
     } else if (doc.dropped !== undefined) {
-      const { id, key } = doc.dropped as { id: string, key: string }
-      validateKey(key)
-      if (typeof id !== 'string' || !/^[0-9a-f]{64}$/.test(id)) fail('a dropped marker has no revision id.')
+      const { id, key: claimed } = doc.dropped as { id: unknown, key: unknown }
+      const key = validKey(claimed)
+      if (!isRevisionId(id)) return fail('a dropped marker has no revision id.')
       staged.set(id, { key, height: 0, deleted: false, cut: true })
       cuts.push([id, key])
     } else if (doc.head !== undefined) {
       const head = doc.head as { key: string, head: string, deleted?: boolean, unmerged?: string[] }
-      validateKey(head.key)
-      const rev = staged.get(head.head) ?? await exists(head.head)
+      validKey(head.key)
+      if (!isRevisionId(head.head)) fail(`the head line of ${JSON.stringify(head.key)} names no revision id.`)
+      if (head.unmerged !== undefined && !(Array.isArray(head.unmerged) && head.unmerged.every(isRevisionId))) fail(`the unmerged list of ${JSON.stringify(head.key)} is not a list of revision ids.`)
+      const rev = await known(head.head)
       if (rev === undefined || rev.key !== head.key) fail(`the head of ${JSON.stringify(head.key)} is not one of its revisions.`)
       for (const id of head.unmerged ?? []) {
-        const kept = staged.get(id) ?? await exists(id)
+        const kept = await known(id)
         if (kept === undefined || kept.key !== head.key) fail(`unmerged revision ${id} of ${JSON.stringify(head.key)} is not one of its revisions.`)
       }
-      if (headLines.some((h) => h.key === head.key)) fail(`key ${JSON.stringify(head.key)} has a second head line.`)
+      work(1)
+      if (headKeys.has(head.key)) fail(`key ${JSON.stringify(head.key)} has a second head line.`)
       if (new Set(head.unmerged ?? []).size !== (head.unmerged ?? []).length) fail(`key ${JSON.stringify(head.key)} lists an unmerged revision twice.`)
-      if (await hasHead(head.key)) fail(`key ${JSON.stringify(head.key)} already exists in this store; import into an empty store, or one without these keys.`)
+      // Checked as each head line is read, so a dump for the wrong store is refused early.
+      work(1)
+      if ((await headsExist([head.key]))[0] === true) fail(`key ${JSON.stringify(head.key)} already exists in this store; import into an empty store, or one without these keys.`)
       // The tombstone flag comes from the revision itself, not from what the line claims.
+      headKeys.add(head.key)
       headLines.push({ ...head, deleted: (rev as { deleted?: boolean }).deleted === true })
     } else if (doc.end !== undefined) {
       end = doc.end as { revisions: number, heads: number }
@@ -173,8 +246,11 @@ export async function importLines (
   // Written with no write in progress or starting, after checking once more that no key
   // of the dump was created while it was being read.
   return await exclusive(async () => {
-    for (const head of headLines) {
-      if (await hasHead(head.key)) fail(`key ${JSON.stringify(head.key)} was written in this store while the dump was being read.`)
+    for (let i = 0; i < headLines.length; i += CHECK_CHUNK) {
+      const keys = headLines.slice(i, i + CHECK_CHUNK).map((h) => h.key)
+      work(keys.length)
+      const found = (await headsExist(keys)).indexOf(true)
+      if (found !== -1) fail(`key ${JSON.stringify(keys[found])} was written in this store while the dump was being read.`)
     }
     const batch = db.batch()
     for (const [key, value] of records) batch.put(key, value, UTF8)

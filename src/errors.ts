@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'REVKV_LOCKED'
   | 'REVKV_CLOSED'
   | 'REVKV_REMOTE'
+  | 'REVKV_CORRUPT'
 
 /** One place where both sides of a merge changed the same thing differently. */
 export interface ConflictPlace {
@@ -26,7 +27,7 @@ export interface ConflictPlace {
 export class RevkvError extends Error {
   /** Stable code, e.g. REVKV_CONFLICT. */
   readonly code: ErrorCode
-  /** The HTTP status that best describes the failure (409, 404, 400, 423, 503). */
+  /** The HTTP status that best describes the failure (409, 404, 400, 423, 500, 503). */
   readonly status: number
 
   constructor (message: string, code: ErrorCode, status: number, options?: { cause?: unknown }) {
@@ -95,6 +96,27 @@ export class InvalidInputError extends RevkvError {
   }
 }
 
+/**
+ * A value over the store's size limit (400, code REVKV_INVALID like any bad input). It
+ * carries the numbers, so each interface can name its own way to raise the limit.
+ */
+export class ValueTooLargeError extends InvalidInputError {
+  /** The value's size in bytes of JSON. */
+  readonly bytes: number
+  /** The store's limit (its maxValueBytes). */
+  readonly limit: number
+
+  constructor (bytes: number, limit: number, fix = 'open the store with a larger maxValueBytes') {
+    super(`Value is ${bytes} bytes as JSON, over the limit of ${limit} bytes. Store less, or ${fix}.`)
+    this.bytes = bytes
+    this.limit = limit
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), bytes: this.bytes, limit: this.limit }
+  }
+}
+
 /** The LevelDB directory is held by another process (423). */
 export class LockedError extends RevkvError {
   /** The directory that is locked. */
@@ -121,5 +143,37 @@ export class ClosedError extends RevkvError {
 export class RemoteError extends RevkvError {
   constructor (message: string, status: number, options?: { cause?: unknown }) {
     super(message, 'REVKV_REMOTE', status, options)
+  }
+}
+
+/**
+ * A stored record cannot be read back: the store is damaged (500). Nothing is guessed or
+ * skipped; the message names the record and says to run fsck, which lists all damage.
+ */
+export class CorruptionError extends RevkvError {
+  /** The key the damaged record belongs to, when the reader knows it. */
+  readonly key: string | undefined
+  /** The revision whose record is damaged or missing, when a revision record is concerned. */
+  readonly revision: string | undefined
+  /** What is wrong with the record, e.g. "its record is not valid JSON". */
+  readonly reason: string
+
+  constructor (message: string, fields: { key?: string | undefined, revision?: string | undefined, reason: string }, options?: { cause?: unknown }) {
+    super(message, 'REVKV_CORRUPT', 500, options)
+    this.key = fields.key
+    this.revision = fields.revision
+    this.reason = fields.reason
+  }
+
+  /** The error for a damaged record: `subject` names it in a sentence ("Revision … of key …"), `reason` says what is wrong. */
+  static of (subject: string, reason: string, fields: { key?: string | undefined, revision?: string | undefined }, options?: { cause?: unknown }): CorruptionError {
+    return new CorruptionError(
+      `${subject} is damaged: ${reason}. Run \`revkv fsck\` (store.verify()) to list every damaged record, ` +
+      'then restore the keys concerned from an export or a backup.',
+      { ...fields, reason }, options)
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), key: this.key, revision: this.revision, reason: this.reason }
   }
 }

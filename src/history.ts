@@ -1,10 +1,11 @@
 import type { Revision } from './revision.js'
 
 /**
- * Loads a revision that history points to. Undefined means history was cut there by
- * compaction (like a shallow Git clone): walks stop at that parent.
+ * Loads a revision that history points to, of `key` (walks pass it so a damaged record's
+ * error can name the key). Undefined means history was cut there by compaction (like a
+ * shallow Git clone): walks stop at that parent.
  */
-export type LoadRevision = (id: string) => Revision | undefined | Promise<Revision | undefined>
+export type LoadRevision = (id: string, key?: string) => Revision | undefined | Promise<Revision | undefined>
 
 /** Newest first: greater height, then later time, then larger id (so the order is total and stable). */
 function newer (a: Revision, b: Revision): boolean {
@@ -73,7 +74,7 @@ export async function * walkHistory (head: Revision, load: LoadRevision, firstPa
     for (const id of parents) {
       if (queued.has(id)) continue
       queued.add(id)
-      const loaded = load(id)
+      const loaded = load(id, rev.key)
       // Awaiting only real promises: a walk through cached revisions stays synchronous.
       const parent = loaded instanceof Promise ? await loaded : loaded
       if (parent !== undefined) heap.push(parent)
@@ -107,7 +108,7 @@ export async function mergeBase (a: Revision, b: Revision, load: LoadRevision): 
     for (const id of rev.parents) {
       const before = marks.get(id)
       if (before === undefined) {
-        const loaded = load(id)
+        const loaded = load(id, rev.key)
         // Awaiting only real promises: a merge of a hot key walks through the revisions of
         // the batch being decided, all in memory, and a microtask per step would dominate.
         const parent = loaded instanceof Promise ? await loaded : loaded

@@ -14,6 +14,20 @@ export class JsonShapeError extends Error {
   }
 }
 
+/**
+ * Why `text` cannot be stored, or undefined when it can. A lone UTF-16 surrogate has no
+ * UTF-8 form: LevelDB would store U+FFFD in its place, so distinct strings would become
+ * one ('\ud800', '\udc00' and '\ufffd' the same key). This is the one rule every string
+ * that becomes part of a stored key or record goes through.
+ */
+export function unstorableText (text: string): string | undefined {
+  if (text.isWellFormed()) return undefined
+  const at = text.search(/\p{Cs}/u)
+  const unit = text.charCodeAt(at).toString(16)
+  return `contains a lone UTF-16 surrogate (\\u${unit} at index ${at}), which has no UTF-8 form and would be stored as U+FFFD; ` +
+    'pass well-formed Unicode (String.prototype.toWellFormed() replaces lone surrogates)'
+}
+
 /** Escape one JSON Pointer reference token (RFC 6901). */
 export function escapePointerToken (token: string): string {
   return token.replace(/~/g, '~0').replace(/\//g, '~1')
@@ -49,6 +63,8 @@ const MAX_DEPTH = 1000
 function isCanonical (value: unknown, depth: number): boolean {
   switch (typeof value) {
     case 'string':
+      if (!value.isWellFormed()) throw NOT_JSON
+      return true
     case 'boolean':
       return true
     case 'number':
@@ -69,6 +85,7 @@ function isCanonical (value: unknown, depth: number): boolean {
   if (proto !== Object.prototype && proto !== null) throw NOT_JSON
   let previous: string | undefined
   for (const member in value) {
+    if (!member.isWellFormed()) throw NOT_JSON
     if (previous !== undefined && !(previous < member)) return false
     previous = member
     const child = (value as Record<string, unknown>)[member]
@@ -80,6 +97,7 @@ function isCanonical (value: unknown, depth: number): boolean {
 function fast (value: unknown, depth: number): string {
   switch (typeof value) {
     case 'string':
+      if (!value.isWellFormed()) throw NOT_JSON
       return JSON.stringify(value)
     case 'boolean':
       return value ? 'true' : 'false'
@@ -109,6 +127,7 @@ function fast (value: unknown, depth: number): string {
     // JSON.stringify drops undefined members; doing the same keeps {a: undefined} storable
     // and equal to {} instead of failing a value that round-trips through JSON anyway.
     if (child === undefined) continue
+    if (!member.isWellFormed()) throw NOT_JSON
     out += (first ? '' : ',') + JSON.stringify(member) + ':' + fast(child, depth + 1)
     first = false
   }
@@ -118,7 +137,11 @@ function fast (value: unknown, depth: number): string {
 /** Throw a JsonShapeError naming the first part of `value` that is not JSON. */
 function locate (value: unknown, pointer: string, path: Set<object>): void {
   switch (typeof value) {
-    case 'string':
+    case 'string': {
+      const why = unstorableText(value)
+      if (why !== undefined) throw new JsonShapeError(pointer, why)
+      return
+    }
     case 'boolean':
       return
     case 'number':
@@ -142,7 +165,11 @@ function locate (value: unknown, pointer: string, path: Set<object>): void {
       throw new JsonShapeError(pointer, `is a ${name} instance, not a plain object; convert it to plain JSON first`)
     }
     for (const [member, child] of Object.entries(value)) {
-      if (child !== undefined) locate(child, `${pointer}/${escapePointerToken(member)}`, path)
+      if (child === undefined) continue
+      const why = unstorableText(member)
+      // The member name itself goes into the message escaped: printed raw it would show as U+FFFD.
+      if (why !== undefined) throw new JsonShapeError(pointer, `has a member name ${JSON.stringify(member)} that ${why}`)
+      locate(child, `${pointer}/${escapePointerToken(member)}`, path)
     }
   }
   path.delete(value)

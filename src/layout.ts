@@ -1,5 +1,6 @@
 import type { AbstractLevel } from 'abstract-level'
-import { InvalidInputError } from './errors.js'
+import { CorruptionError } from './errors.js'
+import { isRevisionId } from './revision.js'
 
 /**
  * How revkv's records sit in one LevelDB keyspace. Every record kind has a one-letter
@@ -117,11 +118,17 @@ export function encodeHead (record: HeadRecord): string {
   return text + '}'
 }
 
-/** Parse a head record, failing loudly on a store that is not revkv's. */
+/** Parse a head record; one that is not JSON of a head record's shape throws CorruptionError naming the key. */
 export function decodeHead (key: string, text: string): HeadRecord {
-  const record = JSON.parse(text) as HeadRecord
-  if (typeof record.head !== 'string') {
-    throw new InvalidInputError(`The head record of key ${JSON.stringify(key)} is damaged (no head id): this directory may not be a revkv store.`)
+  let record: Partial<HeadRecord> | null
+  try {
+    record = JSON.parse(text) as Partial<HeadRecord> | null
+  } catch (err) {
+    throw CorruptionError.of(`The head record of key ${JSON.stringify(key)}`, 'it is not valid JSON', { key }, { cause: err })
   }
-  return record
+  if (record === null || typeof record !== 'object' || !isRevisionId(record.head) ||
+    (record.unmerged !== undefined && !(Number.isSafeInteger(record.unmerged) && record.unmerged >= 0))) {
+    throw CorruptionError.of(`The head record of key ${JSON.stringify(key)}`, 'it does not name a head revision (or miscounts its unmerged ones)', { key })
+  }
+  return record as HeadRecord
 }

@@ -1,5 +1,5 @@
 import { InvalidInputError } from './errors.js'
-import { describe } from './revision.js'
+import { describe, validateText } from './revision.js'
 
 /** Throws unless a method's options argument is a plain object. */
 export function checkOptions (options: unknown, method: string): void {
@@ -8,9 +8,14 @@ export function checkOptions (options: unknown, method: string): void {
   }
 }
 
-/** A string option, or undefined; anything else is refused. */
-export function checkText (value: unknown, name: string): string | undefined {
-  if (value !== undefined && typeof value !== 'string') throw new InvalidInputError(`Option ${name} must be a string, got ${describe(value)}.`)
+/**
+ * A string option, or undefined; anything else, or a string that cannot be stored as it is
+ * (a lone UTF-16 surrogate), is refused. `what` names it in messages, e.g. "Option author".
+ */
+export function checkText (value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string') throw new InvalidInputError(`${what} must be a string, got ${describe(value)}.`)
+  validateText(value, what)
   return value
 }
 

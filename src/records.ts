@@ -1,8 +1,9 @@
+import type { AbstractSnapshot } from 'abstract-level'
 import { KeyState } from './key-state.js'
 import { decodeHead, droppedKey, headKey, idOfUnmergedKey, revisionKey, unmergedRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
-import { parseRecord } from './revision.js'
+import { corruptRevision, parseRecord } from './revision.js'
 import type { Revision } from './revision.js'
 
 /** A key state being loaded, and the writes waiting for it. */
@@ -12,6 +13,11 @@ class Loading {
     // Writers hear of a failure through `fail`; readers through the promise they await.
     promise.catch(() => {})
   }
+}
+
+/** Where a read looks: an explicit snapshot (the store at one moment), or the latest data when absent. */
+export interface ReadAt {
+  snapshot?: AbstractSnapshot | undefined
 }
 
 /** Cache bounds; both caches hold only what can be read again from disk. */
@@ -39,31 +45,43 @@ export class Records {
     this.#onSettle = onSettle
   }
 
-  /** A stored revision, or undefined when no revision has that id. */
-  revision (id: string): Revision | undefined | Promise<Revision | undefined> {
+  /**
+   * A stored revision, or undefined when no revision has that id. Revisions never change
+   * once written, so the cache answers for any snapshot (`at`) that holds the revision.
+   * `key`, when the caller knows which key the revision should belong to, is named if its
+   * record is damaged.
+   */
+  revision (id: string, key?: string, at?: ReadAt): Revision | undefined | Promise<Revision | undefined> {
     const cached = this.#revisions.get(id)
     if (cached !== undefined) return cached
-    return this.#db.get(revisionKey(id), UTF8).then((record) => {
+    return this.#db.get(revisionKey(id), readOptions(at)).then((record) => {
       if (record === undefined) return undefined
-      const rev = parseRecord(id, record)
+      const rev = parseRecord(id, record, key)
       this.#revisions.set(id, rev)
       return rev
     })
   }
 
   /** The key of a revision dropped by compaction, or undefined if `id` was never dropped. */
-  async dropped (id: string): Promise<string | undefined> {
-    return await this.#db.get(droppedKey(id), UTF8)
+  async dropped (id: string, at?: ReadAt): Promise<string | undefined> {
+    return await this.#db.get(droppedKey(id), readOptions(at))
   }
 
-  /** A revision history points to, or undefined where compaction cut history; missing otherwise is damage. */
-  linked (id: string): Revision | Promise<Revision | undefined> {
-    const found = this.revision(id)
-    return found instanceof Promise ? found.then(async (rev) => rev ?? await this.#cut(id)) : found ?? this.#cut(id)
+  /** A revision history points to (of `key`, if known), or undefined where compaction cut history; missing otherwise is damage. */
+  linked (id: string, key?: string, at?: ReadAt): Revision | Promise<Revision | undefined> {
+    const found = this.revision(id, key, at)
+    return found instanceof Promise ? found.then(async (rev) => rev ?? await this.#cut(id, key, at)) : found ?? this.#cut(id, key, at)
   }
 
-  async #cut (id: string): Promise<undefined> {
-    if (await this.dropped(id) === undefined) throw new Error(`Revision ${id} is referenced by history but missing: the store is damaged (revkv fsck lists what else is).`)
+  /** The ids of a key's revisions kept unmerged, as stored (at the snapshot `at`, if given). */
+  async unmerged (key: string, at?: ReadAt): Promise<string[]> {
+    const ids: string[] = []
+    for await (const stored of this.#db.keys({ ...unmergedRange(key), ...readOptions(at) })) ids.push(idOfUnmergedKey(stored))
+    return ids
+  }
+
+  async #cut (id: string, key: string | undefined, at: ReadAt | undefined): Promise<undefined> {
+    if (await this.dropped(id, at) === undefined) throw corruptRevision(id, key, 'history refers to it but its record is missing')
     return undefined
   }
 
@@ -115,14 +133,9 @@ export class Records {
     const text = await this.#db.get(headKey(key), UTF8)
     if (text === undefined) return new KeyState(key, undefined, [], this.#onSettle)
     const record = decodeHead(key, text)
-    const head = await this.revision(record.head)
-    if (head === undefined) {
-      throw new Error(`The head of key ${JSON.stringify(key)} points to revision ${record.head}, which is missing: the store is damaged.`)
-    }
-    const unmerged: string[] = []
-    if ((record.unmerged ?? 0) > 0) {
-      for await (const stored of this.#db.keys({ ...unmergedRange(key), ...UTF8 })) unmerged.push(idOfUnmergedKey(stored))
-    }
+    const head = await this.revision(record.head, key)
+    if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
+    const unmerged = (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : []
     return new KeyState(key, head, unmerged, this.#onSettle)
   }
 
@@ -144,4 +157,8 @@ export class Records {
     this.#revisions.clear()
     this.#states.clear()
   }
+}
+
+function readOptions (at: ReadAt | undefined): typeof UTF8 | (typeof UTF8 & ReadAt) {
+  return at?.snapshot === undefined ? UTF8 : { ...UTF8, snapshot: at.snapshot }
 }

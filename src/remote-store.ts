@@ -1,15 +1,19 @@
 import {
-  ClosedError, ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RemoteError
+  ClosedError, ConflictError, CorruptionError, InvalidInputError, MergeConflictError, NotFoundError, RemoteError
 } from './errors.js'
 import type { ConflictPlace, RevkvError } from './errors.js'
 import type { JsonPatchOperation } from './json-diff.js'
 import { deepFreeze } from './json.js'
 import type { JsonValue } from './json.js'
 import { serializeValue, validateKey, validateRevisionId } from './revision.js'
-import { checkLimit, checkOptions } from './options.js'
+import { checkLimit, checkOptions, checkText } from './options.js'
 import type { Revision } from './revision.js'
 import type { GetOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
 import type { Change, ChangesOptions } from './changes.js'
+import { checkCompactOptions } from './compact.js'
+import type { CompactOptions, CompactReport } from './compact.js'
+import type { ExportOptions, ImportReport } from './dump.js'
+import type { VerifyOptions, VerifyReport } from './verify.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 
 /** Options of RemoteStore.open(). */
@@ -25,6 +29,15 @@ export interface RemoteStoreOptions {
 /** The server caps one log page; a RemoteStore log reads at most this many revisions. */
 const MAX_LOG = 10_000
 
+/** The media type of dumps and of operation progress. */
+const NDJSON = 'application/x-ndjson'
+
+/** Lines gathered into one upload chunk of an import. */
+const UPLOAD_CHUNK = 64 * 1024
+
+/** One line of a streamed operation (verify, compact): progress, then a result or an error. */
+type OperationLine = { progress: number } | { result: unknown } | { error: Record<string, unknown> & { status: number } }
+
 /**
  * A client of `revkv serve` with the same methods, errors and codes as Store, so code
  * moves between an embedded and a shared store by changing how it is opened. Requests use
@@ -37,6 +50,8 @@ export class RemoteStore {
   #closed = false
   /** Requests under way, so close() can wait for them as Store.close() waits for writes. */
   readonly #inflight = new Set<Promise<unknown>>()
+  /** Streamed answers being read; close() ends those its caller still reads (exports). */
+  readonly #streams = new Set<IdleTimeout>()
 
   private constructor (options: RemoteStoreOptions) {
     this.#base = options.url.replace(/\/+$/, '')
@@ -137,6 +152,8 @@ export class RemoteStore {
   /** Changes after `since`, in sequence order, fetched page by page. */
   async * changes (options: ChangesOptions = {}): AsyncGenerator<Change> {
     checkOptions(options, 'changes')
+    // URLSearchParams would silently turn a lone surrogate into U+FFFD: refuse it as Store does.
+    checkText(options.prefix, 'changes() option prefix')
     let since = options.since ?? 0
     let left = checkLimit(options.limit, 'changes() option limit')
     while (left > 0) {
@@ -158,6 +175,8 @@ export class RemoteStore {
    */
   async * watch (options: ChangesOptions = {}): AsyncGenerator<Change> {
     checkOptions(options, 'watch')
+    // Checked before encoding: encodeURIComponent throws a bare URIError on a lone surrogate.
+    checkText(options.prefix, 'watch() option prefix')
     let last = options.since ?? 0
     const query = options.prefix === undefined ? '' : `&prefix=${encodeURIComponent(options.prefix)}`
     const aborted = (): boolean => options.signal?.aborted === true
@@ -209,6 +228,7 @@ export class RemoteStore {
   /** Live keys in order, fetched page by page. */
   async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
     checkOptions(options, 'keys')
+    checkText(options.prefix, 'keys() option prefix')
     if (options.after !== undefined) validateKey(options.after)
     let remaining = checkLimit(options.limit, 'keys() option limit')
     let after = options.after
@@ -226,9 +246,83 @@ export class RemoteStore {
 
   /** A full revision id from an id, a unique prefix, or (with key) HEAD / HEAD~N. */
   async resolveRevision (ref: string, options: ResolveOptions = {}): Promise<string> {
+    checkText(ref, 'A revision')
+    if (options.key !== undefined) validateKey(options.key)
     const query = new URLSearchParams({ ref })
     if (options.key !== undefined) query.set('key', options.key)
     return ((await this.#request('GET', `/v1/resolve?${query.toString()}`)) as { id: string }).id
+  }
+
+  /**
+   * A dump of the served store at one moment, streamed from the server as it reads its
+   * snapshot (see Store.export). Fails if the server sends nothing for `timeout` ms.
+   */
+  async * export (options: ExportOptions = {}): AsyncGenerator<string> {
+    checkOptions(options, 'export')
+    const query = checkText(options.prefix, 'export() option prefix') === undefined ? '' : `?${new URLSearchParams({ prefix: options.prefix as string }).toString()}`
+    let ended = false
+    for await (const line of this.#lines('GET', `/v1/export${query}`)) {
+      if (line === '') continue
+      // The server ends a dump it could not finish without its end line; say so here, where it is known.
+      ended = line.startsWith('{"end":')
+      yield line
+    }
+    if (!ended) throw new RemoteError(`The export from ${this.#base} ended before its end line: the server failed while reading the store (its log has the details).`, 502)
+  }
+
+  /**
+   * Restore a dump into the served store, streamed as it is read (see Store.import): all or
+   * nothing, and the server holds the dump's records in memory until it writes them.
+   */
+  async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
+    const idle = new IdleTimeout(this.#timeout)
+    const source = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
+    const encoder = new TextEncoder()
+    let failure: unknown
+    const body = new ReadableStream<Uint8Array>({
+      async pull (controller) {
+        try {
+          let chunk = ''
+          while (chunk.length < UPLOAD_CHUNK) {
+            const next = await source.next()
+            if (next.done === true) break
+            chunk += `${next.value}\n`
+          }
+          idle.touch()
+          if (chunk === '') controller.close()
+          else controller.enqueue(encoder.encode(chunk))
+        } catch (err) {
+          failure = err
+          controller.error(err)
+        }
+      },
+      async cancel () {
+        await source.return?.()
+      }
+    })
+    try {
+      const text: string[] = []
+      await this.#track((async () => {
+        for await (const line of this.#lines('POST', '/v1/import', { body, type: NDJSON, idle })) text.push(line)
+      })())
+      return parseJson(text.join('\n')) as ImportReport
+    } catch (err) {
+      // A failure to read the dump is the caller's own error, not a transport one.
+      throw failure ?? err
+    }
+  }
+
+  /** Check the whole served store (fsck) from one snapshot; progress comes as the server reads. */
+  async verify (options: VerifyOptions = {}): Promise<VerifyReport> {
+    checkOptions(options, 'verify')
+    return await this.#operation('GET', '/v1/verify', undefined, options.onProgress) as VerifyReport
+  }
+
+  /** Cut old history in the served store (see Store.compact). */
+  async compact (options: CompactOptions): Promise<CompactReport> {
+    checkCompactOptions(options)
+    const body = JSON.stringify({ keep: options.keep, ...(options.prefix === undefined ? {} : { prefix: options.prefix }) })
+    return await this.#operation('POST', '/v1/compact', body) as CompactReport
   }
 
   /** Custom strategies run in the process that holds the store, so a client cannot register one. */
@@ -236,10 +330,11 @@ export class RemoteStore {
     throw customStrategy(strategy)
   }
 
-  /** Wait for requests already made, then stop; later calls throw ClosedError. */
+  /** Wait for requests already made, then stop (ending exports still being read); later calls throw ClosedError. */
   async close (): Promise<void> {
     this.#closed = true
     await Promise.allSettled([...this.#inflight])
+    for (const stream of this.#streams) stream.abort()
   }
 
   async #revisionOrFail (id: string): Promise<Revision> {
@@ -259,12 +354,81 @@ export class RemoteStore {
 
   async #request (method: string, path: string, body?: string): Promise<unknown> {
     if (this.#closed) throw new ClosedError(`${method} ${path}`)
-    const request = this.#send(method, path, body)
-    this.#inflight.add(request)
+    return await this.#track(this.#send(method, path, body))
+  }
+
+  /** `work`, counted as a request under way until it settles. */
+  async #track<T> (work: Promise<T>): Promise<T> {
+    this.#inflight.add(work)
     try {
-      return await request
+      return await work
     } finally {
-      this.#inflight.delete(request)
+      this.#inflight.delete(work)
+    }
+  }
+
+  /** A streamed operation's result, reporting its progress lines as they come. */
+  async #operation (method: string, path: string, body?: string, onProgress?: (done: number) => void): Promise<unknown> {
+    return await this.#track(this.#follow(method, path, body, onProgress))
+  }
+
+  async #follow (method: string, path: string, body: string | undefined, onProgress: ((done: number) => void) | undefined): Promise<unknown> {
+    const what = `${method} ${path}`
+    for await (const text of this.#lines(method, path, body === undefined ? {} : { body, type: 'application/json' })) {
+      if (text === '') continue
+      const line = parseJson(text) as OperationLine
+      if ('progress' in line) onProgress?.(line.progress)
+      else if ('result' in line) return line.result
+      else if ('error' in line) throw errorFromProblem(line.error.status, line.error, what)
+    }
+    throw new RemoteError(`${what} at ${this.#base} ended without a result: the server stopped while it ran (its log has the details).`, 502)
+  }
+
+  /**
+   * The lines of a streamed answer, read as they arrive. Unlike other requests it has no
+   * total time limit (a dump may take hours), only an idle one: nothing sent or received
+   * for `timeout` ms.
+   */
+  async * #lines (method: string, path: string, request: { body?: string | ReadableStream<Uint8Array>, type?: string, idle?: IdleTimeout } = {}): AsyncGenerator<string> {
+    if (this.#closed) throw new ClosedError(`${method} ${path}`)
+    const idle = request.idle ?? new IdleTimeout(this.#timeout)
+    this.#streams.add(idle)
+    try {
+      let response: Response
+      try {
+        response = await fetch(this.#base + path, {
+          method,
+          headers: request.type === undefined ? this.#headers : { ...this.#headers, 'content-type': request.type },
+          ...(request.body === undefined ? {} : { body: request.body, duplex: 'half' }),
+          signal: idle.signal
+        } as RequestInit)
+      } catch (err) {
+        throw unreachable(this.#base, err)
+      }
+      if (!response.ok || response.body === null) throw errorFromProblem(response.status, parseJson(await response.text()), `${method} ${path}`)
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
+      let buffer = ''
+      for (;;) {
+        idle.touch()
+        let chunk: Awaited<ReturnType<typeof reader.read>>
+        try {
+          chunk = await reader.read()
+        } catch (err) {
+          throw new RemoteError(`The answer to ${method} ${path} from ${this.#base} broke off: ${reasonOf(err)}.`, 502, { cause: err })
+        }
+        // The consumer's pace is not the server's silence: no idle clock while lines are handed out.
+        idle.stop()
+        if (chunk.done) break
+        const lines = (buffer + chunk.value).split('\n')
+        buffer = lines.pop() as string
+        yield * lines
+      }
+      if (buffer !== '') yield buffer
+    } finally {
+      idle.stop()
+      // Ends the download if the consumer stopped early; a no-op once it is complete.
+      idle.abort()
+      this.#streams.delete(idle)
     }
   }
 
@@ -278,13 +442,58 @@ export class RemoteStore {
         signal: AbortSignal.timeout(this.#timeout)
       })
     } catch (err) {
-      throw new RemoteError(`Cannot reach the revkv server at ${this.#base}: ${(err as Error).message}. Is \`revkv serve\` running there?`, 503, { cause: err })
+      throw unreachable(this.#base, err)
     }
     const text = await response.text()
     const parsed = text === '' ? undefined : parseJson(text)
     if (response.ok) return parsed
     throw errorFromProblem(response.status, parsed, `${method} ${path}`)
   }
+}
+
+/**
+ * Aborts a long request when nothing moves, sent or received, for `ms`: a dump may
+ * stream for hours, a stalled server must not hang its client forever.
+ */
+class IdleTimeout {
+  readonly #controller = new AbortController()
+  readonly #ms: number
+  #timer: NodeJS.Timeout | undefined
+
+  constructor (ms: number) {
+    this.#ms = ms
+    this.touch()
+  }
+
+  /** The signal to give fetch. */
+  get signal (): AbortSignal {
+    return this.#controller.signal
+  }
+
+  /** Something moved: the clock starts again. */
+  touch (): void {
+    this.stop()
+    this.#timer = setTimeout(() => { this.#controller.abort(new Error(`nothing arrived for ${this.#ms} ms`)) }, this.#ms)
+  }
+
+  /** No clock until the next touch(). */
+  stop (): void {
+    clearTimeout(this.#timer)
+  }
+
+  /** Abort the request now. */
+  abort (): void {
+    this.stop()
+    this.#controller.abort()
+  }
+}
+
+function unreachable (base: string, err: unknown): RemoteError {
+  return new RemoteError(`Cannot reach the revkv server at ${base}: ${reasonOf(err)}. Is \`revkv serve\` running there?`, 503, { cause: err })
+}
+
+function reasonOf (err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 function keyPath (key: string): string {
@@ -296,8 +505,11 @@ function writeQuery (options: WriteOptions): string {
   if (options.parent !== undefined) query.set('parent', options.parent === null ? 'null' : options.parent)
   const strategy = strategyQuery(options.strategy)
   for (const [name, value] of Object.entries(strategy)) query.set(name, value)
-  if (options.author !== undefined) query.set('author', options.author)
-  if (options.message !== undefined) query.set('message', options.message)
+  // Checked before encoding, which would turn a lone surrogate into U+FFFD without a word.
+  const author = checkText(options.author, 'Option author')
+  const message = checkText(options.message, 'Option message')
+  if (author !== undefined) query.set('author', author)
+  if (message !== undefined) query.set('message', message)
   const text = query.toString()
   return text === '' ? '' : `?${text}`
 }
@@ -314,6 +526,10 @@ function strategyQuery (ref: StrategyRef | undefined): Record<string, string> {
 function customStrategy (strategy: unknown): InvalidInputError {
   const name = (strategy as { name?: unknown } | null)?.name
   return new InvalidInputError(`A custom strategy object${typeof name === 'string' ? ` (${name})` : ''} runs where the store is: register it in the server process and pass its name instead.`)
+}
+
+function optionalText (value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined
 }
 
 function parseJson (text: string): unknown {
@@ -338,6 +554,7 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
     case 'REVKV_CONFLICT': return new ConflictError(detail, { ...fields, kept: typeof p.kept === 'string' ? p.kept : undefined })
     case 'REVKV_NOT_FOUND': return new NotFoundError(detail)
     case 'REVKV_CLOSED': return new ClosedError('use the server: it is shutting down')
+    case 'REVKV_CORRUPT': return new CorruptionError(detail, { key: optionalText(p.key), revision: optionalText(p.revision), reason: optionalText(p.reason) ?? detail })
     default:
       if (status === 400 || status === 413 || status === 415 || status === 422) return new InvalidInputError(detail)
       return new RemoteError(detail, status)

@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto'
-import { canonicalJson, deepFreeze, JsonShapeError } from './json.js'
+import { canonicalJson, deepFreeze, JsonShapeError, unstorableText } from './json.js'
 import type { JsonValue } from './json.js'
-import { InvalidInputError } from './errors.js'
+import { CorruptionError, InvalidInputError, ValueTooLargeError } from './errors.js'
 
 /** An immutable, content-addressed version of one key, like a Git commit. */
 export interface Revision {
@@ -56,6 +56,7 @@ export function validateKey (key: unknown): asserts key is string {
     throw new InvalidInputError(`Key must be a string, got ${describe(key)}.`)
   }
   if (key.length === 0) throw new InvalidInputError('Key must not be empty.')
+  validateText(key, 'Key')
   if (key.includes('\u0000')) throw new InvalidInputError(`Key ${JSON.stringify(key)} contains U+0000, which keys may not contain; remove it.`)
   // A UTF-16 unit is at most 3 UTF-8 bytes: short keys need no byte count.
   const bytes = key.length * 3 <= MAX_KEY_BYTES ? 0 : Buffer.byteLength(key, 'utf8')
@@ -64,9 +65,24 @@ export function validateKey (key: unknown): asserts key is string {
   }
 }
 
+/**
+ * Throws InvalidInputError unless `text` can be stored as it is (well-formed Unicode):
+ * every string that becomes part of a stored key or record passes through here or, inside
+ * values, through canonicalJson's walk, which applies the same rule (json.ts unstorableText).
+ */
+export function validateText (text: string, what: string): void {
+  const why = unstorableText(text)
+  if (why !== undefined) throw new InvalidInputError(`${what} ${describe(text)} ${why}.`)
+}
+
+/** True when `id` looks like a full revision id (64 lowercase hex characters). */
+export function isRevisionId (id: unknown): id is string {
+  return typeof id === 'string' && ID_PATTERN.test(id)
+}
+
 /** Throws InvalidInputError unless `id` looks like a full revision id. */
 export function validateRevisionId (id: unknown, what: string): asserts id is string {
-  if (typeof id !== 'string' || !ID_PATTERN.test(id)) {
+  if (!isRevisionId(id)) {
     throw new InvalidInputError(`${what} must be a revision id (64 lowercase hex characters), got ${describe(id)}.`)
   }
 }
@@ -84,7 +100,7 @@ export function serializeValue (value: unknown, maxBytes: number): string {
   if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text, 'utf8')
     if (bytes > maxBytes) {
-      throw new InvalidInputError(`Value is ${bytes} bytes as JSON, over the limit of ${maxBytes} bytes (option maxValueBytes). Store less, or open the store with a larger maxValueBytes.`)
+      throw new ValueTooLargeError(bytes, maxBytes)
     }
   }
   return text
@@ -131,10 +147,50 @@ export function hashRecord (record: string): string {
   return hash('sha256', record, 'hex')
 }
 
-/** Turn a stored record back into a frozen Revision. */
-export function parseRecord (id: string, record: string): Revision {
-  const parsed = JSON.parse(record) as Omit<Revision, 'id'>
-  return deepFreeze({ id, ...parsed })
+/**
+ * Decode a stored revision record (every field but the id). The one reader of revision
+ * records: anything that is not JSON of a revision's shape throws CorruptionError naming
+ * the revision and, when the caller knows it, the key (`key`: the key it should belong to).
+ * The content is not re-hashed here (fsck does that): reads stay one parse per record.
+ */
+export function decodeRecord (id: string, record: string, key?: string): Omit<Revision, 'id'> {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(record)
+  } catch (err) {
+    throw corruptRevision(id, key, 'its record is not valid JSON', err)
+  }
+  const why = shapeProblem(parsed)
+  if (why !== undefined) throw corruptRevision(id, key ?? ownKey(parsed), why)
+  return parsed as Omit<Revision, 'id'>
+}
+
+/** Turn a stored record back into a frozen Revision (`key`: the key it should belong to, named if it is damaged). */
+export function parseRecord (id: string, record: string, key?: string): Revision {
+  return deepFreeze({ id, ...decodeRecord(id, record, key) })
+}
+
+/** The CorruptionError of revision `id` (of `key`, when known). */
+export function corruptRevision (id: string, key: string | undefined, reason: string, cause?: unknown): CorruptionError {
+  const subject = `Revision ${id}${key === undefined ? '' : ` of key ${JSON.stringify(key)}`}`
+  return CorruptionError.of(subject, reason, { key, revision: id }, cause === undefined ? undefined : { cause })
+}
+
+/** What makes a parsed record not a revision, or undefined when it has a revision's shape. */
+function shapeProblem (parsed: unknown): string | undefined {
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'its record is not a JSON object'
+  const r = parsed as Record<string, unknown>
+  if (typeof r.key !== 'string') return 'its record has no key'
+  if (!Array.isArray(r.parents) || r.parents.length > 2 || !r.parents.every(isRevisionId)) return 'its record has malformed parents'
+  if (!Number.isSafeInteger(r.height) || (r.height as number) < 1) return 'its record has a malformed height'
+  if (typeof r.time !== 'number') return 'its record has no time'
+  if (r.deleted === true ? 'value' in r : !('value' in r)) return 'its record has neither a value nor a tombstone flag'
+  return undefined
+}
+
+function ownKey (parsed: unknown): string | undefined {
+  const key = (parsed as { key?: unknown } | null)?.key
+  return typeof key === 'string' ? key : undefined
 }
 
 /** True when a stored record still hashes to its id and is canonical (`parsed`: the record, if already parsed). */

@@ -7,10 +7,10 @@ import type { JsonPatchOperation } from './json-diff.js'
 import type { ConflictSide } from './json-merge.js'
 import type { JsonValue } from './json.js'
 import { walkHistory } from './history.js'
-import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
+import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headKey, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 import type { CacheOptions } from './records.js'
-import { describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
+import { decodeRecord, describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
 import type { Revision } from './revision.js'
 import { mergeStrategy } from './strategies/merge.js'
 import { StrategyRegistry } from './strategies/registry.js'
@@ -20,7 +20,7 @@ import { ChangeLog } from './changes.js'
 import type { Change, ChangesOptions } from './changes.js'
 import { verifyStore } from './verify.js'
 import { exportLines, importLines } from './dump.js'
-import { compactStore } from './compact.js'
+import { checkCompactOptions, compactStore } from './compact.js'
 import type { CompactOptions, CompactReport } from './compact.js'
 import type { ExportOptions, ImportReport } from './dump.js'
 import type { VerifyOptions, VerifyReport } from './verify.js'
@@ -145,15 +145,18 @@ export class Store {
         throw new InvalidInputError(`Option ${name} must be a positive integer, got ${describe(size)}.`)
       }
     }
-    if (options.author !== undefined && typeof options.author !== 'string') {
-      throw new InvalidInputError(`Option author must be a string, got ${describe(options.author)}.`)
-    }
+    checkText(options.author, 'Option author')
     // Strategies are checked before the database is touched: bad options leave nothing behind.
     const strategies = new StrategyRegistry(options.strategy, options.strategies)
     const db = options.db ?? await openLevel(options.path as string, options.createIfMissing !== false)
     if (options.db !== undefined && db.status !== 'open') await db.open()
     await checkFormat(db)
     return new Store(db, new ChangeLog(db), options, strategies, maxValueBytes)
+  }
+
+  /** The largest value a write may store, in bytes of JSON (the maxValueBytes it was opened with). */
+  get maxValueBytes (): number {
+    return this.#maxValueBytes
   }
 
   /** Write a new value for a key; returns the new head revision. */
@@ -201,7 +204,7 @@ export class Store {
       }
     }
     const valueJson = options.value === undefined ? undefined : serializeValue(options.value, this.#maxValueBytes)
-    return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: options.author ?? this.#author, message: options.message })
+    return await this.#write({ kind: 'merge', key, rev, strategy, valueJson, author: checkText(options.author, 'Option author') ?? this.#author, message: checkText(options.message, 'Option message') })
   }
 
   /** The key's current revision (a tombstone if deleted), or undefined if it never existed. */
@@ -240,7 +243,7 @@ export class Store {
     const head = await this.#path.records.head(key)
     if (head === undefined || limit === 0) return
     let count = 0
-    for await (const rev of walkHistory(head, (id) => this.#path.records.linked(id), options.firstParent === true)) {
+    for await (const rev of walkHistory(head, (id, of) => this.#path.records.linked(id, of), options.firstParent === true)) {
       yield rev
       if (++count >= limit) return
     }
@@ -259,7 +262,7 @@ export class Store {
     this.#assertOpen('list conflicts')
     validateKey(key)
     const state = await this.#path.records.state(key)
-    const revisions = await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id)))
+    const revisions = await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id, key)))
     return revisions.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1))
   }
 
@@ -290,8 +293,7 @@ export class Store {
   async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('list keys')
     checkOptions(options, 'keys')
-    const prefix = options.prefix ?? ''
-    if (typeof prefix !== 'string') throw new InvalidInputError(`keys() option prefix must be a string, got ${describe(prefix)}.`)
+    const prefix = checkText(options.prefix, 'keys() option prefix') ?? ''
     if (options.after !== undefined) validateKey(options.after)
     const limit = checkLimit(options.limit, 'keys() option limit')
     if (limit === 0) return
@@ -323,7 +325,7 @@ export class Store {
       for (let n = Number(headRef[1] ?? 0); n > 0; n--) {
         const parent = rev.parents[0]
         if (parent === undefined) throw new NotFoundError(`${ref} goes past the first revision of key ${JSON.stringify(key)} (it has ${rev.height === 1 ? 'only one first-parent revision' : 'fewer first-parent ancestors'}).`)
-        rev = await this.#linked(parent)
+        rev = await this.#linked(parent, key)
       }
       return rev.id
     }
@@ -336,7 +338,8 @@ export class Store {
     // Without a key, 64 candidates are plenty to list; with one, every revision of the
     // prefix is read (other keys' do not count), stopping at the second of this key.
     for await (const [stored, record] of this.#db.iterator({ ...revisionRange(prefix), ...UTF8, ...(key === undefined ? { limit: 64 } : {}) })) {
-      if (key === undefined || (JSON.parse(record) as { key: string }).key === key) matches.push(idOfRevisionKey(stored))
+      const id = idOfRevisionKey(stored)
+      if (key === undefined || decodeRecord(id, record).key === key) matches.push(id)
       if (key !== undefined && matches.length > 1) break
     }
     if (matches.length === 0) {
@@ -368,25 +371,40 @@ export class Store {
    */
   async compact (options: CompactOptions): Promise<CompactReport> {
     this.#assertOpen('compact')
-    checkOptions(options, 'compact')
-    if (!Number.isSafeInteger(options.keep) || options.keep < 1) {
-      throw new InvalidInputError(`compact() option keep must be a whole number ≥ 1 (revisions to keep per key), got ${describe(options.keep)}.`)
-    }
-    if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`compact() option prefix must be a string, got ${describe(options.prefix)}.`)
+    checkCompactOptions(options)
     const records = this.#path.records
-    const report = await compactStore(this.#db, (id) => records.linked(id), async (key) => (await records.state(key)).durableUnmerged, options)
+    const report = await compactStore(this.#db, (id, of) => records.linked(id, of), async (key) => (await records.state(key)).durableUnmerged, options)
     // Dropped revisions may still sit in caches: forget them, so reading one says it was dropped.
     this.#path.forgetRevisions()
     return report
   }
 
-  /** A dump of every key (or those starting with `prefix`): NDJSON lines, parents before children, heads after. */
+  /**
+   * A dump of every key (or those starting with `prefix`): NDJSON lines, parents before
+   * children, heads after. The dump is the store at one moment, the reading of the first
+   * line: it reads an explicit LevelDB snapshot, so writes (and compaction) go on meanwhile
+   * and none of them shows in it. A database without explicit snapshots pauses writes instead.
+   */
   async * export (options: ExportOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('export')
     checkOptions(options, 'export')
-    const prefix = options.prefix ?? ''
-    if (typeof prefix !== 'string') throw new InvalidInputError(`export() option prefix must be a string, got ${describe(prefix)}.`)
-    yield * exportLines(this.#db, (id) => this.#path.records.linked(id), async (key) => (await this.#path.records.state(key)).durableUnmerged, prefix)
+    const prefix = checkText(options.prefix, 'export() option prefix') ?? ''
+    const records = this.#path.records
+    if (this.#db.supports.explicitSnapshots) {
+      const at = { snapshot: this.#db.snapshot() }
+      try {
+        yield * exportLines(this.#db, (id, of) => records.linked(id, of, at), async (key) => await records.unmerged(key, at), prefix, at)
+      } finally {
+        await at.snapshot.close()
+      }
+      return
+    }
+    const release = await this.#path.pause()
+    try {
+      yield * exportLines(this.#db, (id, of) => records.linked(id, of), async (key) => await records.unmerged(key), prefix)
+    } finally {
+      release()
+    }
   }
 
   /**
@@ -396,7 +414,9 @@ export class Store {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
-    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), async (key) => (await records.head(key)) !== undefined,
+    // Which keys exist is read from disk: the final check runs with every write settled.
+    const headsExist = async (keys: string[]): Promise<boolean[]> => (await this.#db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined)
+    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), headsExist,
       async (task) => await this.#path.exclusive(async () => {
         const report = await task()
         // Cached states may say "no such key" for keys that now exist.
@@ -438,8 +458,8 @@ export class Store {
       valueJson,
       parent,
       strategy: this.#strategies.forKey(key, options.strategy),
-      author: checkText(options.author, 'author') ?? this.#author,
-      message: checkText(options.message, 'message')
+      author: checkText(options.author, 'Option author') ?? this.#author,
+      message: checkText(options.message, 'Option message')
     }
   }
 
@@ -450,7 +470,7 @@ export class Store {
 
   async #revisionOfKey (key: string, id: string, what: string): Promise<Revision> {
     validateRevisionId(id, what)
-    const rev = await this.#path.records.revision(id)
+    const rev = await this.#path.records.revision(id, key)
     if (rev === undefined && await this.#path.records.dropped(id) === key) {
       throw new NotFoundError(`Revision ${id} (${what}) of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
     }
@@ -458,8 +478,8 @@ export class Store {
     return rev
   }
 
-  async #linked (id: string): Promise<Revision> {
-    const rev = await this.#path.records.linked(id)
+  async #linked (id: string, key: string): Promise<Revision> {
+    const rev = await this.#path.records.linked(id, key)
     if (rev === undefined) throw new NotFoundError(`Revision ${id} was dropped by compaction: history was cut before it.`)
     return rev
   }
@@ -513,6 +533,6 @@ function checkChangesOptions (options: ChangesOptions, method: string): void {
   if (since !== undefined && (typeof since !== 'number' || !Number.isSafeInteger(since) || since < 0)) {
     throw new InvalidInputError(`${method}() option since must be a sequence number (a whole number ≥ 0), got ${describe(since)}.`)
   }
-  if (options.prefix !== undefined && typeof options.prefix !== 'string') throw new InvalidInputError(`${method}() option prefix must be a string, got ${describe(options.prefix)}.`)
+  checkText(options.prefix, `${method}() option prefix`)
   checkLimit(options.limit, `${method}() option limit`)
 }

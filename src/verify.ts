@@ -1,11 +1,14 @@
-import { conflictKey, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
+import { decodeChanges } from './changes.js'
+import { CorruptionError } from './errors.js'
+import { JsonShapeError } from './json.js'
+import { conflictKey, decodeHead, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
 import type { HeadRecord, RevkvDatabase } from './layout.js'
-import { verifyRecord } from './revision.js'
+import { decodeRecord, verifyRecord } from './revision.js'
 
 /** What kind of damage a problem is. */
 export type ProblemKind =
   | 'hash' // a revision's content does not hash to its id (flipped bytes, a tampered record)
-  | 'record' // a record that cannot be read at all
+  | 'corrupt' // a record that cannot be read back (not JSON, or not the shape revkv writes): reads of it fail with CorruptionError
   | 'parent' // a parent that is missing or belongs to another key
   | 'height' // a height that is not 1 + the largest parent height
   | 'head' // a head that is missing, of another key, or whose tombstone flag disagrees
@@ -24,7 +27,7 @@ export interface VerifyProblem {
 
 /** The result of store.verify(). */
 export interface VerifyReport {
-  /** Revisions read. */
+  /** Revision records read, damaged ones included. */
   revisions: number
   /** Keys (head records) read. */
   keys: number
@@ -68,6 +71,16 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   const feed: Array<[string, string]> = []
   /** Revisions dropped by compaction, with their keys: parents that may be missing. */
   const droppedIds = new Map<string, string>()
+  /** Revision records that cannot be decoded, with the key they belong to once a reference to them says. */
+  const corrupt = new Map<string, { reason: string, key?: string | undefined, headOf?: string }>()
+  /** True if `id` is a damaged revision record, which is then known to be of `key` (and its head, if `head`). */
+  const claim = (id: string, key: string, head = false): boolean => {
+    const entry = corrupt.get(id)
+    if (entry === undefined) return false
+    entry.key ??= key
+    if (head) entry.headOf = key
+    return true
+  }
   let done = 0
   let format: string | undefined
   const progress = (): void => {
@@ -80,30 +93,32 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
     const prefix = stored.slice(0, 2)
     if (prefix === 'r!') {
       const id = stored.slice(2)
-      let parsed: { key?: unknown, parents?: unknown, height?: unknown, deleted?: unknown, value?: unknown }
+      // The same decoding every read uses, so fsck calls damaged exactly what reads refuse.
+      const parsed = decoded(() => decodeRecord(id, text))
+      if (parsed instanceof CorruptionError) {
+        corrupt.set(id, { reason: parsed.reason, key: parsed.key })
+        continue
+      }
+      const key = intern(parsed.key)
+      let sound: boolean
       try {
-        parsed = JSON.parse(text) as typeof parsed
-      } catch {
-        problems.push({ kind: 'record', revision: id, message: `Revision ${id} is not valid JSON: its record is damaged.` })
-        continue
+        sound = verifyRecord(id, text, parsed)
+      } catch (err) {
+        if (!(err instanceof JsonShapeError)) throw err
+        // Readable, but holding a string revkv no longer stores (written before it refused them).
+        problems.push({ kind: 'corrupt', key, revision: id, message: `Revision ${id} of key ${JSON.stringify(key)} cannot be exported and imported again: ${err.message}.` })
+        sound = true
       }
-      const key = typeof parsed.key === 'string' ? intern(parsed.key) : undefined
-      if (!verifyRecord(id, text, parsed)) {
-        problems.push({ kind: 'hash', revision: id, ...(key === undefined ? {} : { key }), message: `Revision ${id}${key === undefined ? '' : ` of key ${JSON.stringify(key)}`} does not hash to its id: its content was changed after it was written.` })
-      }
-      if (key === undefined || !Array.isArray(parsed.parents) || typeof parsed.height !== 'number') {
-        problems.push({ kind: 'record', revision: id, message: `Revision ${id} lacks its key, parents or height.` })
-        continue
+      if (!sound) {
+        problems.push({ kind: 'hash', revision: id, key, message: `Revision ${id} of key ${JSON.stringify(key)} does not hash to its id: its content was changed after it was written.` })
       }
       known.set(id, { key, height: parsed.height, deleted: parsed.deleted === true })
       parentsOf.set(id, parsed.parents as string[])
     } else if (prefix === 'h!') {
       const key = stored.slice(2)
-      try {
-        heads.set(key, JSON.parse(text) as HeadRecord)
-      } catch {
-        problems.push({ kind: 'record', key, message: `The head record of key ${JSON.stringify(key)} is not valid JSON.` })
-      }
+      const head = decoded(() => decodeHead(key, text))
+      if (head instanceof CorruptionError) problems.push({ kind: 'corrupt', key, message: `The head record of key ${JSON.stringify(key)} cannot be read: ${head.reason}.` })
+      else heads.set(key, head)
     } else if (prefix === 'u!') {
       const split = stored.lastIndexOf('\u0000')
       const key = stored.slice(2, split)
@@ -113,11 +128,9 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
     } else if (prefix === 'd!') {
       droppedIds.set(stored.slice(2), text)
     } else if (prefix === 's!') {
-      try {
-        for (const [key, rev] of JSON.parse(text) as Array<[string, string]>) feed.push([key, rev])
-      } catch {
-        problems.push({ kind: 'record', message: `The change record ${stored} is not valid JSON.` })
-      }
+      const entries = decoded(() => decodeChanges(stored, text))
+      if (entries instanceof CorruptionError) problems.push({ kind: 'corrupt', message: `The change record ${stored} cannot be read: ${entries.reason}.` })
+      else for (const [key, rev] of entries) feed.push([key, rev])
     } else if (prefix === 'c!') {
       indexed.add(stored.slice(2))
     } else if (stored === FORMAT_KEY) {
@@ -136,7 +149,9 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
     let cut = false
     for (const parentId of parents) {
       const parent = known.get(parentId)
-      if (parent === undefined && droppedIds.get(parentId) === rev.key) {
+      if (claim(parentId, rev.key)) {
+        // Reported once, as the damaged record it is.
+      } else if (parent === undefined && droppedIds.get(parentId) === rev.key) {
         cut = true
       } else if (parent === undefined) {
         problems.push({ kind: 'parent', key: rev.key, revision: id, message: `Revision ${id} of key ${JSON.stringify(rev.key)} names parent ${parentId}, which is missing.` })
@@ -153,7 +168,9 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   }
   for (const [key, record] of heads) {
     const head = known.get(record.head)
-    if (head === undefined) {
+    if (claim(record.head, key, true)) {
+      // A damaged head is reported as such, not as missing.
+    } else if (head === undefined) {
       problems.push({ kind: 'head', key, revision: record.head, message: `The head of key ${JSON.stringify(key)} is revision ${record.head}, which is missing.` })
     } else if (head.key !== key) {
       problems.push({ kind: 'head', key, revision: record.head, message: `The head of key ${JSON.stringify(key)} is revision ${record.head}, a revision of key ${JSON.stringify(head.key)}.` })
@@ -172,6 +189,7 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
     if (!heads.has(key)) problems.push({ kind: 'unmerged', key, message: `Key ${JSON.stringify(key)} has unmerged revisions but no head record.` })
     for (const id of ids) {
       const rev = known.get(id)
+      if (claim(id, key)) continue
       if (rev === undefined || rev.key !== key) {
         problems.push({ kind: 'unmerged', key, revision: id, message: `Unmerged revision ${id} of key ${JSON.stringify(key)} ${rev === undefined ? 'is missing' : `belongs to key ${JSON.stringify(rev.key)}`}.` })
       }
@@ -179,7 +197,7 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   }
   for (const [key, id] of feed) {
     const rev = known.get(id)
-    if (rev === undefined && droppedIds.get(id) === key) continue
+    if (claim(id, key) || (rev === undefined && droppedIds.get(id) === key)) continue
     if (rev === undefined || rev.key !== key) {
       problems.push({ kind: 'index', key, revision: id, message: `The changes feed names revision ${id} of key ${JSON.stringify(key)}, which ${rev === undefined ? 'is missing' : `belongs to key ${JSON.stringify(rev.key)}`}.` })
     }
@@ -188,5 +206,23 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
     if (!heads.has(key)) problems.push({ kind: 'index', key, message: `The conflict index lists key ${JSON.stringify(key)}, which has no head record.` })
   }
   options.onProgress?.(done)
-  return { revisions: known.size, keys: heads.size, problems }
+  const damaged: VerifyProblem[] = [...corrupt].map(([id, { reason, key, headOf }]) => ({
+    kind: 'corrupt',
+    revision: id,
+    ...(key === undefined ? {} : { key }),
+    message: `Revision ${id}${key === undefined ? ' (of a key nothing names)' : ` of key ${JSON.stringify(key)}`} cannot be read: ${reason}` +
+      `${headOf === undefined ? '' : '; it is the head of the key, so get, log, commit and export of it fail'}.`
+  }))
+  // Damaged records come first: the other problems may follow from them.
+  return { revisions: known.size + corrupt.size, keys: heads.size, problems: [...damaged, ...problems] }
+}
+
+/** The decoded record, or the CorruptionError its decoding threw. */
+function decoded<T> (decode: () => T): T | CorruptionError {
+  try {
+    return decode()
+  } catch (err) {
+    if (err instanceof CorruptionError) return err
+    throw err
+  }
 }

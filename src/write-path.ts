@@ -157,6 +157,21 @@ export class WritePath {
     }
   }
 
+  /**
+   * Pause writes as exclusive() does, for work that is not one promise (a generator read
+   * at the consumer's pace): resolves once writes are paused, to the function that resumes them.
+   */
+  async pause (): Promise<() => void> {
+    let resume = (): void => {}
+    const held = new Promise<void>((resolve) => { resume = resolve })
+    return await new Promise<() => void>((resolve, reject) => {
+      this.exclusive(async () => {
+        resolve(resume)
+        await held
+      }).catch(reject)
+    })
+  }
+
   #route (op: WriteOp): void {
     this.records.stateFor(op.key, (state) => { this.#enqueue(state, op) }, (err) => { this.#fail(op, err) })
   }
@@ -293,18 +308,17 @@ export class WritePath {
   }
 
   /** A revision by id for deciding writes: undurable and recently written ones first. */
-  #load = (id: string): Revision | undefined | Promise<Revision | undefined> => {
-    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.revision(id)
+  #load = (id: string, key?: string): Revision | undefined | Promise<Revision | undefined> => {
+    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.revision(id, key)
   }
 
-  /** Like #load, for ids that history points to and so must exist. */
   /** Like #load, for ids that history points to: undefined only where compaction cut history. */
-  #loadLinked = (id: string): Revision | undefined | Promise<Revision | undefined> => {
-    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.linked(id)
+  #loadLinked = (id: string, key?: string): Revision | undefined | Promise<Revision | undefined> => {
+    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.linked(id, key)
   }
 
   async #revisionOfKey (id: string, key: string, what: string): Promise<Revision> {
-    const rev = await this.#load(id)
+    const rev = await this.#load(id, key)
     if (rev === undefined && await this.records.dropped(id) === key) {
       throw new NotFoundError(`${what} ${id} of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
     }

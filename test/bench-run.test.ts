@@ -20,6 +20,7 @@ test('planBench: the standard suite repeats the target runs 3 times, interleaved
   }
   assert.ok(steps.some((s) => s.kind === 'history'))
   assert.ok(steps.some((s) => s.kind === 'open'))
+  assert.ok(steps.some((s) => s.kind === 'dump'))
 })
 
 test('planBench: a chosen workload runs beside put and batch64 at each writer count', () => {
@@ -58,6 +59,20 @@ test('runBench: hot with merge loses no member and meets no conflict', async () 
   assert.ok(run !== undefined)
   assert.is(run.conflicts, 0)
   assert.ok(run.verified !== undefined && run.verified.acknowledged === run.commits + 1, 'every commit and the initial object checked')
+})
+
+test('runBench: a tiny dump run exports and imports every revision, and the imported store lost nothing', async () => {
+  const out = sink()
+  const report = await runBench({ workload: 'dump', dumpKeys: 50, progress: false, out })
+  const dump = report.dump
+  assert.ok(dump !== undefined)
+  assert.is(dump.keys, 50)
+  assert.is(dump.revisions, 100, 'two revisions per key')
+  assert.is(dump.verified.acknowledged, 100)
+  for (const phase of [dump.export, dump.import]) assert.ok(phase.revisionsPerSec > 0 && phase.peakRssBytes > 0)
+  assert.ok(dump.dumpBytes > 0)
+  assert.match(out.text(), /### Export and import/)
+  assert.match(out.text(), /\| import \|/)
 })
 
 test.run()

@@ -3,6 +3,8 @@
  * working directory, environment and standard input, in a fresh temporary directory.
  */
 import { spawn } from 'node:child_process'
+import type { ChildProcessWithoutNullStreams } from 'node:child_process'
+import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -88,4 +90,29 @@ export async function withEmptyStore (): Promise<string> {
 /** Remove every directory tempDir() made. */
 export function cleanUp (): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
+}
+
+/** `revkv serve --port 0 ...` in `cwd`, resolved once it prints the URL it listens on. */
+export async function startServer (cwd: string, args: string[] = []): Promise<{ url: string, child: ChildProcessWithoutNullStreams, log: () => string }> {
+  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { cwd, env: { ...process.env, NO_COLOR: '1', REVKV_DB: '', REVKV_REMOTE: '', REVKV_TOKEN: '' } })
+  let stderr = ''
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+      const line = /^(http:\/\/\S+)\n/.exec(out)
+      if (line !== null) resolve(line[1] as string)
+    })
+    child.on('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)))
+  })
+  return { url, child, log: () => stderr }
+}
+
+/** Stop a server with SIGTERM; resolves to its exit code. */
+export async function stop (child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  const exited = once(child, 'exit')
+  child.kill('SIGTERM')
+  const [code] = await exited as [number | null]
+  return code
 }

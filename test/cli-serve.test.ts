@@ -1,33 +1,7 @@
 import { spawn } from 'node:child_process'
-import type { ChildProcessWithoutNullStreams } from 'node:child_process'
-import { once } from 'node:events'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MAIN, cleanUp, fails, json, ok, revkv, tempDir, withEmptyStore } from './cli-run.js'
-
-/** `revkv serve --port 0 ...` in `cwd`, resolved once it prints the URL it listens on. */
-async function startServer (cwd: string, args: string[] = []): Promise<{ url: string, child: ChildProcessWithoutNullStreams, log: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--port', '0', ...args], { cwd, env: { ...process.env, NO_COLOR: '1', REVKV_DB: '', REVKV_REMOTE: '', REVKV_TOKEN: '' } })
-  let stderr = ''
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = ''
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      out += chunk
-      const line = /^(http:\/\/\S+)\n/.exec(out)
-      if (line !== null) resolve(line[1] as string)
-    })
-    child.on('exit', (code) => reject(new Error(`serve exited with ${String(code)}: ${stderr}`)))
-  })
-  return { url, child, log: () => stderr }
-}
-
-async function stop (child: ChildProcessWithoutNullStreams): Promise<number | null> {
-  const exited = once(child, 'exit')
-  child.kill('SIGTERM')
-  const [code] = await exited as [number | null]
-  return code
-}
+import { MAIN, cleanUp, fails, json, ok, revkv, startServer, stop, tempDir, withEmptyStore } from './cli-run.js'
 
 test('revkv serve prints its URL; every command works through --remote; SIGTERM closes the store', async () => {
   const dir = await withEmptyStore()

@@ -650,19 +650,28 @@ test('processes racing for one store wait for the lock and all succeed', async (
 
 // ---------------------------------------------------------------- internal errors and colors
 
-test('an unexpected failure (a damaged store) exits 70 without a stack trace unless --debug', async () => {
+test('an unexpected failure (LevelDB cannot open its files) exits 70 without a stack trace unless --debug', async () => {
+  const dir = await withEmptyStore()
+  // LevelDB's own files damaged: an error revkv does not document, so exit 70.
+  writeFileSync(join(dir, '.revkv', 'CURRENT'), 'MANIFEST-999999\n')
+  const [plain, debug] = await Promise.all([revkv(dir, ['get', 'k']), revkv(dir, ['get', 'k', '--debug'])])
+  const stderr = fails(plain, 70)
+  assert.match(stderr, /internal error: .*\n.*MANIFEST-999999/)
+  assert.match(stderr, /--debug/)
+  assert.not.match(stderr, /\n {4}at /)
+  assert.match(fails(debug, 70), /\n {4}at /)
+})
+
+test('a damaged revkv record (a head pointing at a missing revision) exits 6 and says to run revkv fsck', async () => {
   const dir = tempDir()
   const db = new Level<string, string>(join(dir, '.revkv'), UTF8)
   await db.open()
   await db.put(FORMAT_KEY, FORMAT_VERSION, UTF8)
   await db.put(headKey('k'), encodeHead({ head: 'f'.repeat(64) }), UTF8)
   await db.close()
-  const [plain, debug] = await Promise.all([revkv(dir, ['get', 'k']), revkv(dir, ['get', 'k', '--debug'])])
-  const stderr = fails(plain, 70)
-  assert.match(stderr, /internal error: .*missing: the store is damaged/)
-  assert.match(stderr, /--debug/)
-  assert.not.match(stderr, /\n {4}at /)
-  assert.match(fails(debug, 70), /\n {4}at /)
+  const stderr = fails(await revkv(dir, ['get', 'k']), 6)
+  assert.match(stderr, /Revision f{64} of key "k" is damaged: .*missing\. Run `revkv fsck`/)
+  assert.not.match(stderr, /internal error/)
 })
 
 test('colors: only on a terminal and never with NO_COLOR; piped output has no escape codes', async () => {

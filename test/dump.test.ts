@@ -4,7 +4,10 @@ import * as assert from 'uvu/assert'
 import { ConflictError, InvalidInputError, Store } from '../src/index.js'
 import type { Revision } from '../src/index.js'
 import { all, rejection } from './helpers.js'
-import { sealRevision } from '../src/revision.js'
+import { parseRecord, sealRevision } from '../src/revision.js'
+import type { RevisionDraft } from '../src/revision.js'
+import { importLines } from '../src/dump.js'
+import { headKey, revisionKey, UTF8 } from '../src/layout.js'
 
 /** A store with merges, a tombstone and a kept conflict. */
 async function source (): Promise<Store> {
@@ -150,6 +153,69 @@ test('dumps that would damage the store are refused: a second head line, a repea
   assert.is((await to.import(crafted(9))).revisions, 4, 'behind a cut a greater height is possible')
   assert.equal((await to.verify()).problems, [])
   await to.close()
+})
+
+/** A dump of hand-made revisions (hashes right, so only the content can be refused), one head per key. */
+function dumpOf (drafts: RevisionDraft[]): string[] {
+  // The value's JSON is given (members in order already), so sealing does not refuse what import must.
+  const revisions = drafts.map((draft) => sealRevision(draft, JSON.stringify(draft.value)).revision)
+  return [
+    JSON.stringify({ revkv: 'dump', format: 1 }),
+    ...revisions.map((revision) => JSON.stringify({ revision })),
+    ...revisions.map((rev) => JSON.stringify({ head: { key: rev.key, head: rev.id } })),
+    JSON.stringify({ end: { revisions: revisions.length, heads: revisions.length } })
+  ]
+}
+
+test('a dump carrying a lone UTF-16 surrogate (key, author, message, value, member name) is refused with its line; nothing is imported', async () => {
+  const draft = (fields: Partial<RevisionDraft>): RevisionDraft => ({ key: 'k', parents: [], height: 1, time: 1, value: 1, ...fields })
+  const cases: Array<[RevisionDraft, RegExp]> = [
+    [draft({ key: '\ud800' }), /^Import refused at line 3: Key "\\ud800" contains a lone UTF-16 surrogate/],
+    [draft({ author: 'x\udc00' }), /line 3: the value at \/author contains a lone UTF-16 surrogate/],
+    [draft({ message: '\udfff' }), /line 3: the value at \/message contains/],
+    [draft({ value: { list: ['ok', 'no\ud83d'] } }), /line 3: the value at \/value\/list\/1 contains/],
+    [draft({ value: { deep: { ['\udc00']: true } } }), /line 3: the value at \/value\/deep has a member name "\\udc00"/]
+  ]
+  for (const [bad, why] of cases) {
+    const to = await Store.open({ db: new MemoryLevel() })
+    // A good key first, so the refusal is shown to undo it too.
+    const err = await rejection(to.import(dumpOf([draft({ key: 'good' }), bad])))
+    assert.instance(err, InvalidInputError)
+    assert.match(err.message, why)
+    assert.match(err.message, /Nothing was imported\.$/)
+    assert.equal(await all(to.keys()), [])
+    assert.is((await to.verify()).revisions, 0)
+    await to.close()
+  }
+})
+
+/**
+ * Import's work must grow linearly with the dump. Work is counted, not timed (tests must
+ * not measure time on shared machines): importLines reports one unit per line and per
+ * lookup in what it holds (see WorkCounter in src/dump.ts), so a scan over the lines read
+ * so far, the quadratic defect this guards against, would count every entry it looked at.
+ * The store behind it is a real memory-level database, read for every parent and key.
+ */
+test('import work grows linearly: 10x the keys costs well under 20x the work', async () => {
+  const work = async (keys: number): Promise<number> => {
+    const drafts: RevisionDraft[] = []
+    for (let i = 0; i < keys; i++) drafts.push({ key: `user/${i}`, parents: [], height: 1, time: 1, value: { i } })
+    const db = new MemoryLevel<string, string>()
+    await db.open()
+    let units = 0
+    const report = await importLines(db, (async function * () { yield * dumpOf(drafts) })(),
+      async (id) => { const record = await db.get(revisionKey(id), UTF8); return record === undefined ? undefined : parseRecord(id, record) },
+      async (keys) => (await db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined),
+      async (task) => await task(),
+      (n) => { units += n })
+    assert.is(report.heads, keys)
+    assert.is((await all(db.keys({ gt: 'h!', lt: 'h"' }))).length, keys, 'every key was written')
+    await db.close()
+    return units
+  }
+  const small = await work(300)
+  const large = await work(3000)
+  assert.ok(large / small < 12, `3,000 keys cost ${large} units, 300 keys ${small}: ${(large / small).toFixed(1)}x`)
 })
 
 test.run()

@@ -47,7 +47,7 @@ test('serializeValue: canonical JSON, the limit in UTF-8 bytes inclusive, and ba
   // '"ééé"' is 5 UTF-16 units and 8 bytes: the limit counts bytes, and equal is allowed.
   assert.is(serializeValue('ééé', 8), '"ééé"')
   assert.is(invalid(() => serializeValue('ééé', 7)).message,
-    'Value is 8 bytes as JSON, over the limit of 7 bytes (option maxValueBytes). Store less, or open the store with a larger maxValueBytes.')
+    'Value is 8 bytes as JSON, over the limit of 7 bytes. Store less, or open the store with a larger maxValueBytes.')
   assert.is(serializeValue('x'.repeat(98), 100).length, 100)
   assert.match(invalid(() => serializeValue('x'.repeat(99), 100)).message, /^Value is 101 bytes as JSON/)
   const err = invalid(() => serializeValue({ a: Number.NaN }, 100))

@@ -642,8 +642,64 @@ export function storeSuite (factory: StoreFactory): void {
     await store.close()
   })
 
+  /** Refused as bad input, naming the lone surrogate (escaped, so it can be read) and the fix. */
+  const refusedText = (err: Error, what: RegExp): void => {
+    assert.instance(err, InvalidInputError, err.message)
+    assert.is((err as RevkvError).code, 'REVKV_INVALID')
+    assert.match(err.message, /lone UTF-16 surrogate/)
+    assert.match(err.message, /toWellFormed/)
+    assert.match(err.message, what)
+  }
+
+  it('keys and strings with lone UTF-16 surrogates are refused before anything is written', async () => {
+    const store = await open()
+    // Stored as UTF-8, all three would become one LevelDB key (U+FFFD).
+    for (const key of ['\ud800', '\udc00']) {
+      refusedText(await rejection(store.commit(key, key.codePointAt(0) as number)), /^Key "\\ud[8c]00"/)
+      refusedText(await rejection(store.get(key)), /^Key/)
+      refusedText(await rejection(store.head(key)), /^Key/)
+      refusedText(await rejection(store.delete(key)), /^Key/)
+      refusedText(await rejection(all(store.log(key))), /^Key/)
+    }
+    const fffd = await store.commit('\ufffd', 0xfffd)
+    assert.equal(await all(store.keys()), ['\ufffd'])
+    // Strings that go into the record: author, message, and any string in the value, member names included.
+    refusedText(await rejection(store.commit('k', 1, { author: 'a\ud800' })), /^Option author "a\\ud800"/)
+    refusedText(await rejection(store.commit('k', 1, { message: '\udfff!' })), /^Option message/)
+    refusedText(await rejection(store.commit('k', { a: [{ b: 'x\udc00' }] })), /the value at \/a\/0\/b contains/)
+    refusedText(await rejection(store.commit('k', { a: { ['\ud83d']: 1 } })), /the value at \/a has a member name "\\ud83d"/)
+    refusedText(await rejection(store.merge('\ufffd', fffd.id, { author: '\ud800' })), /^Option author/)
+    refusedText(await rejection(store.merge('\ufffd', fffd.id, { value: ['\ud800'] })), /\/0/)
+    // Prefixes and paging keys are refused too, not silently matched against U+FFFD.
+    refusedText(await rejection(all(store.keys({ prefix: '\ud800' }))), /prefix/)
+    refusedText(await rejection(all(store.keys({ after: '\ud800' }))), /^Key/)
+    refusedText(await rejection(all(store.changes({ prefix: '\udc00' }))), /prefix/)
+    refusedText(await rejection(all(store.watch({ prefix: '\udc00' }))), /prefix/)
+    // Nothing but the one good write happened.
+    assert.equal(await all(store.keys()), ['\ufffd'])
+    assert.equal((await all(store.changes())).map((c) => c.key), ['\ufffd'])
+    assert.is(await store.get('\ufffd'), 0xfffd)
+    assert.is(await store.get('k'), undefined)
+    // A surrogate pair is well-formed: an emoji key and value are fine.
+    await store.commit('\ud83d\ude00', '\ud83d\ude00')
+    assert.is(await store.get('\ud83d\ude00'), '\ud83d\ude00')
+  })
+
   if (factory.reopen !== undefined) {
     const reopen = factory.reopen
+    it('after lone surrogates were refused, a reopened store still tells U+FFFD apart from everything else', async () => {
+      let store = await factory.open()
+      await store.commit('\ufffd', 0xfffd)
+      for (const key of ['\ud800', '\udc00']) assert.instance(await rejection(store.commit(key, 1)), InvalidInputError)
+      store = await reopen(store)
+      opened.push(store)
+      assert.is(await store.get('\ufffd'), 0xfffd)
+      assert.equal(await all(store.keys()), ['\ufffd'])
+      assert.equal((await history(store, '\ufffd')).length, 1, 'no other key\'s revision became its parent')
+      assert.instance(await rejection(store.get('\ud800')), InvalidInputError)
+      if ('verify' in store) assert.equal((await store.verify()).problems, [])
+    })
+
     it('reopen after close keeps everything: heads, history, tombstones, unmerged', async () => {
       let store = await factory.open({ strategy: 'manual' })
       const r1 = await store.commit('k', { a: 1 })

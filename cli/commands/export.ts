@@ -15,11 +15,11 @@ export const exportCommand = defineCommand<ExportArgs>({
   builder: (y) => y
     .option('prefix', { type: 'string', requiresArg: true, describe: 'Only keys starting with this' })
     .example('$0 export > dump.ndjson', 'The whole store')
-    .example('$0 export --prefix user: | gzip > users.ndjson.gz', 'Some keys, compressed'),
+    .example('$0 export --prefix user: | gzip > users.ndjson.gz', 'Some keys, compressed')
+    .example('$0 --remote http://127.0.0.1:7070 export > backup.ndjson', 'Back up a served store while it serves: one consistent moment'),
   handler: async (args) => {
     const out = createOutput(args)
-    await withStore(args, async (store, lib) => {
-      if (!(store instanceof lib.Store)) throw new lib.InvalidInputError('revkv export reads a local store (--db), not --remote.')
+    await withStore(args, async (store) => {
       const bar = await progress('export {value} lines', false)
       let lines = 0
       for await (const line of store.export({ ...(args.prefix === undefined ? {} : { prefix: args.prefix }) })) {

@@ -20,11 +20,11 @@ export const fsck = defineCommand<GlobalArgs>({
   describe: 'Verify the store: re-hash every revision, check parents, heights, heads and indexes',
   builder: (y) => y
     .example('$0 fsck', 'Check ./.revkv; exit 0 when sound, 6 listing each problem otherwise')
-    .example('$0 fsck --json', 'The report as JSON: { revisions, keys, problems: [{ kind, key, revision, message }] }'),
+    .example('$0 fsck --json', 'The report as JSON: { revisions, keys, problems: [{ kind, key, revision, message }] }')
+    .example('$0 --remote http://127.0.0.1:7070 fsck', 'Check a served store while it serves (it reads one snapshot; writes go on)'),
   handler: async (args) => {
     const out = createOutput(args)
-    await withStore(args, async (store, lib) => {
-      if (!(store instanceof lib.Store)) throw new lib.InvalidInputError('revkv fsck checks a local store (--db); run it where the server\'s directory is, with the server stopped or through its own process.')
+    await withStore(args, async (store) => {
       const bar = await progress('fsck {value} records read', args.json)
       const report = await store.verify({ onProgress: (done) => { bar.update(done) } })
       bar.stop()

@@ -16,11 +16,11 @@ export const importCommand = defineCommand<ImportArgs>({
   describe: 'Restore a dump made by revkv export (from a file, or stdin); a tampered or truncated dump imports nothing',
   builder: (y) => y
     .positional('file', { type: 'string', describe: 'The dump; standard input when missing or -' })
-    .example('$0 --db ./copy import dump.ndjson', 'Restore into another store'),
+    .example('$0 --db ./copy import dump.ndjson', 'Restore into another store')
+    .example('$0 --remote http://127.0.0.1:7070 import < dump.ndjson', 'Restore into a served store while it serves'),
   handler: async (args) => {
     const out = createOutput(args)
     await withStore(args, async (store, lib) => {
-      if (!(store instanceof lib.Store)) throw new lib.InvalidInputError('revkv import writes a local store (--db), not --remote.')
       // yargs turns a lone '-' positional into '': both mean standard input.
       const fromStdin = args.file === undefined || args.file === '-' || args.file === ''
       const input = fromStdin ? process.stdin : createReadStream(args.file as string)

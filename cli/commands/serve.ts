@@ -2,7 +2,7 @@ import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { loadLibrary } from '../library.js'
 import { createOutput } from '../output.js'
-import { openStore, remoteUrl, storePath } from '../store-location.js'
+import { openStore, remoteUrl, storeLimits, storePath } from '../store-location.js'
 import { packageVersion } from '../version.js'
 
 interface ServeArgs extends GlobalArgs {
@@ -23,12 +23,13 @@ export const serveCommand = defineCommand<ServeArgs>({
     .option('port', { type: 'number', default: 7070, requiresArg: true, describe: 'Port to listen on; 0 picks a free one (the URL is printed)' })
     .option('host', { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'Interface to bind; loopback unless you say otherwise' })
     .option('require-parent', { type: 'boolean', default: false, describe: 'Answer 428 to writes naming no parent and no If-Match / If-None-Match' })
-    .option('body-limit', { type: 'number', requiresArg: true, describe: 'Largest request body in bytes (default 1 MiB + 64 KiB)' })
+    .option('body-limit', { type: 'number', requiresArg: true, describe: 'Largest request body in bytes (default: --max-value-bytes + 64 KiB, so any storable value fits)' })
     .option('quiet', { type: 'boolean', default: false, describe: 'Do not log one line per request' })
     .option('strategy', { type: 'string', requiresArg: true, describe: 'The store\'s default strategy for stale writes (default reject)' })
     .option('sync', { type: 'boolean', default: false, describe: 'fsync every write batch before answering' })
     .example('$0 serve --db ./data', 'Serve ./data on http://127.0.0.1:7070')
     .example('$0 serve --port 0 --token s3cret --require-parent', 'A free port, a bearer token, no blind overwrites')
+    .example('$0 --max-value-bytes 20000000 serve', 'Take values up to 20 MB (the body limit follows)')
     .example('$0 --remote http://127.0.0.1:7070 get user:1', 'Then any command works through the server'),
   handler: async (args) => {
     const out = createOutput(args)
@@ -41,7 +42,9 @@ export const serveCommand = defineCommand<ServeArgs>({
     }
     const token = args.token ?? (process.env.REVKV_TOKEN === '' ? undefined : process.env.REVKV_TOKEN)
     const path = storePath(args)
-    const store = await openStore(path, { create: false, wait: args.wait, store: { sync: args.sync, ...(args.strategy === undefined ? {} : { strategy: args.strategy }) } })
+    const store = await openStore(path, { create: false, wait: args.wait, store: { ...storeLimits(args), sync: args.sync, ...(args.strategy === undefined ? {} : { strategy: args.strategy }) } })
+    const bodyLimit = args['body-limit']
+    if (bodyLimit !== undefined && bodyLimit < store.maxValueBytes) out.note(`Note: --body-limit ${bodyLimit} is below the value limit (--max-value-bytes ${store.maxValueBytes}): values between the two get 413.`)
     const { serve } = await import('../../src/server/index.js')
     const server = await serve(store, {
       port: args.port,

@@ -1,4 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
+import { createInterface } from 'node:readline'
+import { Readable } from 'node:stream'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import jsonpatch from 'fast-json-patch'
@@ -14,6 +16,7 @@ import type { Store } from '../store.js'
 import { etagOf, matchesStrong, matchesWeak, parseTagCondition } from './conditional.js'
 import type { TagCondition } from './conditional.js'
 import { applyMergePatch } from './merge-patch.js'
+import { NDJSON, ndjsonStream, operationLines } from './ndjson.js'
 import { openApiDocument } from './openapi.js'
 import { PreconditionFailed, problem, problemOf } from './problem.js'
 import { ROUTES } from './routes.js'
@@ -25,7 +28,7 @@ export interface ServerOptions {
   token?: string | undefined
   /** Answer 428 to writes that name neither a parent nor an If-Match / If-None-Match precondition. */
   requireParent?: boolean | undefined
-  /** Largest request body in bytes (default 1 MiB + 64 KiB: a maximal value plus JSON overhead). */
+  /** Largest request body in bytes (default the store's maxValueBytes + 64 KiB: a maximal value plus JSON spacing and escapes). Dumps sent to POST /v1/import stream and are not limited by it. */
   bodyLimit?: number | undefined
   /** Milliseconds a client has to send a whole request (default 30,000). */
   requestTimeout?: number | undefined
@@ -48,11 +51,13 @@ interface WriteConditions {
 }
 
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json']
+/** Room in a request body for JSON spacing and escapes around a value of the largest size. */
+const BODY_OVERHEAD = 64 * 1024
 
 /** Build the fastify app serving `store` (not listening yet; `app.inject()` works for tests). */
 export function buildServer (store: Store, options: ServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    bodyLimit: options.bodyLimit ?? 1024 * 1024 + 64 * 1024,
+    bodyLimit: options.bodyLimit ?? store.maxValueBytes + BODY_OVERHEAD,
     requestTimeout: options.requestTimeout ?? 30_000,
     // Keep-alive connections outlive a typical load balancer's 60 s idle timeout.
     keepAliveTimeout: 72_000,
@@ -79,6 +84,9 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       done(err as Error, undefined)
     }
   })
+
+  // A dump streams in as it comes: the import reads it line by line, never as one string.
+  app.addContentTypeParser(NDJSON, (_req, payload, done) => { done(null, payload) })
 
   if (tokenDigest !== undefined) {
     app.addHook('onRequest', async (req, reply) => {
@@ -165,7 +173,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     },
 
     putValue: async (req, reply) => {
-      requireJson(req, 'PUT')
+      requireType(req, 'PUT')
       if (req.body === undefined) {
         throw new InvalidInputError('PUT needs the value as a JSON body with Content-Type: application/json.')
       }
@@ -228,7 +236,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     getConflicts: async (req) => ({ revisions: await store.conflicts(req.params.key) }),
 
     merge: async (req, reply) => {
-      requireJson(req, 'POST')
+      requireType(req, 'POST')
       const { key } = req.params
       const body = req.body as { rev: string, strategy?: string, onConflict?: 'ours' | 'theirs', value?: JsonValue, author?: string, message?: string }
       const rev = await store.resolveRevision(body.rev, { key })
@@ -293,6 +301,25 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     getRevision: async (req) => {
       const { id } = req.params as unknown as { id: string }
       return await store.revision(await store.resolveRevision(id))
+    },
+
+    exportDump: async (req, reply) => {
+      const { prefix } = req.query
+      return await reply.type(`${NDJSON}; charset=utf-8`).send(ndjsonStream(store.export(prefix === undefined ? {} : { prefix })))
+    },
+
+    importDump: async (req) => {
+      requireType(req, 'POST /v1/import', NDJSON)
+      if (!(req.body instanceof Readable)) throw new InvalidInputError(`POST /v1/import takes a dump made by export as the body, with Content-Type: ${NDJSON}.`)
+      return await store.import(createInterface({ input: req.body, crlfDelay: Infinity }))
+    },
+
+    verify: async (_req, reply) => await sendOperation(reply, async (progress) => await store.verify({ onProgress: progress })),
+
+    compact: async (req, reply) => {
+      requireType(req, 'POST')
+      const { keep, prefix } = req.body as { keep: number, prefix?: string }
+      return await sendOperation(reply, async () => await store.compact({ keep, ...(prefix === undefined ? {} : { prefix }) }))
     }
   }
 
@@ -403,11 +430,11 @@ class UnprocessablePatch extends Error {
   readonly code = 'REVKV_PATCH_FAILED'
 }
 
-/** PUT and POST take plain JSON: a patch sent to them would be stored as the value itself. */
-function requireJson (req: FastifyRequest, method: string): void {
+/** PUT and POST take plain JSON (a patch sent to them would be stored as the value itself); an import takes NDJSON. */
+function requireType (req: FastifyRequest, method: string, expected = 'application/json'): void {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase()
-  if (type !== undefined && type !== '' && type !== 'application/json') {
-    throw Object.assign(new Error(`${method} takes application/json, not ${type}${PATCH_TYPES.includes(type) ? ' (send patches with PATCH)' : ''}.`), { statusCode: 415, code: 'REVKV_HTTP_415' })
+  if (type !== undefined && type !== '' && type !== expected) {
+    throw Object.assign(new Error(`${method} takes ${expected}, not ${type}${PATCH_TYPES.includes(type) ? ' (send patches with PATCH)' : ''}.`), { statusCode: 415, code: 'REVKV_HTTP_415' })
   }
 }
 
@@ -430,6 +457,11 @@ async function sendJson (reply: FastifyReply, text: string): Promise<FastifyRepl
   return await reply.type('application/json; charset=utf-8').send(text)
 }
 
+/** Stream a whole-store operation's progress and result (see ndjson.ts). */
+async function sendOperation (reply: FastifyReply, run: (progress: (done: number) => void) => Promise<unknown>): Promise<FastifyReply> {
+  return await reply.type(`${NDJSON}; charset=utf-8`).send(ndjsonStream(operationLines(run), 0))
+}
+
 async function sendProblem (reply: FastifyReply, p: { status: number }): Promise<FastifyReply> {
   return await reply.code(p.status).type('application/problem+json; charset=utf-8').send(JSON.stringify(p))
 }
@@ -440,7 +472,7 @@ function routePattern (route: RouteSpec): RegExp {
 
 function describeHttpError (err: { statusCode?: number, code?: string, message?: string }): string {
   switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `${err.message ?? 'Request body is too large'}: values are limited by the server's body limit.`
+    case 'FST_ERR_CTP_BODY_TOO_LARGE': return `${err.message ?? 'Request body is too large'}: ask for the server's request size limit to be raised (revkv serve --body-limit, which follows --max-value-bytes by default).`
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return `${err.message ?? 'Unsupported media type'}: send JSON values as application/json.`
     case 'FST_ERR_CTP_EMPTY_JSON_BODY': return 'The body is empty; send a JSON value (null is one).'
     default: return `${err.message ?? 'Bad request'}.`.replace(/\.\.$/, '.')

@@ -1,4 +1,4 @@
-import { RevkvError } from '../errors.js'
+import { RevkvError, ValueTooLargeError } from '../errors.js'
 
 /** An RFC 9457 problem details object, plus revkv's conflict members. */
 export interface Problem {
@@ -39,6 +39,8 @@ export function problem (status: number, code: string, detail: string, extra: Re
 
 /** The problem for an error thrown by the store: a RevkvError keeps its code, status and data. */
 export function problemOf (err: unknown): Problem {
+  // The store's own advice (a larger maxValueBytes) is not something a client can do.
+  if (err instanceof ValueTooLargeError) err = new ValueTooLargeError(err.bytes, err.limit, 'ask for the server\'s limit to be raised (revkv serve --max-value-bytes, or the maxValueBytes of the store it serves)')
   if (err instanceof RevkvError) {
     const { name: _name, code, status, message, ...data } = err.toJSON() as { name: string, code: string, status: number, message: string }
     return problem(status, code, message, data)

@@ -189,6 +189,44 @@ export const ROUTES: RouteSpec[] = [
   },
   {
     method: 'GET',
+    path: '/v1/export',
+    operationId: 'exportDump',
+    summary: 'A dump of the store (or of the keys under prefix) as application/x-ndjson, read from one snapshot: writes go on meanwhile and none of them is in the dump',
+    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string', description: 'Only keys starting with this' } } },
+    responses: { 200: 'The dump, streamed (see the README for its lines); a dump cut short by a failure has no end line, so import refuses it', 400: 'Bad parameter', 401: 'Missing or wrong bearer token' }
+  },
+  {
+    method: 'POST',
+    path: '/v1/import',
+    operationId: 'importDump',
+    summary: 'Restore a dump made by export, streamed as the body: every revision re-hashed, nothing written unless the whole dump is sound',
+    body: { 'application/x-ndjson': { type: 'string', description: 'A dump, one JSON document per line' } },
+    responses: { 200: '{ revisions, heads, keys }', 400: 'A damaged, truncated or foreign dump, or a key that already exists; nothing was imported', 401: 'Missing or wrong bearer token', 415: 'Not application/x-ndjson' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/verify',
+    operationId: 'verify',
+    summary: 'Check the whole store (fsck) from one snapshot while writes go on: application/x-ndjson { progress } lines (records read), then { result: { revisions, keys, problems } }',
+    responses: { 200: 'Progress lines, then the report as { result } (or { error: Problem } if the check failed after it began)', 401: 'Missing or wrong bearer token' }
+  },
+  {
+    method: 'POST',
+    path: '/v1/compact',
+    operationId: 'compact',
+    summary: 'Cut old history: keep the newest `keep` revisions of each key (under prefix); application/x-ndjson { progress } lines, then { result: { keys, dropped } }',
+    body: {
+      'application/json': {
+        type: 'object',
+        required: ['keep'],
+        additionalProperties: false,
+        properties: { keep: { type: 'integer', minimum: 1, description: 'Revisions to keep per key on the first-parent line' }, prefix: { type: 'string', description: 'Only keys starting with this' } }
+      }
+    },
+    responses: { 200: 'Progress lines, then the report as { result } (or { error: Problem })', 400: 'Bad body', 401: 'Missing or wrong bearer token', 415: 'Not application/json' }
+  },
+  {
+    method: 'GET',
     path: '/v1/revisions/:id',
     operationId: 'getRevision',
     summary: 'One revision by id or unique prefix',

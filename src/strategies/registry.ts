@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors.js'
-import { describe } from '../revision.js'
+import { describe, validateText } from '../revision.js'
 import { lww } from './lww.js'
 import { manual } from './manual.js'
 import { merge } from './merge.js'
@@ -60,4 +60,6 @@ function validateStrategy (strategy: unknown, what: string): asserts strategy is
   if (s === null || typeof s !== 'object' || typeof s.name !== 'string' || s.name === '' || typeof s.resolve !== 'function') {
     throw new InvalidInputError(`${what} needs a strategy name or an object { name: string, resolve(ctx) }, got ${describe(strategy)}.`)
   }
+  // The name is recorded on the merge revisions the strategy makes.
+  validateText(s.name, 'Strategy name')
 }
