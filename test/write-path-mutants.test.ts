@@ -222,6 +222,24 @@ test('store.merge: the strategy is asked in merge mode with the common base; rej
   await store.close()
 })
 
+test('store.merge: a custom strategy that answers reject or keep cannot settle a merge; the merge is one above the higher side', async () => {
+  const store = await open()
+  const base = await store.commit('k', 0)
+  await store.commit('k', 1)
+  const kept = (await rejection(store.commit('k', 1.5, { parent: base.id, strategy: 'manual' })) as ConflictError).kept as string
+  // Three more on the head's line, so the head is higher than the kept side revision.
+  for (let i = 2; i < 5; i++) await store.commit('k', i)
+  const head = await store.head('k') as Revision
+  for (const answer of [{ reject: true }, { keep: true }]) {
+    const err = await rejection(store.merge('k', kept, { strategy: { name: 'custom', resolve: () => answer as never } }))
+    assert.instance(err, InvalidInputError)
+    assert.is(err.message, 'Strategy "custom" cannot settle a merge; use strategy \'merge\' or \'lww\', or give an explicit value.')
+  }
+  const merged = await store.merge('k', kept, { strategy: 'lww' })
+  assert.is(merged.height, head.height + 1)
+  await store.close()
+})
+
 test('a parent dropped by compaction is named as such', async () => {
   const store = await open()
   const old = await store.commit('k', 1)
