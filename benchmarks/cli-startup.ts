@@ -10,8 +10,21 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { Store } from '../src/index.js'
-import { machineInfo } from './machine.js'
+import { machineInfo, type MachineInfo } from './machine.js'
 import { median } from './stats.js'
+
+/** What cli-startup.json holds: medians in milliseconds, start to exit. */
+export interface CliStartupResult {
+  machine: MachineInfo
+  keys: number
+  runs: number
+  /** `revkv get` on the store of `keys` keys. */
+  getMs: number
+  /** `revkv get` on a store of one key. */
+  getSmallMs: number
+  /** `node -e ''`: Node's own start. */
+  nodeMs: number
+}
 
 const run = promisify(execFile)
 const MAIN = fileURLToPath(new URL('../cli/main.js', import.meta.url))
@@ -45,14 +58,16 @@ try {
   await one.close()
   const getSmall = await time([MAIN, '--db', small, 'get', 'user:1'], env)
   rmSync(small, { recursive: true, force: true })
+  const result: CliStartupResult = { machine: machineInfo(), keys: KEYS, runs: RUNS, getMs: get, getSmallMs: getSmall, nodeMs: node }
   const text = [
     `revkv get on a store of ${KEYS.toLocaleString('en-US')} keys: ${get.toFixed(0)} ms (median of ${RUNS}), start to exit`,
     `revkv get on a store of 1 key: ${getSmall.toFixed(0)} ms`,
     `node -e '' (Node's own start): ${node.toFixed(0)} ms`,
-    `machine: ${machineInfo().cpu}, ${machineInfo().cores} cores, Node ${process.version}`
+    `machine: ${result.machine.cpu}, ${result.machine.cores} cores, Node ${result.machine.node}`
   ].join('\n')
   process.stdout.write(`${text}\n`)
   writeFileSync(join(RESULTS, 'cli-startup.md'), `${text}\n`)
+  writeFileSync(join(RESULTS, 'cli-startup.json'), `${JSON.stringify(result, null, 2)}\n`)
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

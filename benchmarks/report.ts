@@ -1,14 +1,16 @@
 import { writeFileSync } from 'node:fs'
 import { medianRuns } from './targets.js'
+import type { Verification } from './verify.js'
 import type { BenchReport, DumpResult, HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
 
 /** 3 significant digits, no exponent: 0.0123, 1.23, 123, 12300. */
-function sig (n: number): string {
+export function sig (n: number): string {
   if (n === 0) return '0'
   return n >= 1000 ? Math.round(n).toLocaleString('en-US') : String(+n.toPrecision(3))
 }
 
-function whole (n: number): string {
+/** A whole number with thousands separators. */
+export function whole (n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }
 
@@ -17,7 +19,7 @@ function mib (bytes: number): string {
 }
 
 /** A Markdown table; `align` has an 'l' (text) or 'r' (numbers) per column, default text first then numbers. */
-function table (header: string[], rows: string[][], align = 'l'): string {
+export function table (header: string[], rows: string[][], align = 'l'): string {
   const rule = header.map((_, i) => (align[i] ?? 'r') === 'l' ? '---' : '---:')
   const lines = [`| ${header.join(' | ')} |`, `| ${rule.join(' | ')} |`]
   for (const row of rows) lines.push(`| ${row.join(' | ')} |`)
@@ -29,30 +31,40 @@ export function displayName (r: ThroughputResult): string {
   return r.system === 'level' ? `level ${r.scenario}` : r.scenario
 }
 
-/** The throughput table: one row per configuration (the median run where it ran several times), by sync then writers. */
-export function formatThroughput (results: ThroughputResult[]): string {
+/** One throughput column: its header, alignment and cell. */
+interface Column { header: string, align: 'l' | 'r', cell: (r: ThroughputResult & { runs: number }) => string }
+
+const THROUGHPUT_COLUMNS: Column[] = [
+  { header: 'scenario', align: 'l', cell: (r) => displayName(r) },
+  { header: 'strategy', align: 'l', cell: (r) => r.strategy ?? '—' },
+  { header: 'writers', align: 'r', cell: (r) => String(r.writers) },
+  { header: 'sync', align: 'r', cell: (r) => r.sync ? 'yes' : 'no' },
+  { header: 'commits/s', align: 'r', cell: (r) => whole(r.commitsPerSec) },
+  { header: '× put', align: 'r', cell: (r) => r.vsPut === undefined ? '—' : `${r.vsPut.toFixed(2)}×` },
+  { header: 'p50 ms', align: 'r', cell: (r) => sig(r.latency.p50Ms) },
+  { header: 'p99 ms', align: 'r', cell: (r) => sig(r.latency.p99Ms) },
+  { header: 'max ms', align: 'r', cell: (r) => sig(r.latency.maxMs) },
+  { header: 'conflicts', align: 'r', cell: (r) => whole(r.conflicts) },
+  { header: 'retries/commit', align: 'r', cell: (r) => sig(r.retriesPerCommit) },
+  { header: 'starved', align: 'r', cell: (r) => String(r.starvedWriters) },
+  { header: 'min / max per writer', align: 'r', cell: (r) => `${whole(r.perWriter.min)} / ${whole(r.perWriter.max)}` },
+  { header: 'bytes/rev', align: 'r', cell: (r) => whole(r.bytesPerRevision) },
+  { header: 'peak RSS MiB', align: 'r', cell: (r) => mib(r.peakRssBytes) },
+  { header: 'reads/s', align: 'r', cell: (r) => r.reads > 0 ? whole(r.readsPerSec) : '—' },
+  { header: 'runs', align: 'r', cell: (r) => String(r.runs) }
+]
+
+/**
+ * The throughput table: one row per configuration (the median run where it ran several
+ * times), by sync then writers; `columns` picks some of the headers, in the table's order.
+ */
+export function formatThroughput (results: ThroughputResult[], columns?: readonly string[]): string {
   // A stable sort keeps the run order (baselines first) within each writer count.
   const ordered = medianRuns(results).sort((a, b) => Number(a.sync) - Number(b.sync) || a.writers - b.writers)
-  const rows = ordered.map((r) => [
-    displayName(r),
-    r.strategy ?? '—',
-    String(r.writers),
-    r.sync ? 'yes' : 'no',
-    whole(r.commitsPerSec),
-    r.vsPut === undefined ? '—' : `${r.vsPut.toFixed(2)}×`,
-    sig(r.latency.p50Ms),
-    sig(r.latency.p99Ms),
-    sig(r.latency.maxMs),
-    whole(r.conflicts),
-    sig(r.retriesPerCommit),
-    String(r.starvedWriters),
-    `${whole(r.perWriter.min)} / ${whole(r.perWriter.max)}`,
-    whole(r.bytesPerRevision),
-    mib(r.peakRssBytes),
-    r.reads > 0 ? whole(r.readsPerSec) : '—',
-    String(r.runs)
-  ])
-  return table(['scenario', 'strategy', 'writers', 'sync', 'commits/s', '× put', 'p50 ms', 'p99 ms', 'max ms', 'conflicts', 'retries/commit', 'starved', 'min / max per writer', 'bytes/rev', 'peak RSS MiB', 'reads/s', 'runs'], rows, 'll')
+  const unknown = columns?.filter((c) => !THROUGHPUT_COLUMNS.some((col) => col.header === c)) ?? []
+  if (unknown.length > 0) throw new Error(`Unknown throughput column(s): ${unknown.join(', ')}.`)
+  const shown = THROUGHPUT_COLUMNS.filter((c) => columns === undefined || columns.includes(c.header))
+  return table(shown.map((c) => c.header), ordered.map((r) => shown.map((c) => c.cell(r))), shown.map((c) => c.align).join(''))
 }
 
 /** The history table: costs at each height. */
@@ -79,8 +91,8 @@ export function formatDump (dump: DumpResult): string {
 }
 
 /** The targets: each with the figure reached and met or not. */
-export function formatTargets (targets: TargetResult[]): string {
-  const rows = targets.map((t) => [String(t.id), t.goal, t.figure === undefined ? '—' : `${t.figure.toFixed(2)}×`, t.met ? '**met**' : '**not met**', t.detail])
+export function formatTargets (targets: Array<TargetResult & { label?: string }>): string {
+  const rows = targets.map((t) => [t.label ?? String(t.id), t.goal, t.figure === undefined ? '—' : `${t.figure.toFixed(2)}×`, t.met ? '**met**' : '**not met**', t.detail])
   return table(['#', 'target', 'reached', 'status', 'how'], rows, 'rlrll')
 }
 
@@ -96,8 +108,41 @@ export function formatReport (report: BenchReport): string {
   if (report.open !== undefined) parts.push('### Open', formatOpen(report.open))
   if (report.dump !== undefined) parts.push('### Export and import', formatDump(report.dump))
   if (report.targets.length > 0) parts.push('### Targets', formatTargets(report.targets))
-  parts.push('Nothing was lost: every acknowledged revision was found by walking history after every scenario.')
+  parts.push(lossSentence(report))
   return parts.join('\n\n') + '\n'
+}
+
+/** What verification covered, summed over runs: undefined where nothing was verified. */
+export function verifiedTotal (verified: Array<Verification | undefined>): Verification & { runs: number } | undefined {
+  const done = verified.filter((v): v is Verification => v !== undefined)
+  if (done.length === 0) return undefined
+  return {
+    runs: done.length,
+    keys: done.reduce((n, v) => n + v.keys, 0),
+    revisions: done.reduce((n, v) => n + v.revisions, 0),
+    acknowledged: done.reduce((n, v) => n + v.acknowledged, 0)
+  }
+}
+
+/**
+ * The report's closing sentence, from what verification covered, per system (PouchDB's
+ * revisions are its `_rev`s). A run that lost anything fails before a report is made, so a
+ * report says how much was checked, and says plainly when nothing versioned was stored.
+ */
+export function lossSentence (report: Pick<BenchReport, 'results' | 'history' | 'open'> & { dump?: BenchReport['dump'] }): string {
+  const bySystem = new Map<string, Array<Verification | undefined>>([['revkv', [report.history?.verified, report.open?.verified, report.dump?.verified]]])
+  for (const r of report.results) if (r.system !== 'level') bySystem.set(r.system, [...bySystem.get(r.system) ?? [], r.verified])
+  const parts: string[] = []
+  for (const [system, verified] of bySystem) {
+    const total = verifiedTotal(verified)
+    if (total === undefined) continue
+    const what = system === 'pouchdb' ? '_revs' : 'revisions'
+    parts.push(`${whole(total.acknowledged)} acknowledged ${what} of ${system} (${whole(total.keys)} keys in ${whole(total.runs)} run${total.runs === 1 ? '' : 's'})`)
+  }
+  const baselines = report.results.filter((r) => r.system === 'level').length
+  const unchecked = baselines === 0 ? '' : `; raw LevelDB baselines (${whole(baselines)} run${baselines === 1 ? '' : 's'}) keep no history to check`
+  if (parts.length === 0) return `Nothing was verified: no run stored versioned data${unchecked}.`
+  return `Nothing was lost: all ${parts.join(' and all ')} were found by walking history after each run${unchecked}.`
 }
 
 /** Write the report as JSON for machines. */

@@ -95,8 +95,8 @@ export async function mergeBase (a: Revision, b: Revision, load: LoadRevision): 
   heap.push(a)
   heap.push(b)
   // How many revisions on the heap carry only mark 1 or only mark 2: once either side has
-  // none left, its ancestry is exhausted and nothing further can be common (this keeps a
-  // create-only conflict from walking the whole history of the other side).
+  // none left, its ancestry is exhausted and nothing further can be common (this ends the
+  // walk early where compaction cut one side's history short; see history-mutants.test).
   const onlyFrom = new Map<number, number>([[1, 1], [2, 1]])
   const count = (mark: number, delta: number): void => { onlyFrom.set(mark, (onlyFrom.get(mark) ?? 0) + delta) }
   for (let rev = heap.pop(); rev !== undefined; rev = heap.pop()) {

@@ -15,11 +15,14 @@ function result (fields: Partial<ThroughputResult>): ThroughputResult {
 const put = (round: number, commitsPerSec: number, sync = false): ThroughputResult =>
   result({ scenario: 'put', system: 'level', strategy: undefined, round, commitsPerSec, sync })
 
+const hotMerge = (round: number, commitsPerSec: number, verified = true): ThroughputResult =>
+  result({ scenario: 'hot', strategy: 'merge', round, commitsPerSec, verified: verified ? { keys: 1, revisions: 2, acknowledged: 2 } : undefined })
+
 test('ratios compare with the put of the same round, and targets take the median of the rounds', () => {
   const results = [
-    put(1, 100), result({ round: 1, commitsPerSec: 50 }), result({ scenario: 'hot', strategy: 'merge', round: 1, commitsPerSec: 40 }),
-    put(2, 100), result({ round: 2, commitsPerSec: 120 }), result({ scenario: 'hot', strategy: 'merge', round: 2, commitsPerSec: 60 }),
-    put(3, 200), result({ round: 3, commitsPerSec: 220 }), result({ scenario: 'hot', strategy: 'merge', round: 3, commitsPerSec: 100 }),
+    put(1, 100), result({ round: 1, commitsPerSec: 50 }), hotMerge(1, 40),
+    put(2, 100), result({ round: 2, commitsPerSec: 120 }), hotMerge(2, 60),
+    put(3, 200), result({ round: 3, commitsPerSec: 220 }), hotMerge(3, 100),
     put(1, 10, true), result({ round: 1, commitsPerSec: 40, sync: true })
   ]
   attachRatios(results)
@@ -33,6 +36,15 @@ test('ratios compare with the put of the same round, and targets take the median
   assert.is(t2?.met, true)
   assert.is(t3?.figure, 0.5, 'median of 0.8, 0.5, 0.45…')
   assert.is(t3?.met, true)
+  assert.match(t3?.detail ?? '', /conflicts 0; every writer's last member value found in all 3 run\(s\)/)
+})
+
+test('target 3 is not met when a hot merge run was not verified, and says so', () => {
+  const results = [put(1, 100), result({ round: 1, commitsPerSec: 100 }), hotMerge(1, 90), put(2, 100), result({ round: 2, commitsPerSec: 100 }), hotMerge(2, 90, false)]
+  const t3 = evaluateTargets(results, undefined, undefined).find((t) => t.id === 3)
+  assert.is(t3?.figure, 0.9)
+  assert.is(t3?.met, false)
+  assert.match(t3?.detail ?? '', /only 1 of 2 run\(s\) verified/)
 })
 
 test('a history measured short of 1,000,000 is reported, but not met', () => {

@@ -20,14 +20,15 @@ import hdr from 'hdr-histogram-js'
 import { Store } from '../../src/index.js'
 import type { JsonValue, Revision } from '../../src/index.js'
 import { serve } from '../../src/server/index.js'
-import { machineInfo } from '../machine.js'
+import { machineInfo, type MachineInfo } from '../machine.js'
 import type { ClientConfig, ClientReport } from './client.js'
 
 const run = promisify(execFile)
 const CLIENT = fileURLToPath(new URL('./client.js', import.meta.url))
 const RESULTS = fileURLToPath(new URL('../../../benchmarks/results/', import.meta.url))
 
-interface LoadSettings {
+/** How hard the clients push. */
+export interface LoadSettings {
   processes: number
   connections: number
   durationMs: number
@@ -35,7 +36,7 @@ interface LoadSettings {
 }
 
 /** One scenario's figures. */
-interface LoadResult {
+export interface LoadResult {
   scenario: string
   requestsPerSecond: number
   p50Ms: number
@@ -44,6 +45,14 @@ interface LoadResult {
   reads: Record<string, number>
   ratioToBare?: number
   verified: string
+}
+
+/** What server-latest.json holds. */
+export interface LoadReport {
+  machine: MachineInfo
+  settings: LoadSettings
+  results: LoadResult[]
+  target: { name: string, reached: number | undefined, met: boolean }
 }
 
 const settings: LoadSettings = {
@@ -190,7 +199,7 @@ for (const strategy of ['reject', 'lww', 'merge', 'manual']) await step(`revkv h
 const bareRps = results[0]?.requestsPerSecond ?? 1
 for (const r of results.slice(1)) r.ratioToBare = r.requestsPerSecond / bareRps
 const distinct = results[1]
-const report = {
+const report: LoadReport = {
   machine: machineInfo(),
   settings,
   results,

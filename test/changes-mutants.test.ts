@@ -1,0 +1,153 @@
+/**
+ * The changes feed driven batch by batch: a ChangeLog over memory-level, with real batches
+ * sealed, written and settled in the order each test chooses (no timing involved). Written
+ * to kill the mutants of src/changes.ts that the store suite let live (see test/mutation/).
+ */
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { MemoryLevel } from 'memory-level'
+import { ChangeLog, type Change } from '../src/changes.js'
+import { Batch } from '../src/group-commit.js'
+import type { RevkvDatabase } from '../src/layout.js'
+import { all } from './helpers.js'
+
+type Write = [key: string, rev: string, deleted?: boolean, kept?: boolean]
+
+/** A batch holding `writes`, sealed (sequence numbers given) but not yet written. */
+function sealed (db: RevkvDatabase, log: ChangeLog, writes: Write[]): Batch {
+  const batch = new Batch(db.batch() as ConstructorParameters<typeof Batch>[0])
+  for (const [key, rev, deleted = false, kept = false] of writes) log.record(batch, key, rev, deleted, kept)
+  for (const member of batch.members) member.seal(batch)
+  return batch
+}
+
+/** Write the batch (or drop it, as a failed write would) and settle it. */
+async function settle (batch: Batch, ok = true): Promise<void> {
+  if (ok) await batch.write({})
+  for (const member of batch.members) member.settle(ok, batch)
+}
+
+async function loaded (db: RevkvDatabase): Promise<ChangeLog> {
+  const log = new ChangeLog(db)
+  await log.ready()
+  return log
+}
+
+const seqs = (changes: Change[]): number[] => changes.map((c) => c.seq)
+
+test('sequence numbers stay in order past 16, 256 and 4,096 records, and a reopened log continues after the last', async () => {
+  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
+  // Records of other kinds sort before and after the feed's: the log must read only its own.
+  for (const key of ['h!k', `r!${'f'.repeat(64)}`, 'm!format', 't!']) await db.put(key, '{}')
+  let log = await loaded(db)
+  assert.is(log.published, 0)
+  for (let i = 1; i <= 300; i++) await settle(sealed(db, log, [[`k${i}`, `r${i}`]]))
+  // One batch of many changes crosses the next hex digit, 4096.
+  await settle(sealed(db, log, Array.from({ length: 3800 }, (_, i): Write => [`m${i}`, `rm${i}`])))
+  assert.is(log.published, 4100)
+  const feed = await all(log.read())
+  assert.equal(seqs(feed), Array.from({ length: 4100 }, (_, i) => i + 1))
+  assert.equal(feed[16], { seq: 17, key: 'k17', rev: 'r17' })
+
+  log = await loaded(db)
+  assert.is(log.published, 4100, 'the last sequence number is found again, counting every change of the last record')
+  await settle(sealed(db, log, [['after', 'x']]))
+  assert.equal(await all(log.read({ since: 4099 })), [{ seq: 4100, key: 'm3799', rev: 'rm3799' }, { seq: 4101, key: 'after', rev: 'x' }])
+})
+
+test('a change is published only once every batch sealed before it has settled', async () => {
+  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
+  const log = await loaded(db)
+  const first = sealed(db, log, [['a', 'a1'], ['b', 'b1']])
+  const second = sealed(db, log, [['c', 'c1']])
+  const seen: Change[] = []
+  const watch = log.watch()
+  const pump = (async () => { for await (const change of watch) { seen.push(change); if (seen.length === 3) break } })()
+  await settle(second)
+  assert.is(log.published, 0, 'the later batch waits for the earlier one')
+  assert.equal(await all(log.read()), [])
+  assert.equal(seen, [])
+  await settle(first)
+  assert.is(log.published, 3)
+  await pump
+  assert.equal(seqs(seen), [1, 2, 3])
+  assert.equal(seen[2], { seq: 3, key: 'c', rev: 'c1' })
+})
+
+test('a failed batch\'s numbers are skipped, never reused, and the feed goes on after them', async () => {
+  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
+  const log = await loaded(db)
+  await settle(sealed(db, log, [['a', 'a1']]))
+  const failed = sealed(db, log, [['b', 'b1'], ['c', 'c1']])
+  const next = sealed(db, log, [['d', 'd1']])
+  await settle(failed, false)
+  assert.is(log.published, 3, 'published passes over the failed numbers')
+  await settle(next)
+  assert.is(log.published, 4)
+  assert.equal(await all(log.read()), [{ seq: 1, key: 'a', rev: 'a1' }, { seq: 4, key: 'd', rev: 'd1' }])
+  // A batch with no change records is no member of the log and settles without effect.
+  const empty = new Batch(db.batch() as ConstructorParameters<typeof Batch>[0])
+  log.seal(empty)
+  log.settle(true, empty)
+  assert.is(log.published, 4)
+})
+
+test('flags: deleted and kept survive the record and come back only where set', async () => {
+  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
+  const log = await loaded(db)
+  await settle(sealed(db, log, [['a', 'r1'], ['a', 'r2', true], ['a', 'r3', false, true], ['a', 'r4', true, true]]))
+  assert.equal(await all(log.read()), [
+    { seq: 1, key: 'a', rev: 'r1' },
+    { seq: 2, key: 'a', rev: 'r2', deleted: true },
+    { seq: 3, key: 'a', rev: 'r3', kept: true },
+    { seq: 4, key: 'a', rev: 'r4', deleted: true, kept: true }
+  ])
+})
+
+test('read: since inside a record, prefix, and limit counted over the changes it yields', async () => {
+  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
+  const log = await loaded(db)
+  await settle(sealed(db, log, [['x/1', 'a'], ['y/1', 'b'], ['x/2', 'c']]))
+  await settle(sealed(db, log, [['y/2', 'd'], ['x/3', 'e']]))
+  assert.equal(seqs(await all(log.read({ since: 1 }))), [2, 3, 4, 5])
+  assert.equal(seqs(await all(log.read({ since: 2 }))), [3, 4, 5])
+  assert.equal(seqs(await all(log.read({ since: 3 }))), [4, 5])
+  assert.equal(seqs(await all(log.read({ since: 5 }))), [])
+  assert.equal(seqs(await all(log.read({ since: 99 }))), [])
+  assert.equal(seqs(await all(log.read({ prefix: 'x/' }))), [1, 3, 5])
+  assert.equal(seqs(await all(log.read({ prefix: 'x/', limit: 2 }))), [1, 3])
+  assert.equal(seqs(await all(log.read({ prefix: 'x/', since: 1, limit: 1 }))), [3])
+  assert.equal(seqs(await all(log.read({ limit: 1 }))), [1])
+  assert.equal(seqs(await all(log.read({ limit: 0 }))), [])
+  assert.equal(seqs(await all(log.read({ limit: 5 }))), [1, 2, 3, 4, 5])
+  // Records not yet published stay out of a read, even when already on disk.
+  const later = sealed(db, log, [['x/4', 'f']])
+  await later.write({})
+  assert.equal(seqs(await all(log.read({ since: 4 }))), [5])
+  for (const member of later.members) member.settle(true, later)
+  assert.equal(seqs(await all(log.read({ since: 4 }))), [5, 6])
+})
+
+test('watch: the replay, then live changes after it, each once, filtered by prefix; close and abort end it', async () => {
+  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
+  const log = await loaded(db)
+  await settle(sealed(db, log, [['x/1', 'a'], ['y/1', 'b']]))
+  const seen: Change[] = []
+  const done = (async () => { for await (const change of log.watch({ since: 0, prefix: 'x/' })) seen.push(change) })()
+  await settle(sealed(db, log, [['y/2', 'c'], ['x/2', 'd']]))
+  await settle(sealed(db, log, [['x/3', 'e']]))
+  log.close()
+  await done
+  assert.equal(seen, [{ seq: 1, key: 'x/1', rev: 'a' }, { seq: 4, key: 'x/2', rev: 'd' }, { seq: 5, key: 'x/3', rev: 'e' }])
+
+  const controller = new AbortController()
+  const other = new ChangeLog(db)
+  const got: Change[] = []
+  const watching = (async () => { for await (const change of other.watch({ since: 4, signal: controller.signal })) got.push(change) })()
+  await new Promise((resolve) => setImmediate(resolve))
+  controller.abort()
+  await watching
+  assert.equal(seqs(got), [5])
+})
+
+test.run()

@@ -1,0 +1,75 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { readmeTables, readResults, replaceBlock } from '../benchmarks/readme-tables.js'
+import type { BenchResults } from '../benchmarks/readme-tables.js'
+import { lossSentence } from '../benchmarks/report.js'
+import type { ThroughputResult } from '../benchmarks/types.js'
+
+const README = fileURLToPath(new URL('../../README.md', import.meta.url))
+const RESULTS = fileURLToPath(new URL('../../benchmarks/results/', import.meta.url))
+
+test('the README\'s benchmark tables are exactly what `npm run docs:bench` writes from benchmarks/results', () => {
+  const readme = readFileSync(README, 'utf8')
+  // On a difference: run `npm run docs:bench` (never edit the tables by hand).
+  assert.fixture(readmeTables(readme, readResults(RESULTS)), readme)
+})
+
+test('a changed figure in a results file changes the README tables', () => {
+  const readme = readFileSync(README, 'utf8')
+  const results = readResults(RESULTS)
+  const changed: BenchResults = structuredClone(results)
+  const distinct = changed.latest.results.filter((r) => r.scenario === 'distinct' && r.writers === 64 && !r.sync)
+  for (const r of distinct) r.commitsPerSec = 1_234_567
+  const target = changed.latest.targets[0]
+  if (target !== undefined) target.met = !target.met
+  changed.cliStartup.getMs = 999
+  const text = readmeTables(readme, changed)
+  assert.ok(text.includes('| distinct | reject | 64 | no | 1,234,567 |'))
+  assert.ok(text.includes('takes 999 ms'))
+  assert.is.not(text, readme)
+  // Writing twice gives the same text: the markers and the prose around them stay.
+  assert.is(readmeTables(text, changed), text)
+})
+
+test('replaceBlock: only between the markers, and a missing, doubled or swapped marker is refused', () => {
+  const text = 'intro\n<!-- bench:x:start -->\nold\n<!-- bench:x:end -->\noutro'
+  assert.is(replaceBlock(text, 'x', 'new'), 'intro\n<!-- bench:x:start -->\nnew\n<!-- bench:x:end -->\noutro')
+  assert.throws(() => replaceBlock('no markers', 'x', 'new'), /<!-- bench:x:start --> and <!-- bench:x:end --> once each \(found 0 and 0\)/)
+  assert.throws(() => replaceBlock(text + text, 'x', 'new'), /found 2 and 2/)
+  assert.throws(() => replaceBlock('<!-- bench:x:end --> <!-- bench:x:start -->', 'x', 'new'), /before <!-- bench:x:start -->; swap them/)
+})
+
+test('readResults names a missing results file and the command that makes it', () => {
+  assert.throws(() => readResults('/nonexistent-revkv-results'), /latest\.json is missing: run `npm run bench`/)
+})
+
+function run (system: ThroughputResult['system'], verified: ThroughputResult['verified']): ThroughputResult {
+  return {
+    kind: 'throughput', scenario: 'distinct', system, strategy: undefined, writers: 1, sync: false, valueSize: 100, round: 1,
+    elapsedMs: 1000, commits: 0, commitsPerSec: 0, reads: 0, readsPerSec: 0, latency: { p50Ms: 1, p99Ms: 2, maxMs: 3 }, readLatency: undefined,
+    conflicts: 0, retries: 0, retriesPerCommit: 0, starvedWriters: 0, perWriter: { min: 0, max: 0 }, bytesOnDisk: 0, revisions: 0, bytesPerRevision: 0, peakRssBytes: 0, vsPut: undefined, verified
+  }
+}
+
+test('the closing sentence counts what verification checked, per system', () => {
+  const results = [
+    run('level', undefined),
+    run('revkv', { keys: 3, revisions: 10, acknowledged: 7 }),
+    run('revkv', { keys: 1, revisions: 2000, acknowledged: 1500 }),
+    run('pouchdb', { keys: 64, revisions: 90, acknowledged: 80 })
+  ]
+  const history = { kind: 'history' as const, requestedHeights: [10], points: [], buildRate: 1, peakRssBytes: 1, bytesPerRevision: 1, verified: { keys: 1, revisions: 10, acknowledged: 10 } }
+  assert.is(lossSentence({ results, history, open: undefined }),
+    'Nothing was lost: all 1,517 acknowledged revisions of revkv (5 keys in 3 runs) and all 80 acknowledged _revs of pouchdb (64 keys in 1 run) ' +
+    'were found by walking history after each run; raw LevelDB baselines (1 run) keep no history to check.')
+})
+
+test('the closing sentence says so when nothing was verified', () => {
+  assert.is(lossSentence({ results: [run('level', undefined), run('level', undefined)], history: undefined, open: undefined }),
+    'Nothing was verified: no run stored versioned data; raw LevelDB baselines (2 runs) keep no history to check.')
+  assert.is(lossSentence({ results: [], history: undefined, open: undefined }), 'Nothing was verified: no run stored versioned data.')
+})
+
+test.run()
