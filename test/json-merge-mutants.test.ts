@@ -58,8 +58,8 @@ test('a long middle is matched exactly up to 4,000,000 cells, then left as one c
 })
 
 test('arrays: the same element changed differently on both sides conflicts at its index; the same insert on both sides is kept once', () => {
-  assert.equal(mergeJson([1, 2, 3], [9, 2, 3], [8, 2, 3]), { value: [9, 2, 3], conflicts: [{ path: '/0', base: 1, ours: 9, theirs: 8 }] })
-  assert.equal(mergeJson([1, 2, 3], [1, 2, 9], [1, 2, 8], { onConflict: 'theirs' }), { value: [1, 2, 8], conflicts: [{ path: '/2', base: 3, ours: 9, theirs: 8 }] })
+  assert.equal(mergeJson([1, 2, 3], [9, 2, 3], [8, 2, 3]), { value: [9, 2, 3], conflicts: [{ path: '/0', base: 1, ours: 9, theirs: 8, kind: 'value' }] })
+  assert.equal(mergeJson([1, 2, 3], [1, 2, 9], [1, 2, 8], { onConflict: 'theirs' }), { value: [1, 2, 8], conflicts: [{ path: '/2', base: 3, ours: 9, theirs: 8, kind: 'value' }] })
   assert.equal(mergeJson([1, 2, 3], [1, 'x', 2, 3, 'o'], [1, 'x', 2, 3]), { value: [1, 'x', 2, 3, 'o'], conflicts: [] })
   // A deleted duplicate against an append: the one x left is matched once, not twice.
   assert.ok(mergeJson(['x', 'x'], ['x'], ['x', 'x', 'y']).conflicts.length > 0)

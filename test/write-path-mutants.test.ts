@@ -116,7 +116,7 @@ test('keep: the write is stored unmerged, the head stays, and the error says how
   const err = await rejection(store.commit('k', 3, { parent: base.id, strategy: 'manual' })) as ConflictError
   const kept = err.kept as string
   assert.is(err.message, `Conflict on key "k": the write was based on ${short(base)} but the head is ${short(head)}. ` +
-    `It was kept unmerged as revision ${kept}; settle it with store.merge(key, '${kept}') or \`revkv merge k ${kept.slice(0, 12)}\`.`)
+    `It was kept unmerged as revision ${kept}, so nothing was lost: merge it into the head to settle it.`)
   assert.equal([err.expected, err.actual], [base.id, head.id])
   assert.is((await store.head('k'))?.id, head.id)
   assert.equal((await store.conflicts('k')).map((r) => r.id), [kept])
@@ -132,7 +132,7 @@ test('a merge conflict lists each place, the whole value as such, and writes not
   const err = await rejection(store.commit('k', { a: 3, b: 3 }, { parent: base.id, strategy: 'merge' })) as MergeConflictError
   assert.instance(err, MergeConflictError)
   assert.is(err.message, 'Merge conflict on key "k" (strategy merge): both sides changed /a, /b differently. Nothing was written. ' +
-    'Settle it with an explicit value, with onConflict \'ours\' or \'theirs\', or keep it for later with the manual strategy.')
+    'Settle it with an explicit value, with onConflict \'ours\' or \'theirs\', place by place with merge() and resolutions ({ \'<path>\': \'ours\' | \'theirs\' | \'base\' | { value } }), or keep it for later with the manual strategy.')
   assert.equal([err.key, err.expected, err.actual], ['k', base.id, head.id])
   assert.equal(err.conflicts.map((c) => c.path), ['/a', '/b'])
   const whole = await rejection(store.commit('k', 7, { parent: base.id, strategy: asking(() => ({ conflicts: [{ path: '' }] })).strategy }))
