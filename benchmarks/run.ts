@@ -15,6 +15,7 @@ import * as open from './scenarios/open.js'
 import * as zipf from './scenarios/zipf.js'
 import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
 import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
+import { STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
 
 /** The report and names the CLI needs beside runBench(). */
 export type { BenchReport, StrategyName, WorkloadName } from './types.js'
@@ -71,8 +72,8 @@ export type Step =
   | { kind: 'open' }
   | { kind: 'dump' }
 
-const STRATEGIES: StrategyName[] = ['reject', 'lww', 'merge', 'manual']
-const WORKLOADS: Array<WorkloadName | 'standard'> = ['standard', 'distinct', 'hot', 'lease', 'zipf', 'mixed', 'history', 'open', 'dump']
+const STRATEGIES: readonly StrategyName[] = STRATEGY_CHOICES
+const WORKLOADS: ReadonlyArray<WorkloadName | 'standard'> = WORKLOAD_CHOICES
 const STORE_RUNS = { distinct, hot, lease, zipf, mixed }
 
 /** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history, open and dump. */

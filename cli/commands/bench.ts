@@ -1,6 +1,7 @@
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { loadLibrary } from '../library.js'
+import { STRATEGY_CHOICES, WORKLOAD_CHOICES } from '../../benchmarks/names.js'
 
 interface BenchArgs extends GlobalArgs {
   'json-file': string | undefined
@@ -16,8 +17,8 @@ interface BenchArgs extends GlobalArgs {
   dir: string | undefined
 }
 
-const WORKLOADS = ['standard', 'distinct', 'hot', 'lease', 'zipf', 'mixed', 'history', 'open'] as const
-const STRATEGIES = ['reject', 'lww', 'merge', 'manual'] as const
+const WORKLOADS = WORKLOAD_CHOICES
+const STRATEGIES = STRATEGY_CHOICES
 
 /** `revkv bench`: run a chosen benchmark scenario (or the standard suite) and report ratios to raw LevelDB. */
 export const bench = defineCommand<BenchArgs>({
