@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'REVKV_CLOSED'
   | 'REVKV_REMOTE'
   | 'REVKV_CORRUPT'
+  | 'REVKV_UNAVAILABLE'
   | HttpErrorCode
 
 /**
@@ -192,6 +193,25 @@ export class ClosedError extends RevkvError {
 export class RemoteError extends RevkvError {
   constructor (message: string, status: number, options?: { cause?: unknown }) {
     super(message, 'REVKV_REMOTE', status, options)
+  }
+}
+
+/**
+ * The database server cannot be reached or dropped the connection (503). A write that
+ * fails so was not acknowledged: it may or may not have been applied, and retrying it is
+ * safe (revisions are content-addressed and heads move by compare-and-set).
+ */
+export class UnavailableError extends RevkvError {
+  /** The server, as "host:port/database" (never with a password). */
+  readonly server: string
+
+  constructor (message: string, server: string, options?: { cause?: unknown }) {
+    super(message, 'REVKV_UNAVAILABLE', 503, options)
+    this.server = server
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), server: this.server }
   }
 }
 

@@ -1,0 +1,190 @@
+import type pg from 'pg'
+import type { EngineBatch, Entry, HeadMove, WriteBatchOptions, WriteOutcome } from '../engine.js'
+import { guarded, retried } from './connection.js'
+import { transaction } from './schema.js'
+
+/** What a batch needs from its engine: the pool, the quoted schema, the server name and the notify channel (or none). */
+export interface BatchTarget {
+  pool: pg.Pool
+  schema: string
+  server: string
+  channel: string | undefined
+}
+
+/**
+ * The one statement that writes a batch, in one round trip. Arrays come in as parameters
+ * and are unnested; data-modifying CTEs do the rest:
+ *
+ * 1. `upd` moves each head whose stored head is still the expected one. Under READ
+ *    COMMITTED, an UPDATE that waited for another transaction's lock on the row re-checks
+ *    its WHERE on the newest row version, so `head = expected` is a real compare-and-set.
+ *    `ins` creates the heads expected to be absent; ON CONFLICT DO NOTHING waits for a
+ *    concurrent creator and then skips the key.
+ * 2. `stale` is every moved-for key that did not move. Revisions, dropped markers,
+ *    unmerged changes and change rows of stale keys are not written.
+ * 3. `seq` takes the change numbers: it adds the batch's change count to the counter in
+ *    meta, after (it depends on) the head moves and the other writes. The counter row's
+ *    lock is then held until commit, so a second batch numbers its changes only after the
+ *    first one committed: numbers are handed out in commit order, a reader that sees seq N
+ *    can already see every seq below N, and a rolled-back batch took no numbers (no gaps).
+ *    This is what makes changes(since) resumable across processes. Batches without
+ *    changes do not touch the counter, so they do not wait for each other there.
+ * 4. With notify, pg_notify wakes listeners; PostgreSQL delivers it at commit, and only
+ *    when the batch wrote changes.
+ *
+ * Inputs are sorted by key, so concurrent batches tend to lock head rows in the same
+ * order; a deadlock that still happens aborts the statement and it is run again.
+ */
+function writeStatement (s: string, notify: boolean): string {
+  return `WITH mv AS (
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::integer[]) AS m (key, expected, head, deleted, unmerged)
+), upd AS (
+  UPDATE ${s}.heads AS h SET head = mv.head, deleted = mv.deleted, unmerged = mv.unmerged
+  FROM mv WHERE h.key = mv.key AND h.head = mv.expected
+  RETURNING h.key
+), ins AS (
+  INSERT INTO ${s}.heads (key, head, deleted, unmerged)
+  SELECT key, head, deleted, unmerged FROM mv WHERE expected IS NULL
+  ON CONFLICT (key) DO NOTHING
+  RETURNING key
+), stale AS (
+  SELECT key FROM mv WHERE key NOT IN (SELECT key FROM upd UNION ALL SELECT key FROM ins)
+), rev AS (
+  INSERT INTO ${s}.revisions (id, key, record)
+  SELECT id, key, record FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, key, record)
+  WHERE key NOT IN (SELECT key FROM stale)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING 1
+), drp AS (
+  INSERT INTO ${s}.dropped (id, key)
+  SELECT id, key FROM unnest($9::text[], $10::text[]) AS d (id, key)
+  WHERE key NOT IN (SELECT key FROM stale)
+  ON CONFLICT (id) DO NOTHING
+  RETURNING 1
+), uadd AS (
+  INSERT INTO ${s}.unmerged (key, id)
+  SELECT key, id FROM unnest($11::text[], $12::text[]) AS a (key, id)
+  WHERE key NOT IN (SELECT key FROM stale)
+  ON CONFLICT (key, id) DO NOTHING
+  RETURNING 1
+), udel AS (
+  DELETE FROM ${s}.unmerged AS u USING unnest($13::text[], $14::text[]) AS r (key, id)
+  WHERE u.key = r.key AND u.id = r.id AND r.key NOT IN (SELECT key FROM stale)
+  RETURNING 1
+), chg AS (
+  SELECT key, rev, flags, row_number() OVER (ORDER BY ord) AS n
+  FROM unnest($15::text[], $16::text[], $17::integer[]) WITH ORDINALITY AS c (key, rev, flags, ord)
+  WHERE key NOT IN (SELECT key FROM stale)
+), cnt AS (
+  -- Counting the other writes here makes them run before the counter is locked, so the
+  -- lock that serializes numbering is held for as short a time as possible.
+  SELECT (SELECT count(*) FROM chg) AS n,
+    (SELECT count(*) FROM rev) + (SELECT count(*) FROM drp) + (SELECT count(*) FROM uadd) + (SELECT count(*) FROM udel) AS written
+), seq AS (
+  UPDATE ${s}.meta SET seq = meta.seq + cnt.n FROM cnt WHERE cnt.n > 0 AND cnt.written >= 0
+  RETURNING meta.seq - cnt.n AS base
+), chi AS (
+  INSERT INTO ${s}.changes (seq, key, rev, flags)
+  SELECT seq.base + chg.n, chg.key, chg.rev, chg.flags FROM seq, chg
+)
+SELECT (SELECT base FROM seq) AS base, ARRAY(SELECT key FROM stale ORDER BY key) AS stale${notify ? ',\n  (SELECT pg_notify($18, \'\') FROM seq) AS notified' : ''}`
+}
+
+const byKey = (a: { key: string }, b: { key: string }): number => a.key < b.key ? -1 : a.key > b.key ? 1 : 0
+
+/** A batch for PostgresEngine: collects records, then writes them with one statement. */
+export class PostgresBatch implements EngineBatch {
+  readonly #target: BatchTarget
+  readonly #revisions = new Map<string, { key: string, record: string }>()
+  readonly #dropped = new Map<string, string>()
+  readonly #moves = new Map<string, HeadMove>()
+  readonly #changes: Entry[] = []
+
+  constructor (target: BatchTarget) {
+    this.#target = target
+  }
+
+  get size (): number {
+    return this.#revisions.size + this.#dropped.size + this.#moves.size + this.#changes.length
+  }
+
+  putRevision (id: string, key: string, record: string): void {
+    this.#revisions.set(id, { key, record })
+  }
+
+  putDropped (id: string, key: string): void {
+    this.#dropped.set(id, key)
+  }
+
+  setHead (move: HeadMove): void {
+    // The statement judges each key once; two moves of one key would make the second one's
+    // expectation meaningless, so this is a bug in the caller.
+    if (this.#moves.has(move.key)) throw new Error(`Two head moves of key ${JSON.stringify(move.key)} in one batch.`)
+    this.#moves.set(move.key, move)
+  }
+
+  addChange (entry: Entry): void {
+    this.#changes.push(entry)
+  }
+
+  async write (options: WriteBatchOptions): Promise<WriteOutcome> {
+    const { pool, schema, server, channel } = this.#target
+    const params = this.#params()
+    if (channel !== undefined) params.push(channel)
+    const sql = writeStatement(schema, channel !== undefined)
+    type Row = { base: string | null, stale: string[] }
+    // sync: every commit is durable (synchronous_commit stays at the server's setting), so
+    // sync: false is not less durable; see the README's PostgreSQL section.
+    const { rows } = await guarded(server, 'write the batch', async () => await retried(async () => {
+      if (options.allOrNothing !== true) return await pool.query<Row>(sql, params)
+      // All or nothing: run the same statement in a transaction and roll it back when any
+      // key was stale. The stale keys are still reported, and the counter is rolled back too.
+      return await transaction(pool, async client => {
+        const result = await client.query<Row>(sql, params)
+        if ((result.rows[0]?.stale.length ?? 0) > 0) throw new StaleRollback(result)
+        return result
+      }).catch((err: unknown) => {
+        if (err instanceof StaleRollback) return err.result
+        throw err
+      })
+    }))
+    const row = rows[0]
+    if (row === undefined) throw new Error('The batch statement returned no row.')
+    const stale = new Set(row.stale)
+    const written = stale.size === 0 || options.allOrNothing !== true
+    return { stale, firstSeq: written && row.base !== null ? Number(row.base) + 1 : undefined }
+  }
+
+  #params (): unknown[] {
+    const moves = [...this.#moves.values()].sort(byKey)
+    const revisions = [...this.#revisions].map(([id, r]) => ({ id, ...r })).sort(byKey)
+    const dropped = [...this.#dropped].map(([id, key]) => ({ id, key })).sort(byKey)
+    const added: Array<{ key: string, id: string }> = []
+    const removed: Array<{ key: string, id: string }> = []
+    for (const move of moves) {
+      // `removed` applies after `added`: an id in both ends up absent, so it is only deleted.
+      const gone = new Set(move.removed)
+      for (const id of move.added) if (!gone.has(id)) added.push({ key: move.key, id })
+      for (const id of gone) removed.push({ key: move.key, id })
+    }
+    return [
+      moves.map(m => m.key), moves.map(m => m.expected), moves.map(m => m.head.head),
+      moves.map(m => m.head.deleted === true), moves.map(m => m.head.unmerged ?? 0),
+      revisions.map(r => r.id), revisions.map(r => r.key), revisions.map(r => r.record),
+      dropped.map(d => d.id), dropped.map(d => d.key),
+      added.map(a => a.key), added.map(a => a.id),
+      removed.map(r => r.key), removed.map(r => r.id),
+      this.#changes.map(c => c[0]), this.#changes.map(c => c[1]), this.#changes.map(c => c[2])
+    ]
+  }
+}
+
+/** Carries the result of a rolled-back all-or-nothing batch out of its transaction. */
+class StaleRollback extends Error {
+  readonly result: pg.QueryResult<{ base: string | null, stale: string[] }>
+
+  constructor (result: pg.QueryResult<{ base: string | null, stale: string[] }>) {
+    super('A key was stale; the batch was rolled back.')
+    this.result = result
+  }
+}

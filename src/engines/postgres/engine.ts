@@ -1,0 +1,281 @@
+import type pg from 'pg'
+import { CorruptionError, InvalidInputError } from '../../errors.js'
+import { isRevisionId } from '../../revision.js'
+import type { Engine, EngineBatch, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseRecord, LeaseWrite, ReadAt, ScannedRecord } from '../engine.js'
+import { PostgresBatch } from './batch.js'
+import { guarded, quoteIdent } from './connection.js'
+import type { Connection } from './connection.js'
+import { listenOn } from './listen.js'
+import { paged, prefixBounds } from './pages.js'
+
+/** A read view of one moment: a REPEATABLE READ READ ONLY transaction on a connection of its own. */
+class PostgresSnapshot implements EngineSnapshot {
+  readonly client: pg.PoolClient
+  #closed = false
+
+  constructor (client: pg.PoolClient) {
+    this.client = client
+  }
+
+  get closed (): boolean {
+    return this.#closed
+  }
+
+  async close (): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    try {
+      await this.client.query('COMMIT')
+      this.client.release()
+    } catch (err) {
+      this.client.release(err as Error)
+    }
+  }
+}
+
+interface HeadRow { key: string, head: string, deleted: boolean, unmerged: number }
+interface LeaseRow { key: string, token: string, owner: string, expires: string }
+
+/** A revkv store in a PostgreSQL schema, shared by any number of processes. */
+export class PostgresEngine implements Engine {
+  readonly name = 'postgres'
+  readonly location: string
+  readonly supports: EngineCapabilities
+  readonly #connection: Connection
+  readonly #s: string
+  readonly #channel: string | undefined
+  readonly #snapshots = new Set<PostgresSnapshot>()
+  readonly #listeners = new Set<() => Promise<void>>()
+
+  constructor (connection: Connection, schema: string, notify: boolean) {
+    this.#connection = connection
+    this.#s = quoteIdent(schema)
+    this.#channel = notify ? `revkv_changes_${schema}` : undefined
+    this.location = `PostgreSQL ${connection.server}, schema ${schema}`
+    this.supports = { sharedWriters: true, snapshots: true, sync: true, notify }
+  }
+
+  async revision (id: string, at?: ReadAt): Promise<string | undefined> {
+    const rows = await this.#query<{ record: string }>('read a revision', `SELECT record FROM ${this.#s}.revisions WHERE id = $1`, [id], at)
+    return rows[0]?.record
+  }
+
+  async dropped (id: string, at?: ReadAt): Promise<string | undefined> {
+    const rows = await this.#query<{ key: string }>('read a dropped revision', `SELECT key FROM ${this.#s}.dropped WHERE id = $1`, [id], at)
+    return rows[0]?.key
+  }
+
+  async head (key: string, at?: ReadAt): Promise<HeadRecord | undefined> {
+    const rows = await this.#query<HeadRow>('read a head', `SELECT key, head, deleted, unmerged FROM ${this.#s}.heads WHERE key = $1`, [key], at)
+    const row = rows[0]
+    if (row === undefined) return undefined
+    const record = headRecord(row)
+    if (record instanceof CorruptionError) throw record
+    return record
+  }
+
+  async headsExist (keys: string[]): Promise<boolean[]> {
+    const rows = await this.#query<{ key: string }>('read heads', `SELECT key FROM ${this.#s}.heads WHERE key = ANY($1::text[])`, [keys])
+    const found = new Set(rows.map(row => row.key))
+    return keys.map(key => found.has(key))
+  }
+
+  async unmerged (key: string, at?: ReadAt): Promise<string[]> {
+    const rows = await this.#query<{ id: string }>('read unmerged revisions', `SELECT id FROM ${this.#s}.unmerged WHERE key = $1 ORDER BY id`, [key], at)
+    return rows.map(row => row.id)
+  }
+
+  async * heads (options: HeadsOptions): AsyncIterable<[key: string, record: HeadRecord]> {
+    const { where, params } = prefixBounds('key', options.prefix ?? '')
+    const rows = paged<HeadRow>(async (last, limit) => {
+      const after = last?.key ?? options.after
+      const cond = [...where, ...(after === undefined ? [] : [`key > $${params.length + 1}`])]
+      return await this.#query<HeadRow>('list heads',
+        `SELECT key, head, deleted, unmerged FROM ${this.#s}.heads ${cond.length > 0 ? 'WHERE ' + cond.join(' AND ') : ''} ORDER BY key LIMIT ${limit}`,
+        after === undefined ? params : [...params, after], options)
+    })
+    for await (const row of rows) {
+      const record = headRecord(row)
+      if (record instanceof CorruptionError) throw record
+      yield [row.key, record]
+    }
+  }
+
+  async * conflictedKeys (): AsyncIterable<string> {
+    for await (const row of this.#conflicted(undefined)) yield row.key
+  }
+
+  async * revisionsByPrefix (prefix: string, limit = Infinity): AsyncIterable<[id: string, record: string]> {
+    const { where, params } = prefixBounds('id', prefix)
+    let left = limit
+    const rows = paged<{ id: string, record: string }>(async (last, page) => await this.#query('list revisions',
+      `SELECT id, record FROM ${this.#s}.revisions WHERE ${[...where, last === undefined ? 'true' : `id > $${params.length + 1}`].join(' AND ')} ORDER BY id LIMIT ${Math.min(page, left)}`,
+      last === undefined ? params : [...params, last.id]))
+    if (left <= 0) return
+    for await (const row of rows) {
+      yield [row.id, row.record]
+      if (--left <= 0) return
+    }
+  }
+
+  async lastSeq (): Promise<number> {
+    const rows = await this.#query<{ seq: string }>('read the change counter', `SELECT seq FROM ${this.#s}.meta`, [])
+    return Number(rows[0]?.seq ?? 0)
+  }
+
+  async * changes (since: number): AsyncIterable<[seq: number, entry: Entry]> {
+    for await (const row of this.#changeRows(since, undefined)) yield [Number(row.seq), [row.key, row.rev, row.flags]]
+  }
+
+  async listen (listener: () => void): Promise<() => Promise<void>> {
+    if (this.#channel === undefined) throw new InvalidInputError('This PostgreSQL store was opened with notify: false, so it cannot listen; poll changes() instead.')
+    const stop = await listenOn(this.#connection.pool, this.#connection.server, this.#channel, listener)
+    const stopOnce = async (): Promise<void> => {
+      if (this.#listeners.delete(stopOnce)) await stop()
+    }
+    this.#listeners.add(stopOnce)
+    return stopOnce
+  }
+
+  batch (): EngineBatch {
+    const { pool, server } = this.#connection
+    return new PostgresBatch({ pool, server, schema: this.#s, channel: this.#channel })
+  }
+
+  async drop (key: string, ids: string[]): Promise<void> {
+    // One statement: the records go and their markers appear atomically.
+    await this.#query('drop revisions', `WITH gone AS (
+  DELETE FROM ${this.#s}.revisions WHERE key = $1 AND id = ANY($2::text[])
+) INSERT INTO ${this.#s}.dropped (id, key) SELECT id, $1 FROM unnest($2::text[]) AS d (id) ON CONFLICT (id) DO NOTHING`, [key, ids])
+  }
+
+  /**
+   * Nothing to do: PostgreSQL's autovacuum makes space freed by drop() reusable, and
+   * VACUUM FULL, which would give it back to the file system, locks the table against
+   * every process's writes while it runs. Run it in a maintenance window if needed.
+   */
+  async reclaim (): Promise<void> {}
+
+  async * leases (): AsyncIterable<[key: string, record: LeaseRecord]> {
+    for await (const row of this.#leaseRows(undefined)) yield [row.key, leaseRecord(row)]
+  }
+
+  async fence (key: string): Promise<number | undefined> {
+    const rows = await this.#query<{ token: string }>('read a fencing token', `SELECT token FROM ${this.#s}.fences WHERE key = $1`, [key])
+    return rows[0] === undefined ? undefined : Number(rows[0].token)
+  }
+
+  async writeLeases (writes: LeaseWrite[]): Promise<void> {
+    // The last write of a key wins, as if they were applied in order; then one statement
+    // upserts the puts, deletes the releases and records fencing tokens.
+    const last = new Map<string, LeaseWrite>()
+    for (const write of writes) last.set(write.key, write)
+    const puts = [...last.values()].filter(w => w.type === 'put')
+    const dels = [...last.values()].filter(w => w.type === 'del').map(w => w.key)
+    const fences = puts.filter(w => w.fence !== undefined)
+    await this.#query('write leases', `WITH put AS (
+  INSERT INTO ${this.#s}.leases (key, token, owner, expires)
+  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
+  ON CONFLICT (key) DO UPDATE SET token = excluded.token, owner = excluded.owner, expires = excluded.expires
+), del AS (
+  DELETE FROM ${this.#s}.leases WHERE key = ANY($5::text[])
+) INSERT INTO ${this.#s}.fences (key, token) SELECT * FROM unnest($6::text[], $7::bigint[])
+  ON CONFLICT (key) DO UPDATE SET token = excluded.token`, [
+      puts.map(w => w.key), puts.map(w => w.lease.token), puts.map(w => w.lease.owner), puts.map(w => w.lease.expires),
+      dels, fences.map(w => w.key), fences.map(w => w.fence)
+    ])
+  }
+
+  async * scan (): AsyncIterable<ScannedRecord> {
+    const at = { snapshot: await this.snapshot() }
+    const s = this.#s
+    try {
+      const version = await this.#query<{ version: string }>('scan the store', `SELECT version FROM ${s}.meta`, [], at)
+      for (const row of version) yield { kind: 'format', version: row.version }
+      const revisions = paged<{ id: string, record: string }>(async (last, limit) => await this.#query('scan the store',
+        `SELECT id, record FROM ${s}.revisions WHERE id > $1 ORDER BY id LIMIT ${limit}`, [last?.id ?? ''], at))
+      for await (const row of revisions) yield { kind: 'revision', id: row.id, text: row.record }
+      for await (const row of this.heads(at)) yield { kind: 'head', key: row[0], record: row[1] }
+      const unmerged = paged<{ key: string, id: string }>(async (last, limit) => await this.#query('scan the store',
+        `SELECT key, id FROM ${s}.unmerged WHERE (key, id) > ($1, $2) ORDER BY key, id LIMIT ${limit}`, [last?.key ?? '', last?.id ?? ''], at))
+      for await (const row of unmerged) yield { kind: 'unmerged', key: row.key, id: row.id }
+      const dropped = paged<{ id: string, key: string }>(async (last, limit) => await this.#query('scan the store',
+        `SELECT id, key FROM ${s}.dropped WHERE id > $1 ORDER BY id LIMIT ${limit}`, [last?.id ?? ''], at))
+      for await (const row of dropped) yield { kind: 'dropped', id: row.id, key: row.key }
+      for await (const row of this.#changeRows(0, at)) yield { kind: 'changes', name: `change ${row.seq}`, entries: [[row.key, row.rev, row.flags]] }
+      for await (const row of this.#conflicted(at)) yield { kind: 'conflict', key: row.key }
+      for await (const row of this.#leaseRows(at)) yield { kind: 'lease', key: row.key, record: leaseRecord(row) }
+      const fences = paged<{ key: string, token: string }>(async (last, limit) => await this.#query('scan the store',
+        `SELECT key, token FROM ${s}.fences WHERE key > $1 ORDER BY key LIMIT ${limit}`, [last?.key ?? ''], at))
+      for await (const row of fences) yield { kind: 'fence', key: row.key, record: Number(row.token) }
+    } finally {
+      await at.snapshot.close()
+    }
+  }
+
+  async snapshot (): Promise<EngineSnapshot> {
+    return await guarded(this.#connection.server, 'open a snapshot', async () => {
+      const client = await this.#connection.pool.connect()
+      // A connection lost while the snapshot is idle is reported here; the next read on it fails.
+      client.on('error', () => {})
+      const snapshot = new PostgresSnapshot(client)
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
+        // The snapshot is taken by the transaction's first statement, not by BEGIN.
+        await client.query('SELECT 1')
+      } catch (err) {
+        client.release(err as Error)
+        throw err
+      }
+      this.#snapshots.add(snapshot)
+      const close = snapshot.close.bind(snapshot)
+      snapshot.close = async () => {
+        this.#snapshots.delete(snapshot)
+        await close()
+      }
+      return snapshot
+    })
+  }
+
+  async close (): Promise<void> {
+    await Promise.all([...this.#listeners].map(async stop => await stop()))
+    await Promise.all([...this.#snapshots].map(async snapshot => await snapshot.close()))
+    if (this.#connection.owned) await this.#connection.pool.end()
+  }
+
+  #conflicted (at: ReadAt | undefined): AsyncIterable<{ key: string }> {
+    // unmerged > 0 is the predicate of the partial index heads_conflicted, so this reads the index.
+    return paged<{ key: string }>(async (last, limit) => await this.#query('list conflicted keys',
+      `SELECT key FROM ${this.#s}.heads WHERE unmerged > 0 AND key > $1 ORDER BY key LIMIT ${limit}`, [last?.key ?? ''], at))
+  }
+
+  #changeRows (since: number, at: ReadAt | undefined): AsyncIterable<{ seq: string, key: string, rev: string, flags: number }> {
+    return paged<{ seq: string, key: string, rev: string, flags: number }>(async (last, limit) => await this.#query('read changes',
+      `SELECT seq, key, rev, flags FROM ${this.#s}.changes WHERE seq > $1 ORDER BY seq LIMIT ${limit}`, [last?.seq ?? since], at))
+  }
+
+  #leaseRows (at: ReadAt | undefined): AsyncIterable<LeaseRow> {
+    return paged<LeaseRow>(async (last, limit) => await this.#query('read leases',
+      `SELECT key, token, owner, expires FROM ${this.#s}.leases WHERE key > $1 ORDER BY key LIMIT ${limit}`, [last?.key ?? ''], at))
+  }
+
+  async #query<R extends pg.QueryResultRow> (doing: string, sql: string, params: unknown[], at?: ReadAt): Promise<R[]> {
+    const snapshot = at?.snapshot
+    if (snapshot !== undefined && !(snapshot instanceof PostgresSnapshot && this.#snapshots.has(snapshot))) {
+      throw new InvalidInputError(`Cannot ${doing} at that snapshot: it is closed, or it is not one of this store's.`)
+    }
+    const on = snapshot?.client ?? this.#connection.pool
+    return await guarded(this.#connection.server, doing, async () => (await on.query<R>(sql, params)).rows)
+  }
+}
+
+function headRecord (row: HeadRow): HeadRecord | CorruptionError {
+  if (!isRevisionId(row.head)) {
+    return CorruptionError.of(`The head record of key ${JSON.stringify(row.key)}`, 'it does not name a head revision', { key: row.key })
+  }
+  return { head: row.head, ...(row.deleted ? { deleted: true as const } : {}), unmerged: row.unmerged }
+}
+
+function leaseRecord (row: LeaseRow): LeaseRecord {
+  return { token: Number(row.token), owner: row.owner, expires: Number(row.expires) }
+}

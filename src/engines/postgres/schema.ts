@@ -1,0 +1,122 @@
+import type pg from 'pg'
+import { InvalidInputError } from '../../errors.js'
+import { FORMAT_VERSION } from '../engine.js'
+import { quoteIdent, retried } from './connection.js'
+
+/**
+ * The PostgreSQL layout: the only file that knows the tables. Keys and ids are
+ * `text COLLATE "C"`, so they sort by code point (byte order of UTF-8), as LevelDB does.
+ *
+ *   meta       one row: the layout version and the last change sequence number
+ *   revisions  id -> the revision's canonical JSON (content-addressed, never rewritten)
+ *   heads      key -> head, deleted, unmerged count; a partial index on unmerged > 0 lists
+ *              conflicted keys (LevelDB's c! index, kept by the database itself)
+ *   unmerged   (key, id) for each revision kept unmerged
+ *   dropped    id -> key of a revision dropped by compaction
+ *   changes    seq -> key, rev, flags (DELETED | KEPT), one row per change
+ *   leases     key -> token, owner, expires while a lease is held
+ *   fences     key -> the newest fencing token ever granted
+ */
+export const TABLES = ['meta', 'revisions', 'heads', 'unmerged', 'dropped', 'changes', 'leases', 'fences'] as const
+
+/** Schema names revkv accepts: plain identifiers, short enough for the notify channel name. */
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
+
+/** Throws InvalidInputError unless `schema` is a name revkv can use. */
+export function validateSchemaName (schema: unknown): asserts schema is string {
+  if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema) || /^pg_/i.test(schema)) {
+    throw new InvalidInputError(`schema: ${JSON.stringify(schema)} is not a usable schema name. Use 1 to 48 letters, digits and underscores, ` +
+      'starting with a letter or underscore and not with pg_ (the name is used exactly, case included), e.g. "revkv".')
+  }
+}
+
+function ddl (s: string): string[] {
+  const key = 'text COLLATE "C" NOT NULL'
+  return [
+    `CREATE SCHEMA IF NOT EXISTS ${s}`,
+    `CREATE TABLE IF NOT EXISTS ${s}.meta (one boolean PRIMARY KEY DEFAULT true CHECK (one), version text NOT NULL, seq bigint NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.revisions (id ${key} PRIMARY KEY, key ${key}, record text NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.heads (key ${key} PRIMARY KEY, head ${key}, deleted boolean NOT NULL, unmerged integer NOT NULL)`,
+    `CREATE INDEX IF NOT EXISTS heads_conflicted ON ${s}.heads (key) WHERE unmerged > 0`,
+    `CREATE TABLE IF NOT EXISTS ${s}.unmerged (key ${key}, id ${key}, PRIMARY KEY (key, id))`,
+    `CREATE TABLE IF NOT EXISTS ${s}.dropped (id ${key} PRIMARY KEY, key ${key})`,
+    `CREATE TABLE IF NOT EXISTS ${s}.changes (seq bigint PRIMARY KEY, key ${key}, rev ${key}, flags integer NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.leases (key ${key} PRIMARY KEY, token bigint NOT NULL, owner text NOT NULL, expires bigint NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.fences (key ${key} PRIMARY KEY, token bigint NOT NULL)`,
+    `INSERT INTO ${s}.meta (version, seq) VALUES ('${FORMAT_VERSION}', 0) ON CONFLICT (one) DO NOTHING`
+  ]
+}
+
+/**
+ * Statements that bring a layout from version N to N + 1, keyed by N. There is no older
+ * layout yet; a later one adds its entry here and open() applies it in place.
+ */
+const UPGRADES: Record<number, (schema: string) => string[]> = {}
+
+// Two processes creating the same schema at once race inside the catalog: the loser of
+// CREATE ... IF NOT EXISTS gets unique_violation (23505) or duplicate_schema/table
+// (42P06/42P07). The whole creation is one transaction, so it is simply run again.
+const CREATE_RACES = new Set(['23505', '42P06', '42P07', '40001', '40P01'])
+
+/** Creates the schema and tables if missing, refuses a newer layout, upgrades an older one. */
+export async function prepareSchema (pool: pg.Pool, schema: string): Promise<void> {
+  const s = quoteIdent(schema)
+  const found = await pool.query<{ name: string }>(
+    'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2::text[])', [schema, TABLES])
+  const names = new Set(found.rows.map(row => row.name))
+  if (names.size > 0 && !names.has('meta')) {
+    throw new InvalidInputError(`Schema ${schema} holds tables named like revkv's (${[...names].join(', ')}) but no revkv meta table: ` +
+      'it is not a revkv store. Open the store in another schema (option schema).')
+  }
+  // Creation is one transaction, so a store is never half created: a meta table means it is all there.
+  for (let attempt = 1; !names.has('meta'); attempt++) {
+    try {
+      await transaction(pool, async client => {
+        for (const statement of ddl(s)) await client.query(statement)
+      })
+      break
+    } catch (err) {
+      const code = (err as { code?: unknown }).code
+      if (attempt >= 5 || typeof code !== 'string' || !CREATE_RACES.has(code)) throw err
+    }
+  }
+  await retried(async () => await transaction(pool, async client => {
+    const { rows } = await client.query<{ version: string }>(`SELECT version FROM ${s}.meta FOR UPDATE`)
+    const version = Number(rows[0]?.version)
+    const current = Number(FORMAT_VERSION)
+    if (!Number.isSafeInteger(version)) {
+      throw new InvalidInputError(`Schema ${schema} has a revkv meta table without a layout version: it is damaged. Restore it from a backup or an export.`)
+    }
+    if (version > current) {
+      throw new InvalidInputError(`The store in schema ${schema} uses layout version ${version}, which this revkv (layout ${current}) cannot read. Upgrade revkv.`)
+    }
+    for (let from = version; from < current; from++) {
+      const upgrade = UPGRADES[from]
+      if (upgrade === undefined) throw new InvalidInputError(`The store in schema ${schema} uses layout version ${from}, which this revkv cannot upgrade. Export it with the revkv that wrote it and import it.`)
+      for (const statement of upgrade(s)) await client.query(statement)
+      await client.query(`UPDATE ${s}.meta SET version = $1`, [String(from + 1)])
+    }
+  }))
+}
+
+/** Runs `body` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it throws. */
+export async function transaction<T> (pool: pg.Pool, body: (client: pg.PoolClient) => Promise<T>, begin = 'BEGIN'): Promise<T> {
+  const client = await pool.connect()
+  let broken: Error | undefined
+  try {
+    await client.query(begin)
+    const result = await body(client)
+    await client.query('COMMIT')
+    return result
+  } catch (err) {
+    try {
+      await client.query('ROLLBACK')
+    } catch (rollbackErr) {
+      // The connection itself failed: do not return it to the pool.
+      broken = rollbackErr as Error
+    }
+    throw err
+  } finally {
+    client.release(broken)
+  }
+}
