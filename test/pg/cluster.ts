@@ -41,11 +41,11 @@ export function findPostgresBin (): string | undefined {
 let warned = false
 
 /**
- * Starts a throwaway cluster, or returns undefined (setting skipReason, printing the skip
+ * Starts a throwaway cluster (`durable`: with PostgreSQL's default durability settings), or returns undefined (setting skipReason, printing the skip
  * notice once) when PostgreSQL is not installed. With REVKV_REQUIRE_POSTGRES=1, as in
  * .ci/run, a missing PostgreSQL throws instead.
  */
-export async function startCluster (): Promise<Cluster | undefined> {
+export async function startCluster (options: { durable?: boolean } = {}): Promise<Cluster | undefined> {
   const bin = findPostgresBin()
   if (bin === undefined) {
     skipReason = 'no initdb and pg_ctl found under /usr/lib/postgresql/*/bin'
@@ -82,13 +82,13 @@ export async function startCluster (): Promise<Cluster | undefined> {
   }
   process.once('exit', removeNow)
   try {
-    // --no-sync and fsync=off: this cluster is thrown away after the tests, so durability
-    // on power loss does not matter here. The benchmark's cluster keeps the defaults.
+    // --no-sync and, for tests, fsync=off: this cluster is thrown away afterwards, so
+    // durability on power loss does not matter. Benchmarks ask for `durable`: the defaults.
     await as('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'])
     const port = await freePort()
     await appendFile(data + '/postgresql.conf', [
       '', "listen_addresses = '127.0.0.1'", `port = ${port}`, `unix_socket_directories = '${dir}'`,
-      'fsync = off', 'full_page_writes = off', 'max_connections = 200', ''
+      ...(options.durable === true ? [] : ['fsync = off', 'full_page_writes = off']), 'max_connections = 200', ''
     ].join('\n'))
     const startServer = async (): Promise<void> => await as('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', 'start'])
     const stopServer = async (): Promise<void> => await as('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'])

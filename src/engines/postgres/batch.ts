@@ -35,7 +35,7 @@ export interface BatchTarget {
  * Inputs are sorted by key, so concurrent batches tend to lock head rows in the same
  * order; a deadlock that still happens aborts the statement and it is run again.
  */
-function writeStatement (s: string, notify: boolean): string {
+export function writeStatement (s: string, notify: boolean): string {
   return `WITH mv AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::integer[]) AS m (key, expected, head, deleted, unmerged)
 ), upd AS (
@@ -129,7 +129,7 @@ export class PostgresBatch implements EngineBatch {
 
   async write (options: WriteBatchOptions): Promise<WriteOutcome> {
     const { pool, schema, server, channel } = this.#target
-    const params = this.#params()
+    const params = writeParams({ revisions: this.#revisions, dropped: this.#dropped, moves: this.#moves, changes: this.#changes })
     if (channel !== undefined) params.push(channel)
     const sql = writeStatement(schema, channel !== undefined)
     type Row = { base: string | null, stale: string[] }
@@ -154,29 +154,38 @@ export class PostgresBatch implements EngineBatch {
     const written = stale.size === 0 || options.allOrNothing !== true
     return { stale, firstSeq: written && row.base !== null ? Number(row.base) + 1 : undefined }
   }
+}
 
-  #params (): unknown[] {
-    const moves = [...this.#moves.values()].sort(byKey)
-    const revisions = [...this.#revisions].map(([id, r]) => ({ id, ...r })).sort(byKey)
-    const dropped = [...this.#dropped].map(([id, key]) => ({ id, key })).sort(byKey)
-    const added: Array<{ key: string, id: string }> = []
-    const removed: Array<{ key: string, id: string }> = []
-    for (const move of moves) {
-      // `removed` applies after `added`: an id in both ends up absent, so it is only deleted.
-      const gone = new Set(move.removed)
-      for (const id of move.added) if (!gone.has(id)) added.push({ key: move.key, id })
-      for (const id of gone) removed.push({ key: move.key, id })
-    }
-    return [
-      moves.map(m => m.key), moves.map(m => m.expected), moves.map(m => m.head.head),
-      moves.map(m => m.head.deleted === true), moves.map(m => m.head.unmerged ?? 0),
-      revisions.map(r => r.id), revisions.map(r => r.key), revisions.map(r => r.record),
-      dropped.map(d => d.id), dropped.map(d => d.key),
-      added.map(a => a.key), added.map(a => a.id),
-      removed.map(r => r.key), removed.map(r => r.id),
-      this.#changes.map(c => c[0]), this.#changes.map(c => c[1]), this.#changes.map(c => c[2])
-    ]
+/** What a batch holds, as writeParams() takes it. */
+export interface BatchContents {
+  revisions: Map<string, { key: string, record: string }>
+  dropped: Map<string, string>
+  moves: Map<string, HeadMove>
+  changes: Entry[]
+}
+
+/** The parameters $1-$17 of writeStatement() for a batch's contents, sorted by key. */
+export function writeParams ({ revisions: revisionMap, dropped: droppedMap, moves: moveMap, changes }: BatchContents): unknown[] {
+  const moves = [...moveMap.values()].sort(byKey)
+  const revisions = [...revisionMap].map(([id, r]) => ({ id, ...r })).sort(byKey)
+  const dropped = [...droppedMap].map(([id, key]) => ({ id, key })).sort(byKey)
+  const added: Array<{ key: string, id: string }> = []
+  const removed: Array<{ key: string, id: string }> = []
+  for (const move of moves) {
+    // `removed` applies after `added`: an id in both ends up absent, so it is only deleted.
+    const gone = new Set(move.removed)
+    for (const id of move.added) if (!gone.has(id)) added.push({ key: move.key, id })
+    for (const id of gone) removed.push({ key: move.key, id })
   }
+  return [
+    moves.map(m => m.key), moves.map(m => m.expected), moves.map(m => m.head.head),
+    moves.map(m => m.head.deleted === true), moves.map(m => m.head.unmerged ?? 0),
+    revisions.map(r => r.id), revisions.map(r => r.key), revisions.map(r => r.record),
+    dropped.map(d => d.id), dropped.map(d => d.key),
+    added.map(a => a.key), added.map(a => a.id),
+    removed.map(r => r.key), removed.map(r => r.id),
+    changes.map(c => c[0]), changes.map(c => c[1]), changes.map(c => c[2])
+  ]
 }
 
 /** Carries the result of a rolled-back all-or-nothing batch out of its transaction. */
