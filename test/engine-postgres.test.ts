@@ -233,4 +233,23 @@ it('server stopped: reads and writes fail with REVKV_UNAVAILABLE; after restart 
   assert.equal(await engine.head('k'), { head: v2.id, unmerged: 0 })
 })
 
+it('listen() goes on after the server restarts', async () => {
+  const schema = freshSchema()
+  const [a, b] = [await open(schema), await open(schema)]
+  const calls: Array<() => void> = []
+  const nextCall = async (): Promise<void> => await new Promise(resolve => { calls.push(resolve) })
+  const stop = await b.listen(() => calls.shift()?.())
+  try {
+    const relistened = nextCall()
+    await cluster?.restart()
+    // Listening again wakes the listener once: notifications sent meanwhile were missed.
+    await relistened
+    const notified = nextCall()
+    await commitOne(a, 'k', null, 'v1')
+    await notified
+  } finally {
+    await stop()
+  }
+})
+
 base.run()

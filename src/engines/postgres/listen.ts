@@ -11,53 +11,74 @@ const RELISTEN_MS = 1000
  * missed. Nothing depends on notifications arriving: the change log also polls.
  */
 export async function listenOn (pool: pg.Pool, server: string, channel: string, listener: () => void): Promise<() => Promise<void>> {
-  let client: pg.PoolClient | undefined
+  let current: { client: pg.PoolClient, settle: () => void, detach: () => void } | undefined
   let stopped = false
   let timer: NodeJS.Timeout | undefined
 
   const attach = async (): Promise<void> => {
-    const next = await pool.connect()
-    const lost = (): void => {
-      next.removeListener('notification', listener)
-      next.release(true)
-      if (client === next) client = undefined
+    const client = await pool.connect()
+    let gone = false
+    // Once settled, `lost` stays attached as a no-op until the client is released, so an
+    // error on the way out cannot end the process; then it is removed.
+    const settle = (): void => {
+      gone = true
+      client.removeListener('notification', listener)
+    }
+    const detach = (): void => {
+      client.removeListener('error', lost)
+      client.removeListener('end', lost)
+    }
+    // The server may end the connection with an error (a shutdown) or just close it.
+    function lost (): void {
+      if (gone) return
+      settle()
+      client.release(true)
+      detach()
+      if (current?.client === client) current = undefined
       if (!stopped) retry()
     }
-    next.on('notification', listener)
-    next.once('error', lost)
+    client.on('notification', listener)
+    client.on('error', lost)
+    client.once('end', lost)
     try {
-      await next.query(`LISTEN ${quoteIdent(channel)}`)
+      await client.query(`LISTEN ${quoteIdent(channel)}`)
     } catch (err) {
-      next.removeListener('error', lost)
-      next.removeListener('notification', listener)
-      next.release(true)
+      settle()
+      client.release(true)
+      detach()
       throw err
     }
-    client = next
+    if (stopped) {
+      // Stopped while this connection was being opened.
+      settle()
+      client.release(true)
+      detach()
+      return
+    }
+    current = { client, settle, detach }
   }
   const retry = (): void => {
     timer = setTimeout(() => {
-      attach().then(listener, retry)
+      attach().then(() => { if (!stopped) listener() }, () => { if (!stopped) retry() })
     }, RELISTEN_MS)
-    timer.unref()
+    // Not unref'd: like the listening connection it replaces, it keeps a watching process alive until stop().
   }
 
   await guarded(server, 'listen for changes', attach)
   return async () => {
     stopped = true
     clearTimeout(timer)
-    const held = client
-    client = undefined
+    const held = current
+    current = undefined
     if (held === undefined) return
-    held.removeAllListeners('notification')
-    held.removeAllListeners('error')
-    held.on('error', () => {}) // a connection lost now is discarded below
+    held.settle()
     // The listening connection goes back to the pool only if UNLISTEN worked; else it is discarded.
     try {
-      await held.query('UNLISTEN *')
-      held.release()
+      await held.client.query('UNLISTEN *')
+      held.client.release()
     } catch (err) {
-      held.release(err as Error)
+      held.client.release(err as Error)
     }
+    held.detach()
   }
 }
