@@ -136,6 +136,7 @@ export class Store {
   readonly #maxValueBytes: number
   readonly #author: string | undefined
   readonly #sync: boolean
+  readonly #clock: () => number
   #closing: Promise<void> | undefined
 
   private constructor (engine: Engine, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
@@ -145,6 +146,7 @@ export class Store {
     this.#author = options.author
     this.#sync = options.sync === true
     const clock = options.clock ?? Date.now
+    this.#clock = clock
     const leases = new Leases(engine, clock, options.sync === true)
     this.#path = new WritePath(engine, new ChangeLog(engine), leases, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight, clock })
   }
@@ -487,7 +489,7 @@ export class Store {
         // Cached states may say "no such key" for keys that now exist.
         records.forget((report as ImportReport).keys)
         return report
-      }), this.#sync)
+      }), { sync: this.#sync, clock: this.#clock })
   }
 
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */
