@@ -70,7 +70,7 @@ try {
           contents.moves.set(key, move(key, null, r.id))
           contents.changes.push([key, r.id, 0])
         }
-        await client.send(sql, writeParams(contents))
+        await client.send(sql, writeParams(contents, Date.now()))
       }
     }))
     return statements * perStatement / (Number(process.hrtime.bigint() - started) / 1e9)

@@ -15,11 +15,13 @@ export interface BatchTarget {
  * The one statement that writes a batch, in one round trip. Arrays come in as parameters
  * and are unnested; data-modifying CTEs do the rest:
  *
- * 1. `upd` moves each head whose stored head is still the expected one. Under READ
- *    COMMITTED, an UPDATE that waited for another transaction's lock on the row re-checks
- *    its WHERE on the newest row version, so `head = expected` is a real compare-and-set.
- *    `ins` creates the heads expected to be absent; ON CONFLICT DO NOTHING waits for a
- *    concurrent creator and then skips the key.
+ * 1. `upd` moves each head whose row still holds the expected head and the unmerged count
+ *    the move started from, and no lease live at `now` other than the writes' token. Under
+ *    READ COMMITTED, an UPDATE that waited for another transaction's lock on the row
+ *    re-checks its WHERE on the newest row version, so this is a real compare-and-set (and
+ *    why leases live in the heads row: see schema.ts). `ins` creates the heads expected to
+ *    be absent; ON CONFLICT waits for a concurrent creator and then skips the key, unless
+ *    the row only holds a lease (null head) that does not stop these writes.
  * 2. `stale` is every moved-for key that did not move. Revisions, dropped markers,
  *    unmerged changes and change rows of stale keys are not written.
  * 3. `seq` takes the change numbers: it adds the batch's change count to the counter in
@@ -37,43 +39,47 @@ export interface BatchTarget {
  */
 export function writeStatement (s: string, notify: boolean): string {
   return `WITH mv AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::integer[]) AS m (key, expected, head, deleted, unmerged)
+  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::integer[], $6::integer[], $7::bigint[])
+    AS m (key, expected, head, deleted, unmerged, before, token)
 ), upd AS (
   UPDATE ${s}.heads AS h SET head = mv.head, deleted = mv.deleted, unmerged = mv.unmerged
-  FROM mv WHERE h.key = mv.key AND h.head = mv.expected
+  FROM mv WHERE h.key = mv.key AND h.head = mv.expected AND h.unmerged = mv.before
+    AND (h.lease_expires IS NULL OR h.lease_expires <= $20 OR h.lease_token = mv.token)
   RETURNING h.key
 ), ins AS (
-  INSERT INTO ${s}.heads (key, head, deleted, unmerged)
+  INSERT INTO ${s}.heads AS h (key, head, deleted, unmerged)
   SELECT key, head, deleted, unmerged FROM mv WHERE expected IS NULL
-  ON CONFLICT (key) DO NOTHING
-  RETURNING key
+  ON CONFLICT (key) DO UPDATE SET head = excluded.head, deleted = excluded.deleted, unmerged = excluded.unmerged
+  WHERE h.head IS NULL AND (h.lease_expires IS NULL OR h.lease_expires <= $20
+    OR h.lease_token = (SELECT token FROM mv WHERE mv.key = excluded.key))
+  RETURNING h.key
 ), stale AS (
   SELECT key FROM mv WHERE key NOT IN (SELECT key FROM upd UNION ALL SELECT key FROM ins)
 ), rev AS (
   INSERT INTO ${s}.revisions (id, key, record)
-  SELECT id, key, record FROM unnest($6::text[], $7::text[], $8::text[]) AS r (id, key, record)
+  SELECT id, key, record FROM unnest($8::text[], $9::text[], $10::text[]) AS r (id, key, record)
   WHERE key NOT IN (SELECT key FROM stale)
   ON CONFLICT (id) DO NOTHING
   RETURNING 1
 ), drp AS (
   INSERT INTO ${s}.dropped (id, key)
-  SELECT id, key FROM unnest($9::text[], $10::text[]) AS d (id, key)
+  SELECT id, key FROM unnest($11::text[], $12::text[]) AS d (id, key)
   WHERE key NOT IN (SELECT key FROM stale)
   ON CONFLICT (id) DO NOTHING
   RETURNING 1
 ), uadd AS (
   INSERT INTO ${s}.unmerged (key, id)
-  SELECT key, id FROM unnest($11::text[], $12::text[]) AS a (key, id)
+  SELECT key, id FROM unnest($13::text[], $14::text[]) AS a (key, id)
   WHERE key NOT IN (SELECT key FROM stale)
   ON CONFLICT (key, id) DO NOTHING
   RETURNING 1
 ), udel AS (
-  DELETE FROM ${s}.unmerged AS u USING unnest($13::text[], $14::text[]) AS r (key, id)
+  DELETE FROM ${s}.unmerged AS u USING unnest($15::text[], $16::text[]) AS r (key, id)
   WHERE u.key = r.key AND u.id = r.id AND r.key NOT IN (SELECT key FROM stale)
   RETURNING 1
 ), chg AS (
   SELECT key, rev, flags, row_number() OVER (ORDER BY ord) AS n
-  FROM unnest($15::text[], $16::text[], $17::integer[]) WITH ORDINALITY AS c (key, rev, flags, ord)
+  FROM unnest($17::text[], $18::text[], $19::integer[]) WITH ORDINALITY AS c (key, rev, flags, ord)
   WHERE key NOT IN (SELECT key FROM stale)
 ), cnt AS (
   -- Counting the other writes here makes them run before the counter is locked, so the
@@ -87,7 +93,7 @@ export function writeStatement (s: string, notify: boolean): string {
   INSERT INTO ${s}.changes (seq, key, rev, flags)
   SELECT seq.base + chg.n, chg.key, chg.rev, chg.flags FROM seq, chg
 )
-SELECT (SELECT base FROM seq) AS base, ARRAY(SELECT key FROM stale ORDER BY key) AS stale${notify ? ',\n  (SELECT pg_notify($18, \'\') FROM seq) AS notified' : ''}`
+SELECT (SELECT base FROM seq) AS base, ARRAY(SELECT key FROM stale ORDER BY key) AS stale${notify ? ',\n  (SELECT pg_notify($21, \'\') FROM seq) AS notified' : ''}`
 }
 
 const byKey = (a: { key: string }, b: { key: string }): number => a.key < b.key ? -1 : a.key > b.key ? 1 : 0
@@ -129,7 +135,7 @@ export class PostgresBatch implements EngineBatch {
 
   async write (options: WriteBatchOptions): Promise<WriteOutcome> {
     const { pool, schema, server, channel } = this.#target
-    const params = writeParams({ revisions: this.#revisions, dropped: this.#dropped, moves: this.#moves, changes: this.#changes })
+    const params = writeParams({ revisions: this.#revisions, dropped: this.#dropped, moves: this.#moves, changes: this.#changes }, options.now)
     if (channel !== undefined) params.push(channel)
     const sql = writeStatement(schema, channel !== undefined)
     type Row = { base: string | null, stale: string[] }
@@ -164,8 +170,8 @@ export interface BatchContents {
   changes: Entry[]
 }
 
-/** The parameters $1-$17 of writeStatement() for a batch's contents, sorted by key. */
-export function writeParams ({ revisions: revisionMap, dropped: droppedMap, moves: moveMap, changes }: BatchContents): unknown[] {
+/** The parameters $1-$20 of writeStatement() for a batch's contents (sorted by key) and the time leases are judged at. */
+export function writeParams ({ revisions: revisionMap, dropped: droppedMap, moves: moveMap, changes }: BatchContents, now: number): unknown[] {
   const moves = [...moveMap.values()].sort(byKey)
   const revisions = [...revisionMap].map(([id, r]) => ({ id, ...r })).sort(byKey)
   const dropped = [...droppedMap].map(([id, key]) => ({ id, key })).sort(byKey)
@@ -180,11 +186,14 @@ export function writeParams ({ revisions: revisionMap, dropped: droppedMap, move
   return [
     moves.map(m => m.key), moves.map(m => m.expected), moves.map(m => m.head.head),
     moves.map(m => m.head.deleted === true), moves.map(m => m.head.unmerged ?? 0),
+    // The count the key's row must hold before the move (HeadMove's contract), and the writes' token.
+    moves.map(m => (m.head.unmerged ?? 0) - m.added.length + m.removed.length), moves.map(m => m.token ?? null),
     revisions.map(r => r.id), revisions.map(r => r.key), revisions.map(r => r.record),
     dropped.map(d => d.id), dropped.map(d => d.key),
     added.map(a => a.key), added.map(a => a.id),
     removed.map(r => r.key), removed.map(r => r.id),
-    changes.map(c => c[0]), changes.map(c => c[1]), changes.map(c => c[2])
+    changes.map(c => c[0]), changes.map(c => c[1]), changes.map(c => c[2]),
+    now
   ]
 }
 

@@ -1,7 +1,7 @@
 import type pg from 'pg'
 import { CorruptionError, InvalidInputError } from '../../errors.js'
 import { isRevisionId } from '../../revision.js'
-import type { Engine, EngineBatch, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseRecord, LeaseWrite, ReadAt, ScannedRecord } from '../engine.js'
+import type { Engine, EngineBatch, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
 import { PostgresBatch } from './batch.js'
 import { guarded, quoteIdent } from './connection.js'
 import type { Connection } from './connection.js'
@@ -36,6 +36,9 @@ class PostgresSnapshot implements EngineSnapshot {
 interface HeadRow { key: string, head: string, deleted: boolean, unmerged: number }
 interface LeaseRow { key: string, token: string, owner: string, expires: string }
 
+/** The lease columns of a heads row, named as LeaseRow. */
+const LEASE = 'key, lease_token AS token, lease_owner AS owner, lease_expires AS expires'
+
 /** A revkv store in a PostgreSQL schema, shared by any number of processes. */
 export class PostgresEngine implements Engine {
   readonly name = 'postgres'
@@ -66,7 +69,7 @@ export class PostgresEngine implements Engine {
   }
 
   async head (key: string, at?: ReadAt): Promise<HeadRecord | undefined> {
-    const rows = await this.#query<HeadRow>('read a head', `SELECT key, head, deleted, unmerged FROM ${this.#s}.heads WHERE key = $1`, [key], at)
+    const rows = await this.#query<HeadRow>('read a head', `SELECT key, head, deleted, unmerged FROM ${this.#s}.heads WHERE key = $1 AND head IS NOT NULL`, [key], at)
     const row = rows[0]
     if (row === undefined) return undefined
     const record = headRecord(row)
@@ -75,7 +78,7 @@ export class PostgresEngine implements Engine {
   }
 
   async headsExist (keys: string[]): Promise<boolean[]> {
-    const rows = await this.#query<{ key: string }>('read heads', `SELECT key FROM ${this.#s}.heads WHERE key = ANY($1::text[])`, [keys])
+    const rows = await this.#query<{ key: string }>('read heads', `SELECT key FROM ${this.#s}.heads WHERE key = ANY($1::text[]) AND head IS NOT NULL`, [keys])
     const found = new Set(rows.map(row => row.key))
     return keys.map(key => found.has(key))
   }
@@ -89,9 +92,9 @@ export class PostgresEngine implements Engine {
     const { where, params } = prefixBounds('key', options.prefix ?? '')
     const rows = paged<HeadRow>(async (last, limit) => {
       const after = last?.key ?? options.after
-      const cond = [...where, ...(after === undefined ? [] : [`key > $${params.length + 1}`])]
+      const cond = ['head IS NOT NULL', ...where, ...(after === undefined ? [] : [`key > $${params.length + 1}`])]
       return await this.#query<HeadRow>('list heads',
-        `SELECT key, head, deleted, unmerged FROM ${this.#s}.heads ${cond.length > 0 ? 'WHERE ' + cond.join(' AND ') : ''} ORDER BY key LIMIT ${limit}`,
+        `SELECT key, head, deleted, unmerged FROM ${this.#s}.heads WHERE ${cond.join(' AND ')} ORDER BY key LIMIT ${limit}`,
         after === undefined ? params : [...params, after], options)
     })
     for await (const row of rows) {
@@ -160,30 +163,45 @@ export class PostgresEngine implements Engine {
     for await (const row of this.#leaseRows(undefined)) yield [row.key, leaseRecord(row)]
   }
 
-  async fence (key: string): Promise<number | undefined> {
-    const rows = await this.#query<{ token: string }>('read a fencing token', `SELECT token FROM ${this.#s}.fences WHERE key = $1`, [key])
-    return rows[0] === undefined ? undefined : Number(rows[0].token)
+  async lease (key: string): Promise<LeaseRecord | undefined> {
+    const rows = await this.#query<LeaseRow>('read a lease', `SELECT ${LEASE} FROM ${this.#s}.heads WHERE key = $1 AND lease_token IS NOT NULL`, [key])
+    return rows[0] === undefined ? undefined : leaseRecord(rows[0])
   }
 
-  async writeLeases (writes: LeaseWrite[]): Promise<void> {
-    // The last write of a key wins, as if they were applied in order; then one statement
-    // upserts the puts, deletes the releases and records fencing tokens.
-    const last = new Map<string, LeaseWrite>()
-    for (const write of writes) last.set(write.key, write)
-    const puts = [...last.values()].filter(w => w.type === 'put')
-    const dels = [...last.values()].filter(w => w.type === 'del').map(w => w.key)
-    const fences = puts.filter(w => w.fence !== undefined)
-    await this.#query('write leases', `WITH put AS (
-  INSERT INTO ${this.#s}.leases (key, token, owner, expires)
-  SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[])
-  ON CONFLICT (key) DO UPDATE SET token = excluded.token, owner = excluded.owner, expires = excluded.expires
-), del AS (
-  DELETE FROM ${this.#s}.leases WHERE key = ANY($5::text[])
-) INSERT INTO ${this.#s}.fences (key, token) SELECT * FROM unnest($6::text[], $7::bigint[])
-  ON CONFLICT (key) DO UPDATE SET token = excluded.token`, [
-      puts.map(w => w.key), puts.map(w => w.lease.token), puts.map(w => w.lease.owner), puts.map(w => w.lease.expires),
-      dels, fences.map(w => w.key), fences.map(w => w.fence)
-    ])
+  async fence (key: string): Promise<number | undefined> {
+    const rows = await this.#query<{ fence: string | null }>('read a fencing token', `SELECT fence FROM ${this.#s}.heads WHERE key = $1`, [key])
+    const fence = rows[0]?.fence
+    return fence === undefined || fence === null ? undefined : Number(fence)
+  }
+
+  // The lease calls are single statements on the key's heads row: each is atomic across
+  // processes, and every commit is durable whatever `sync` says (see the README).
+
+  async grantLease (key: string, owner: string, expires: number, now: number): Promise<LeaseGrant> {
+    // A grant and a live lease's release or expiry can cross: try again, a few times.
+    for (let attempt = 1; ; attempt++) {
+      const granted = await this.#query<LeaseRow>('grant a lease', `INSERT INTO ${this.#s}.heads AS h (key, head, deleted, unmerged, fence, lease_token, lease_owner, lease_expires)
+  VALUES ($1, NULL, false, 0, 1, 1, $2, $3)
+  ON CONFLICT (key) DO UPDATE SET fence = coalesce(h.fence, 0) + 1, lease_token = coalesce(h.fence, 0) + 1, lease_owner = $2, lease_expires = $3
+  WHERE h.lease_expires IS NULL OR h.lease_expires <= $4
+  RETURNING ${LEASE}`, [key, owner, expires, now])
+      if (granted[0] !== undefined) return { granted: leaseRecord(granted[0]) }
+      const held = await this.lease(key)
+      if (held !== undefined && held.expires > now) return { held }
+      if (attempt >= 5) throw new Error(`Could not grant a lease on key ${JSON.stringify(key)}: it kept changing under the grant.`)
+    }
+  }
+
+  async renewLease (key: string, token: number, expires: number, now: number): Promise<LeaseRecord | undefined> {
+    const rows = await this.#query<LeaseRow>('renew a lease',
+      `UPDATE ${this.#s}.heads SET lease_expires = $3 WHERE key = $1 AND lease_token = $2 AND lease_expires > $4 RETURNING ${LEASE}`, [key, token, expires, now])
+    return rows[0] === undefined ? undefined : leaseRecord(rows[0])
+  }
+
+  async releaseLease (key: string, token: number): Promise<boolean> {
+    const rows = await this.#query('release a lease',
+      `UPDATE ${this.#s}.heads SET lease_token = NULL, lease_owner = NULL, lease_expires = NULL WHERE key = $1 AND lease_token = $2 RETURNING key`, [key, token])
+    return rows.length > 0
   }
 
   async * scan (): AsyncIterable<ScannedRecord> {
@@ -205,9 +223,9 @@ export class PostgresEngine implements Engine {
       for await (const row of this.#changeRows(0, at)) yield { kind: 'changes', name: `change ${row.seq}`, entries: [[row.key, row.rev, row.flags]] }
       for await (const row of this.#conflicted(at)) yield { kind: 'conflict', key: row.key }
       for await (const row of this.#leaseRows(at)) yield { kind: 'lease', key: row.key, record: leaseRecord(row) }
-      const fences = paged<{ key: string, token: string }>(async (last, limit) => await this.#query('scan the store',
-        `SELECT key, token FROM ${s}.fences WHERE key > $1 ORDER BY key LIMIT ${limit}`, [last?.key ?? ''], at))
-      for await (const row of fences) yield { kind: 'fence', key: row.key, record: Number(row.token) }
+      const fences = paged<{ key: string, fence: string }>(async (last, limit) => await this.#query('scan the store',
+        `SELECT key, fence FROM ${s}.heads WHERE fence IS NOT NULL AND key > $1 ORDER BY key LIMIT ${limit}`, [last?.key ?? ''], at))
+      for await (const row of fences) yield { kind: 'fence', key: row.key, record: Number(row.fence) }
     } finally {
       await at.snapshot.close()
     }
@@ -256,7 +274,7 @@ export class PostgresEngine implements Engine {
 
   #leaseRows (at: ReadAt | undefined): AsyncIterable<LeaseRow> {
     return paged<LeaseRow>(async (last, limit) => await this.#query('read leases',
-      `SELECT key, token, owner, expires FROM ${this.#s}.leases WHERE key > $1 ORDER BY key LIMIT ${limit}`, [last?.key ?? ''], at))
+      `SELECT ${LEASE} FROM ${this.#s}.heads WHERE lease_token IS NOT NULL AND key > $1 ORDER BY key LIMIT ${limit}`, [last?.key ?? ''], at))
   }
 
   async #query<R extends pg.QueryResultRow> (doing: string, sql: string, params: unknown[], at?: ReadAt): Promise<R[]> {
@@ -273,7 +291,7 @@ function headRecord (row: HeadRow): HeadRecord | CorruptionError {
   if (!isRevisionId(row.head)) {
     return CorruptionError.of(`The head record of key ${JSON.stringify(row.key)}`, 'it does not name a head revision', { key: row.key })
   }
-  return { head: row.head, ...(row.deleted ? { deleted: true as const } : {}), unmerged: row.unmerged }
+  return { head: row.head, ...(row.deleted ? { deleted: true as const } : {}), ...(row.unmerged > 0 ? { unmerged: row.unmerged } : {}) }
 }
 
 function leaseRecord (row: LeaseRow): LeaseRecord {

@@ -9,15 +9,21 @@ import { quoteIdent, retried } from './connection.js'
  *
  *   meta       one row: the layout version and the last change sequence number
  *   revisions  id -> the revision's canonical JSON (content-addressed, never rewritten)
- *   heads      key -> head, deleted, unmerged count; a partial index on unmerged > 0 lists
- *              conflicted keys (LevelDB's c! index, kept by the database itself)
+ *   heads      key -> head, deleted, unmerged count, the key's lease (token, owner, expires)
+ *              and fence (the newest fencing token ever granted); a partial index on
+ *              unmerged > 0 lists conflicted keys (LevelDB's c! index, kept by the database).
+ *              A key that was leased but never written has a row with a null head.
  *   unmerged   (key, id) for each revision kept unmerged
  *   dropped    id -> key of a revision dropped by compaction
  *   changes    seq -> key, rev, flags (DELETED | KEPT), one row per change
- *   leases     key -> token, owner, expires while a lease is held
- *   fences     key -> the newest fencing token ever granted
+ *
+ * Leases live in the heads row, not a table of their own, so that a batch's
+ * compare-and-set checks the head, the unmerged count and the lease on one row: under READ
+ * COMMITTED, PostgreSQL re-checks an UPDATE's WHERE on the newest version of the row it
+ * updates, but reads every other table at the statement's start, so a lease granted in
+ * another table meanwhile would go unseen.
  */
-export const TABLES = ['meta', 'revisions', 'heads', 'unmerged', 'dropped', 'changes', 'leases', 'fences'] as const
+export const TABLES = ['meta', 'revisions', 'heads', 'unmerged', 'dropped', 'changes'] as const
 
 /** Schema names revkv accepts: plain identifiers, short enough for the notify channel name. */
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
@@ -36,13 +42,12 @@ function ddl (s: string): string[] {
     `CREATE SCHEMA IF NOT EXISTS ${s}`,
     `CREATE TABLE IF NOT EXISTS ${s}.meta (one boolean PRIMARY KEY DEFAULT true CHECK (one), version text NOT NULL, seq bigint NOT NULL)`,
     `CREATE TABLE IF NOT EXISTS ${s}.revisions (id ${key} PRIMARY KEY, key ${key}, record text NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS ${s}.heads (key ${key} PRIMARY KEY, head ${key}, deleted boolean NOT NULL, unmerged integer NOT NULL)`,
+    `CREATE TABLE IF NOT EXISTS ${s}.heads (key ${key} PRIMARY KEY, head text COLLATE "C", deleted boolean NOT NULL, unmerged integer NOT NULL, ` +
+      'lease_token bigint, lease_owner text, lease_expires bigint, fence bigint)',
     `CREATE INDEX IF NOT EXISTS heads_conflicted ON ${s}.heads (key) WHERE unmerged > 0`,
     `CREATE TABLE IF NOT EXISTS ${s}.unmerged (key ${key}, id ${key}, PRIMARY KEY (key, id))`,
     `CREATE TABLE IF NOT EXISTS ${s}.dropped (id ${key} PRIMARY KEY, key ${key})`,
     `CREATE TABLE IF NOT EXISTS ${s}.changes (seq bigint PRIMARY KEY, key ${key}, rev ${key}, flags integer NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS ${s}.leases (key ${key} PRIMARY KEY, token bigint NOT NULL, owner text NOT NULL, expires bigint NOT NULL)`,
-    `CREATE TABLE IF NOT EXISTS ${s}.fences (key ${key} PRIMARY KEY, token bigint NOT NULL)`,
     `INSERT INTO ${s}.meta (version, seq) VALUES ('${FORMAT_VERSION}', 0) ON CONFLICT (one) DO NOTHING`
   ]
 }
