@@ -8,6 +8,7 @@ import { startCluster } from './pg/cluster.js'
 import { openPostgres } from '../src/engines/postgres/index.js'
 import type { PostgresEngine, PostgresOptions } from '../src/engines/postgres/index.js'
 import { InvalidInputError, UnavailableError } from '../src/errors.js'
+import type { Engine } from '../src/engines/engine.js'
 
 const cluster = await startCluster()
 const url = cluster?.url ?? ''
@@ -110,6 +111,40 @@ it('sequence numbers are consecutive and in commit order under concurrent batche
   assert.is(await reader.lastSeq(), next - 1)
   const changes = await all(reader.changes(0))
   assert.equal(changes.map(([seq]) => seq), Array.from({ length: next - 1 }, (_, i) => i + 1))
+})
+
+/** Waits until `n` statements of the test database wait for a lock (an event, polled; no timing is asserted). */
+async function lockWaiters (n: number): Promise<void> {
+  for (;;) {
+    const { rows } = await sql("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = 'revkv_test' AND wait_event_type = 'Lock'")
+    if (rows[0].n >= n) return
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
+}
+
+it('a lease granted while another engine\'s batch waits for the key\'s row stops that batch', async () => {
+  const schema = freshSchema()
+  const a: Engine = await open(schema)
+  const b: Engine = await open(schema)
+  const v1 = await commitOne(a, 'k', null, 'v1')
+  // Hold the key's row, so the grant and then the batch queue behind it in that order.
+  const holder = new pg.Client({ connectionString: url })
+  await holder.connect()
+  try {
+    await holder.query('BEGIN')
+    await holder.query(`SELECT 1 FROM ${schema}.heads WHERE key = 'k' FOR UPDATE`)
+    const grant = a.grantLease('k', 'ada', NOW + 1000, NOW, { sync: false })
+    await lockWaiters(1)
+    const write = commitOne(b, 'k', v1.id, 'unleased')
+    await lockWaiters(2)
+    await holder.query('COMMIT')
+    assert.equal(await grant, { granted: { token: 1, owner: 'ada', expires: NOW + 1000 } })
+    // The batch began before the lease existed, but moves the head only after it: refused.
+    assert.is((await write).stale, true)
+    assert.equal(await a.head('k'), { head: v1.id })
+  } finally {
+    await holder.end()
+  }
 })
 
 it('allOrNothing across engines: another engine moved one key, so no key of the batch is written', async () => {
