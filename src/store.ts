@@ -31,6 +31,7 @@ import type { OnExists, RenameFunction } from './create.js'
 import { checkMs, checkOwner, checkToken, Leases, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 import type { WriteOp } from './write-path.js'
+import type { RevkvStore, StoreCapabilities } from './store-interface.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
 export interface StoreOptions extends CacheOptions {
@@ -135,9 +136,11 @@ type OpFields = WriteOp extends infer T ? T extends WriteOp ? Omit<T, 'resolve' 
 
 const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 const MIN_PREFIX = 4
+/** Store's capabilities: writes decided here, in call order, by the one process that holds the database. */
+const STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ customStrategies: true, callOrder: true, sharedWriters: false })
 
 /** A versioned key-value store: every write is an immutable revision in a per-key history. */
-export class Store {
+export class Store implements RevkvStore {
   readonly #db: RevkvDatabase
   readonly #path: WritePath
   readonly #strategies: StrategyRegistry
@@ -184,6 +187,11 @@ export class Store {
     if (options.db !== undefined && db.status !== 'open') await db.open()
     await checkFormat(db)
     return new Store(db, new ChangeLog(db), options, strategies, maxValueBytes)
+  }
+
+  /** What this store can do; with a storage engine shared by processes, sharedWriters comes from the engine. */
+  get supports (): StoreCapabilities {
+    return STORE_SUPPORTS
   }
 
   /** The largest value a write may store, in bytes of JSON (the maxValueBytes it was opened with). */
