@@ -1,7 +1,5 @@
+import type { Engine, Entry } from './engines/engine.js'
 import type { Batch, BatchMember } from './group-commit.js'
-import { CorruptionError } from './errors.js'
-import { UTF8 } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
 
 /** One change of the store: a key's head moved to `rev` (a tombstone if `deleted`), or `rev` was kept unmerged. */
 export interface Change {
@@ -26,36 +24,12 @@ export interface ChangesOptions {
   signal?: AbortSignal
 }
 
-/** One change as stored: the key, the revision, and DELETED | KEPT flags. */
-export type Entry = [key: string, rev: string, flags: number]
 const DELETED = 1
 const KEPT = 2
-const PREFIX = 's!'
-
-/** The entries of a stored change record; one that is not a list of entries throws CorruptionError. */
-export function decodeChanges (stored: string, text: string): Entry[] {
-  let entries: unknown
-  try {
-    entries = JSON.parse(text)
-  } catch (err) {
-    throw CorruptionError.of(`The change record ${stored}`, 'it is not valid JSON', {}, { cause: err })
-  }
-  if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' && typeof e[2] === 'number')) {
-    throw CorruptionError.of(`The change record ${stored}`, 'it is not a list of [key, revision, flags] entries', {})
-  }
-  return entries as Entry[]
-}
-
-/** LevelDB key of the change record whose first sequence number is `seq` (fixed width, so key order is seq order). */
-function changeKey (seq: number): string {
-  return PREFIX + seq.toString(16).padStart(16, '0')
-}
 
 interface Pending {
   entries: Entry[]
   first: number
-  /** How many sequence numbers the batch took (kept when a failed batch drops its entries). */
-  count: number
   done: boolean
 }
 
@@ -64,56 +38,59 @@ interface Watcher {
   wake: () => void
 }
 
+/** How often watchers look for other processes' changes when nothing wakes them (engines with sharedWriters). */
+export const POLL_MS = 250
+
 /**
- * The changes feed. Sequence numbers are given when a batch is sealed, and each batch
- * writes one record (s!<first seq>) listing its changes, so the feed costs one entry per
- * batch, not per write. Batches may finish out of order; a change becomes visible (to
- * changes() and watchers) only once every batch sealed before it has finished, so a
- * consumer that resumes from the last sequence number it saw can never skip one. The
- * numbers of a failed batch are simply never used.
+ * The changes feed. Each batch's changes get consecutive sequence numbers from the engine
+ * when the batch is written, and a change becomes visible (to changes() and watchers) only
+ * once every change numbered before it is durable, so a consumer that resumes from the last
+ * sequence number it saw can never skip one.
+ *
+ * With an engine of one process (LevelDB) the numbers are given in the order batches are
+ * written, batches may finish out of order, and changes are published here in number order
+ * as batches finish; the numbers of a failed batch are simply never used. With an engine
+ * shared by other processes the database orders the numbers (see the engine), so watchers
+ * are fed from the database itself: after each local batch, when the engine says another
+ * process wrote (notify), and by polling every POLL_MS while anyone watches, so that no
+ * change depends on a notification arriving.
  */
 export class ChangeLog implements BatchMember {
-  readonly #db: RevkvDatabase
-  #next: number
-  #published: number
+  readonly #engine: Engine
+  readonly #shared: boolean
+  #published = 0
   readonly #pending = new Map<Batch, Pending>()
   readonly #order: Pending[] = []
   readonly #watchers = new Set<Watcher>()
   #closed = false
-
   #loading: Promise<void> | undefined
   #loaded = false
+  /** Shared engines: the read of new changes under way, and whether another is wanted after it. */
+  #tailing: Promise<void> | undefined
+  #tailAgain = false
+  #poll: NodeJS.Timeout | undefined
+  #unlisten: Promise<(() => Promise<void>) | undefined> | undefined
 
-  constructor (db: RevkvDatabase) {
-    this.#db = db
-    this.#next = 1
-    this.#published = 0
+  constructor (engine: Engine) {
+    this.#engine = engine
+    this.#shared = engine.supports.sharedWriters
   }
 
   /**
    * Undefined once the feed knows its last sequence number, else a promise of that.
    * Loaded on first use (the first write or read of the feed), not at open: finding the
-   * last change record is an iterator seek, about a millisecond on a large store, which
-   * opening a store and answering a first `get` should not pay.
+   * last change is a read that opening a store and answering a first `get` should not pay.
    */
   ready (): Promise<void> | undefined {
     if (this.#loaded) return undefined
     if (this.#loading === undefined) {
-      const loading = this.#findLast()
+      const loading = this.#engine.lastSeq().then((last) => { this.#published = Math.max(this.#published, last) })
       this.#loading = loading
       // Registered first, so it runs before any write that waited for the load: no write
       // can slip past the writes queued behind the load.
       loading.then(() => { this.#loaded = true }, () => { this.#loading = undefined })
     }
     return this.#loading
-  }
-
-  async #findLast (): Promise<void> {
-    for await (const [key, value] of this.#db.iterator({ gt: PREFIX, lt: 's"', reverse: true, limit: 1, ...UTF8 })) {
-      const last = parseInt(key.slice(PREFIX.length), 16) + decodeChanges(key, value).length - 1
-      this.#next = last + 1
-      this.#published = last
-    }
   }
 
   /** The last sequence number visible to readers. */
@@ -123,23 +100,20 @@ export class ChangeLog implements BatchMember {
 
   /** Record a change made by a write decided into `batch`. */
   record (batch: Batch, key: string, rev: string, deleted: boolean, kept: boolean): void {
+    const entry: Entry = [key, rev, (deleted ? DELETED : 0) | (kept ? KEPT : 0)]
+    batch.records.addChange(entry)
     let pending = this.#pending.get(batch)
     if (pending === undefined) {
-      pending = { entries: [], first: 0, count: 0, done: false }
+      pending = { entries: [], first: 0, done: false }
       this.#pending.set(batch, pending)
       batch.members.add(this)
     }
-    pending.entries.push([key, rev, (deleted ? DELETED : 0) | (kept ? KEPT : 0)])
+    pending.entries.push(entry)
   }
 
   seal (batch: Batch): void {
     const pending = this.#pending.get(batch)
-    if (pending === undefined) return
-    pending.first = this.#next
-    pending.count = pending.entries.length
-    this.#next += pending.count
-    this.#order.push(pending)
-    batch.put(changeKey(pending.first), JSON.stringify(pending.entries))
+    if (pending !== undefined) this.#order.push(pending)
   }
 
   settle (ok: boolean, batch: Batch): void {
@@ -147,18 +121,39 @@ export class ChangeLog implements BatchMember {
     if (pending === undefined) return
     this.#pending.delete(batch)
     pending.done = true
-    if (!ok) pending.entries.length = 0
+    if (this.#shared) {
+      this.#order.splice(this.#order.indexOf(pending), 1)
+      if (ok) this.#tail()
+      return
+    }
+    if (!ok || batch.outcome?.firstSeq === undefined) pending.entries.length = 0
+    else pending.first = batch.outcome.firstSeq
     // Publish in sequence order only: everything up to the oldest batch still in flight.
     while (this.#order[0]?.done === true) {
       const next = this.#order.shift() as Pending
-      for (const [i, entry] of next.entries.entries()) {
-        const change = toChange(next.first + i, entry)
-        this.#published = change.seq
-        for (const watcher of this.#watchers) watcher.notify(change)
-      }
-      // A failed batch's numbers are passed over: they were never written.
-      this.#published = Math.max(this.#published, next.first + next.count - 1)
+      for (const [i, entry] of next.entries.entries()) this.#publish(toChange(next.first + i, entry))
     }
+  }
+
+  #publish (change: Change): void {
+    this.#published = change.seq
+    for (const watcher of this.#watchers) watcher.notify(change)
+  }
+
+  /** Shared engines: read what the database has past the last published change, one read at a time. */
+  #tail (): void {
+    if (this.#tailing !== undefined) {
+      this.#tailAgain = true
+      return
+    }
+    this.#tailing = (async () => {
+      do {
+        this.#tailAgain = false
+        for await (const [seq, entry] of this.#engine.changes(this.#published)) this.#publish(toChange(seq, entry))
+      } while (this.#tailAgain && !this.#closed)
+    })().catch(() => {
+      // The database is unreachable: the next poll, notification or local write tries again.
+    }).finally(() => { this.#tailing = undefined })
   }
 
   /** Changes after `since`, in order, up to the last published one. */
@@ -168,19 +163,34 @@ export class ChangeLog implements BatchMember {
     const prefix = options.prefix ?? ''
     let left = options.limit ?? Infinity
     if (left <= 0) return
-    // The record holding since + 1 may start before it: start from the last record at or before it.
-    let start = changeKey(since + 1)
-    for await (const key of this.#db.keys({ gt: PREFIX, lte: start, reverse: true, limit: 1, ...UTF8 })) start = key
-    for await (const [key, value] of this.#db.iterator({ gte: start, lt: 's"', ...UTF8 })) {
-      const first = parseInt(key.slice(PREFIX.length), 16)
-      for (const [i, entry] of decodeChanges(key, value).entries()) {
-        const seq = first + i
-        if (seq > this.#published) return
-        if (seq <= since || !entry[0].startsWith(prefix)) continue
-        yield toChange(seq, entry)
-        if (--left <= 0) return
-      }
+    // A shared engine's database holds only changes whose predecessors are durable too.
+    const last = this.#shared ? Infinity : this.#published
+    for await (const [seq, entry] of this.#engine.changes(since)) {
+      if (seq > last) return
+      if (!entry[0].startsWith(prefix)) continue
+      yield toChange(seq, entry)
+      if (--left <= 0) return
     }
+  }
+
+  /** Shared engines: look for other processes' changes while anyone watches. */
+  #follow (): void {
+    if (!this.#shared || this.#poll !== undefined) return
+    this.#poll = setInterval(() => { this.#tail() }, POLL_MS)
+    this.#poll.unref()
+    const listen = this.#engine.listen
+    if (this.#engine.supports.notify && listen !== undefined) {
+      this.#unlisten ??= listen.call(this.#engine, () => { this.#tail() }).catch(() => undefined)
+    }
+  }
+
+  #unfollow (): void {
+    if (this.#watchers.size > 0 || this.#poll === undefined) return
+    clearInterval(this.#poll)
+    this.#poll = undefined
+    const unlisten = this.#unlisten
+    this.#unlisten = undefined
+    void unlisten?.then(async (stop) => { await stop?.() }).catch(() => {})
   }
 
   /** Changes after `since`, then every new one as it is published, until the store closes or the caller stops. */
@@ -200,6 +210,7 @@ export class ChangeLog implements BatchMember {
     // Listen before replaying, so nothing published during the replay is missed;
     // sequence numbers drop what the replay already gave.
     this.#watchers.add(listener)
+    this.#follow()
     const stop = (): void => { wake?.() }
     options.signal?.addEventListener('abort', stop)
     const over = (): boolean => this.#closed || options.signal?.aborted === true
@@ -223,14 +234,18 @@ export class ChangeLog implements BatchMember {
       }
     } finally {
       this.#watchers.delete(listener)
+      this.#unfollow()
       options.signal?.removeEventListener('abort', stop)
     }
   }
 
   /** End every watch. */
-  close (): void {
+  async close (): Promise<void> {
     this.#closed = true
     for (const watcher of this.#watchers) watcher.wake()
+    this.#watchers.clear()
+    this.#unfollow()
+    await this.#tailing
   }
 }
 

@@ -2,8 +2,7 @@ import { InvalidInputError } from './errors.js'
 import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
 import { mergeBase } from './history.js'
-import { decodeHead, droppedKey, headRange, inHeadRange, keyOfHeadKey, revisionKey, UTF8 } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
+import type { Engine } from './engines/engine.js'
 import { checkOptions, checkText } from './options.js'
 import { describe } from './revision.js'
 import type { Revision } from './revision.js'
@@ -33,28 +32,22 @@ export function checkCompactOptions (options: CompactOptions): void {
   checkText(options.prefix, 'compact() option prefix')
 }
 
-/** Revisions dropped per LevelDB batch: small batches keep the store responsive meanwhile. */
-const CHUNK = 1000
-
 /**
  * Cut each key's history like a shallow Git clone: keep the newest `keep` revisions on
  * the first-parent line from the head, and everything of the key at least as high as the
  * oldest of them (merged-in side revisions included), and, while revisions are kept
  * unmerged, everything down to their merge base with the head, so they can still be merged.
- * Older revisions are deleted and each leaves a marker (d!<id> -> key) that says history
+ * Older revisions are deleted and each leaves a marker (the dropped id and its key) that says history
  * was cut there: walks stop at it, and reading it is a NotFoundError that says so.
  *
  * Every chunk written leaves the store consistent (each missing parent has its marker), so
  * an interrupted compaction is only a shorter one; reads go on between chunks.
  */
-export async function compactStore (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, options: CompactOptions): Promise<CompactReport> {
+export async function compactStore (engine: Engine, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, options: CompactOptions): Promise<CompactReport> {
   let keys = 0
   let dropped = 0
   const prefix = options.prefix ?? ''
-  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8 })) {
-    if (!inHeadRange(stored, prefix)) break
-    const key = keyOfHeadKey(stored)
-    const record = decodeHead(key, text)
+  for await (const [key, record] of engine.heads({ prefix })) {
     const head = await load(record.head, key)
     if (head === undefined) continue
     // The height the first-parent line reaches after `keep` revisions.
@@ -85,18 +78,9 @@ export async function compactStore (db: RevkvDatabase, load: LoadRevision, unmer
     }
     if (drop.length === 0) continue
     keys++
-    for (let i = 0; i < drop.length; i += CHUNK) {
-      const batch = db.batch()
-      for (const id of drop.slice(i, i + CHUNK)) {
-        batch.del(revisionKey(id), UTF8)
-        batch.put(droppedKey(id), key, UTF8)
-      }
-      await batch.write()
-    }
+    await engine.drop(key, drop)
     dropped += drop.length
   }
-  // Give the space back now rather than whenever LevelDB would compact (classic-level only).
-  const compactRange = (db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }).compactRange
-  if (dropped > 0 && typeof compactRange === 'function') await compactRange.call(db, 'r!', 'r"')
+  if (dropped > 0) await engine.reclaim()
   return { keys, dropped }
 }

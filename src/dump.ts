@@ -15,9 +15,7 @@ import { InvalidInputError } from './errors.js'
 import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
 import { canonicalJson, JsonShapeError } from './json.js'
-import { conflictKey, droppedKey, encodeHead, headKey, headRange, inHeadRange, keyOfHeadKey, decodeHead, revisionKey, unmergedKey, UTF8 } from './layout.js'
-import type { HeadRecord, RevkvDatabase } from './layout.js'
-import type { ReadAt } from './records.js'
+import type { Engine, HeadRecord, ReadAt } from './engines/engine.js'
 import { hashRecord, isRevisionId, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
 
@@ -50,7 +48,7 @@ const READ_AHEAD = 8
  * The lines of a dump of every key starting with `prefix`, each without its newline. Heads
  * are read at the snapshot `at` (if given); `load` and `unmergedOf` must read there too.
  */
-export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = '', at: ReadAt = {}): AsyncGenerator<string> {
+export async function * exportLines (engine: Engine, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, prefix = '', at: ReadAt = {}): AsyncGenerator<string> {
   yield JSON.stringify({ revkv: 'dump', format: DUMP_FORMAT })
   let revisions = 0
   let heads = 0
@@ -61,10 +59,8 @@ export async function * exportLines (db: RevkvDatabase, load: LoadRevision, unme
     heads++
     return dump.lines
   }
-  for await (const [stored, text] of db.iterator({ ...headRange(prefix), ...UTF8, ...at })) {
-    if (!inHeadRange(stored, prefix)) break
-    const key = keyOfHeadKey(stored)
-    const dump = dumpKey(key, decodeHead(key, text), load, unmergedOf)
+  for await (const [key, record] of engine.heads({ prefix, ...at })) {
+    const dump = dumpKey(key, record, load, unmergedOf)
     // Awaited in order below; until then a failure must not count as unhandled.
     dump.catch(() => {})
     window.push(dump)
@@ -125,21 +121,24 @@ export type WorkCounter = (units: number) => void
 
 /**
  * Read a dump, check all of it, then write it in one atomic batch. `exists` tells whether
- * a revision is already in the store (parents may be there); `headsExist` which of some
- * keys are (the final check asks in chunks, so LevelDB answers many at once).
- * Time is linear in the dump's lines; memory holds the records to write (LevelDB needs
- * them for the one atomic batch) and about 100 bytes per revision and per key to check them.
+ * a revision is already in the store (parents may be there); the engine which keys are
+ * (the final check asks in chunks, so the engine answers many at once). Every head is
+ * written expecting the key to be new, all or nothing, so on an engine shared with other
+ * processes a key created meanwhile fails the whole import too.
+ * Time is linear in the dump's lines; memory holds the records to write (the one atomic
+ * batch needs them) and about 100 bytes per revision and per key to check them.
  */
 export async function importLines (
-  db: RevkvDatabase,
+  engine: Engine,
   lines: AsyncIterable<string>,
   exists: (id: string) => Promise<Revision | undefined>,
-  headsExist: (keys: string[]) => Promise<boolean[]>,
   exclusive: <T>(task: () => Promise<T>) => Promise<T>,
+  sync: boolean,
   work: WorkCounter = () => {}
 ): Promise<ImportReport> {
+  const headsExist = async (keys: string[]): Promise<boolean[]> => await engine.headsExist(keys)
   const staged = new Map<string, Staged>()
-  const records: Array<[string, string]> = []
+  const records: Array<[id: string, key: string, record: string]> = []
   const cuts: Array<[string, string]> = []
   const headLines: Array<{ key: string, head: string, deleted?: boolean, unmerged?: string[] }> = []
   /** The keys of the head lines read so far, so a second head line is found in one lookup. */
@@ -205,7 +204,7 @@ export async function importLines (
       // Behind a cut the exact height is unknown, but it still exceeds every parent kept.
       if (cut ? (fields.height as number) < expected : fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
       staged.set(id, { key, height: fields.height as number, deleted: fields.deleted === true })
-      records.push([revisionKey(id), record])
+      records.push([id, key, record])
     } else if (doc.dropped !== undefined) {
       const { id, key: claimed } = doc.dropped as { id: unknown, key: unknown }
       const key = validKey(claimed)
@@ -252,16 +251,15 @@ export async function importLines (
       const found = (await headsExist(keys)).indexOf(true)
       if (found !== -1) fail(`key ${JSON.stringify(keys[found])} was written in this store while the dump was being read.`)
     }
-    const batch = db.batch()
-    for (const [key, value] of records) batch.put(key, value, UTF8)
-    for (const [id, key] of cuts) batch.put(droppedKey(id), key, UTF8)
+    const batch = engine.batch()
+    for (const [id, key, record] of records) batch.putRevision(id, key, record)
+    for (const [id, key] of cuts) batch.putDropped(id, key)
     for (const head of headLines) {
       const unmerged = head.unmerged ?? []
-      batch.put(headKey(head.key), encodeHead({ head: head.head, ...(head.deleted === true ? { deleted: true } : {}), unmerged: unmerged.length }), UTF8)
-      for (const id of unmerged) batch.put(unmergedKey(head.key, id), '', UTF8)
-      if (unmerged.length > 0) batch.put(conflictKey(head.key), '', UTF8)
+      batch.setHead({ key: head.key, expected: null, head: { head: head.head, ...(head.deleted === true ? { deleted: true } : {}), unmerged: unmerged.length }, added: unmerged, removed: [] })
     }
-    await batch.write()
+    const { stale } = await batch.write({ sync, allOrNothing: true })
+    for (const key of stale) fail(`key ${JSON.stringify(key)} was written in this store while the dump was being read.`)
     return { revisions: records.length, heads: headLines.length, keys: headLines.map((h) => h.key) }
   })
 }

@@ -258,3 +258,13 @@ export class HttpError extends RevkvError {
     return { ...super.toJSON(), ...this.fields }
   }
 }
+
+/** The decoded record, or the CorruptionError its decoding threw (fsck reports damage and goes on). */
+export function decoded<T> (decode: () => T): T | CorruptionError {
+  try {
+    return decode()
+  } catch (err) {
+    if (err instanceof CorruptionError) return err
+    throw err
+  }
+}

@@ -1,6 +1,4 @@
-import type { AbstractBatchOptions, AbstractChainedBatch } from 'abstract-level'
-import { UTF8 } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
+import type { Engine, EngineBatch, WriteOutcome } from './engines/engine.js'
 import type { Revision } from './revision.js'
 
 /** Something with records in a batch (a key's state), told when the batch is sealed and settled. */
@@ -11,13 +9,7 @@ export interface BatchMember {
   settle (ok: boolean, batch: Batch): void
 }
 
-type Chain = AbstractChainedBatch<RevkvDatabase, string, string>
-
-/**
- * A group of writes that go to LevelDB in one atomic batch. Entries go straight into a
- * chained batch as writes are decided: for classic-level that copies each entry to the
- * native batch at once, which costs the main thread about half of an array batch.
- */
+/** A group of writes that go to the engine in one atomic batch (filled as writes are decided). */
 export class Batch<Op = unknown> {
   /** The revisions whose records are in the batch. */
   readonly revisions: Revision[] = []
@@ -26,24 +18,25 @@ export class Batch<Op = unknown> {
   readonly members = new Set<BatchMember>()
   /** True once the batch is being written; its members wait for it before deciding more. */
   sealed = false
-  /** How many entries the batch holds. */
-  size = 0
-  readonly #chain: Chain
+  /** The engine's batch: records go in as writes are decided. */
+  readonly records: EngineBatch
+  /** What the engine did, once written: which keys were stale, the first sequence number. */
+  outcome: WriteOutcome | undefined
   readonly #waiters: Array<(err: unknown) => void> = []
   readonly #first: Array<(err: unknown) => void> = []
 
-  constructor (chain: Chain) {
-    this.#chain = chain
+  constructor (records: EngineBatch) {
+    this.records = records
   }
 
-  put (key: string, value: string): void {
-    this.#chain.put(key, value)
-    this.size++
+  /** How many records the batch holds. */
+  get size (): number {
+    return this.records.size
   }
 
-  del (key: string): void {
-    this.#chain.del(key)
-    this.size++
+  /** True if the batch was written but left `key` alone: another process had moved its head. */
+  stale (key: string): boolean {
+    return this.outcome?.stale.has(key) === true
   }
 
   /**
@@ -57,8 +50,8 @@ export class Batch<Op = unknown> {
   }
 
   /** Write the batch. */
-  async write (options: AbstractBatchOptions<string, string>): Promise<void> {
-    await this.#chain.write(options)
+  async write (sync: boolean): Promise<void> {
+    this.outcome = await this.records.write({ sync })
   }
 
   /** Settle the batch: members first, so state is consistent before any writer resumes. */
@@ -88,17 +81,17 @@ export interface GroupCommitOptions {
 }
 
 /**
- * Group commit: writes decided in the same turn of the event loop share one LevelDB batch,
- * and so one write (and with `sync` one fsync). A batch is written at the end of the turn,
- * or as soon as it holds `flushEntries` entries, so LevelDB's threads write the first part
+ * Group commit: writes decided in the same turn of the event loop share one engine batch,
+ * and so one write (and with `sync` one fsync, or one round trip to a database server). A batch is written at the end of the turn,
+ * or as soon as it holds `flushEntries` entries, so the engine writes the first part
  * of a burst while the main thread still decides the rest. Several batches may be in
  * flight; that is safe because a key with records in a sealed batch decides nothing more
  * until that batch settles (see WritePath), so no key is ever in two batches in flight and
  * their order on disk does not matter.
  */
 export class GroupCommit<Op = unknown> {
-  readonly #db: RevkvDatabase
-  readonly #options: AbstractBatchOptions<string, string>
+  readonly #engine: Engine
+  readonly #sync: boolean
   readonly #flushEntries: number
   readonly #maxInFlight: number
   #pending: Batch<Op> | undefined
@@ -108,12 +101,9 @@ export class GroupCommit<Op = unknown> {
   readonly #hooks: SettleHooks<Op>
 
   /** `hooks` run when a batch is done: before its members and writers hear of it, and after. */
-  constructor (db: RevkvDatabase, options: GroupCommitOptions, hooks: SettleHooks<Op>) {
-    this.#db = db
-    // abstract-level copies batch options onto every entry, so encodings are passed only when
-    // the database's defaults are not already utf8. `sync` is classic-level's; others ignore it.
-    const utf8 = db.keyEncoding().name === 'utf8' && db.valueEncoding().name === 'utf8'
-    this.#options = { ...(utf8 ? {} : UTF8), sync: options.sync } as AbstractBatchOptions<string, string>
+  constructor (engine: Engine, options: GroupCommitOptions, hooks: SettleHooks<Op>) {
+    this.#engine = engine
+    this.#sync = options.sync
     this.#flushEntries = options.flushEntries ?? 128
     this.#maxInFlight = options.maxInFlight ?? 4
     this.#hooks = hooks
@@ -121,7 +111,7 @@ export class GroupCommit<Op = unknown> {
 
   /** The batch that new writes join. Call added() after adding to it. */
   pending (): Batch<Op> {
-    this.#pending ??= new Batch<Op>(this.#db.batch() as Chain)
+    this.#pending ??= new Batch<Op>(this.#engine.batch())
     return this.#pending
   }
 
@@ -155,7 +145,7 @@ export class GroupCommit<Op = unknown> {
     this.#inflight.add(batch)
     batch.sealed = true
     for (const member of batch.members) member.seal(batch)
-    batch.write(this.#options).then(() => this.#finish(batch, undefined), (err: unknown) => this.#finish(batch, err ?? new Error('batch failed')))
+    batch.write(this.#sync).then(() => this.#finish(batch, undefined), (err: unknown) => this.#finish(batch, err ?? new Error('batch failed')))
   }
 
   #finish (batch: Batch<Op>, err: unknown): void {

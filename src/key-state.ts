@@ -1,5 +1,4 @@
 import type { Batch, BatchMember } from './group-commit.js'
-import { conflictKey, encodeHead, headKey, unmergedKey } from './layout.js'
 import type { Revision } from './revision.js'
 import type { WriteOp } from './write-path.js'
 
@@ -29,6 +28,11 @@ export class KeyState implements BatchMember {
   readonly queue: WriteOp[] = []
   /** True while a decision loop runs for this key. */
   running = false
+  /**
+   * Another process may have moved the key (a shared engine found it stale, or a refusal
+   * must be checked against the stored head): read it again before deciding more.
+   */
+  stale = false
   #sealedHead: Revision | undefined
   /**
    * Unmerged ids added and removed since the last settled batch. Each is one record
@@ -77,28 +81,47 @@ export class KeyState implements BatchMember {
     this.head = head
   }
 
+  /** Start again from the stored state, read anew (only while the key has no batch). */
+  reset (head: Revision | undefined, unmerged: Iterable<string>): void {
+    this.head = this.durableHead = head
+    this.unmerged.clear()
+    for (const id of unmerged) this.unmerged.add(id)
+    this.#pastHeads.clear()
+    this.#olderHeads.clear()
+    this.stale = false
+    this.epoch++
+  }
+
   /** True while evicting this state from the cache would lose work. */
   get busy (): boolean {
     return this.running || this.batch !== undefined || this.queue.length > 0
   }
 
-  /** Writes a single head record per key per batch (the key's final state in it) and the unmerged changes. */
+  /**
+   * Moves the head once per key per batch (to the key's final state in it), expecting the
+   * durable head: an engine shared with other processes writes nothing of the key if that
+   * is no longer so.
+   */
   seal (batch: Batch): void {
     const head = this.head
     if (head === undefined) return
     this.#sealedHead = head
-    const count = this.unmerged.size
-    batch.put(headKey(this.key), encodeHead({ head: head.id, ...(head.deleted === true ? { deleted: true } : {}), unmerged: count }))
-    // In order: an id kept and merged within one batch is put, then deleted.
-    for (const id of this.#added) batch.put(unmergedKey(this.key, id), '')
-    for (const id of this.#removed) batch.del(unmergedKey(this.key, id))
-    const before = count - this.#added.length + this.#removed.length
-    if (count > 0 && before === 0) batch.put(conflictKey(this.key), '')
-    else if (count === 0 && before > 0) batch.del(conflictKey(this.key))
+    batch.records.setHead({
+      key: this.key,
+      expected: this.durableHead?.id ?? null,
+      head: { head: head.id, ...(head.deleted === true ? { deleted: true } : {}), unmerged: this.unmerged.size },
+      added: this.#added,
+      removed: this.#removed
+    })
   }
 
-  /** On success the sealed state is durable; on failure the decided state falls back to disk's. */
-  settle (ok: boolean): void {
+  /**
+   * On success the sealed state is durable; on failure, or when the engine found the key
+   * moved by another process (stale), the decided state falls back to disk's as it was known.
+   */
+  settle (written: boolean, batch: Batch): void {
+    const ok = written && !batch.stale(this.key)
+    if (written && !ok) this.stale = true
     if (ok) {
       this.durableHead = this.#sealedHead
     } else {

@@ -1,7 +1,5 @@
-import type { AbstractBatchOptions } from 'abstract-level'
 import { ClosedError, InvalidInputError, LockedError } from './errors.js'
-import { decodeFence, decodeLease, fenceKey, keyOfLeaseKey, LEASE_RANGE, leaseKey, UTF8 } from './layout.js'
-import type { LeaseRecord, RevkvDatabase } from './layout.js'
+import type { Engine, LeaseRecord, LeaseWrite } from './engines/engine.js'
 import { describe, validateText } from './revision.js'
 
 /**
@@ -103,10 +101,9 @@ function until (expires: number, now: number): string {
  * decides each write against the leases as they are at that moment.
  */
 export class Leases {
-  readonly #db: RevkvDatabase
+  readonly #engine: Engine
   readonly #clock: () => number
-  /** utf8, and `sync` (classic-level's; others ignore it) as the store was opened with. */
-  readonly #writeOptions: AbstractBatchOptions<string, string>
+  readonly #sync: boolean
   /** Leases by key as granted; an entry past its `expires` is dead (see #held). */
   readonly #leases = new Map<string, LeaseRecord>()
   /** The newest token granted per key, where known (else read from its f! record). */
@@ -119,10 +116,10 @@ export class Leases {
   #loaded = false
   #closed = false
 
-  constructor (db: RevkvDatabase, clock: () => number, sync: boolean) {
-    this.#db = db
+  constructor (engine: Engine, clock: () => number, sync: boolean) {
+    this.#engine = engine
     this.#clock = clock
-    this.#writeOptions = { ...UTF8, sync } as AbstractBatchOptions<string, string>
+    this.#sync = sync
   }
 
   /** Undefined once the leases are loaded; until then the promise of loading them (a gate for writes). */
@@ -181,7 +178,7 @@ export class Leases {
       const renewed: LeaseRecord = { ...held, expires: now + ttl }
       this.#leases.set(key, renewed)
       try {
-        await this.#write([{ type: 'put', key: leaseKey(key), value: JSON.stringify(renewed) }])
+        await this.#write([{ type: 'put', key, lease: renewed }])
       } catch (err) {
         if (this.#leases.get(key) === renewed) this.#leases.set(key, held)
         throw err
@@ -203,7 +200,7 @@ export class Leases {
         return false
       }
       // On disk first: until the release is durable, writes stay refused.
-      await this.#write([{ type: 'del', key: leaseKey(key) }])
+      await this.#write([{ type: 'del', key }])
       if (this.#leases.get(key) === held) this.#leases.delete(key)
       await this.#promote(key)
       return true
@@ -269,10 +266,7 @@ export class Leases {
     this.#fences.set(key, token)
     try {
       // One atomic batch: a lease is never on disk without its token counted.
-      await this.#write([
-        { type: 'put', key: leaseKey(key), value: JSON.stringify(lease) },
-        { type: 'put', key: fenceKey(key), value: String(token) }
-      ])
+      await this.#write([{ type: 'put', key, lease, fence: token }])
     } catch (err) {
       // The token stays used (it may be on disk): the next grant takes a higher one.
       if (before === undefined) this.#leases.delete(key)
@@ -347,16 +341,15 @@ export class Leases {
     this.#expiry.set(key, timer)
   }
 
-  async #write (ops: Array<{ type: 'put', key: string, value: string } | { type: 'del', key: string }>): Promise<void> {
-    await this.#db.batch(ops, this.#writeOptions)
+  async #write (writes: LeaseWrite[]): Promise<void> {
+    await this.#engine.writeLeases(writes, { sync: this.#sync })
   }
 
   /** The newest token ever granted on `key` (0 if none). */
   async #newest (key: string): Promise<number> {
     const known = this.#fences.get(key)
     if (known !== undefined) return known
-    const text = await this.#db.get(fenceKey(key), UTF8)
-    const newest = text === undefined ? 0 : decodeFence(key, text)
+    const newest = await this.#engine.fence(key) ?? 0
     this.#fences.set(key, newest)
     return newest
   }
@@ -381,14 +374,12 @@ export class Leases {
     this.#loading ??= (async () => {
       const now = this.#clock()
       const ended: string[] = []
-      for await (const [stored, text] of this.#db.iterator({ ...LEASE_RANGE, ...UTF8 })) {
-        const key = keyOfLeaseKey(stored)
-        const record = decodeLease(key, text)
-        if (record.expires <= now) ended.push(stored)
+      for await (const [key, record] of this.#engine.leases()) {
+        if (record.expires <= now) ended.push(key)
         else this.#leases.set(key, record)
       }
       // Leases that ended while the store was closed are tidied away, so the scan stays short.
-      if (ended.length > 0) await this.#db.batch(ended.map((key) => ({ type: 'del' as const, key })), UTF8)
+      if (ended.length > 0) await this.#engine.writeLeases(ended.map((key) => ({ type: 'del' as const, key })), { sync: false })
       this.#loaded = true
     })()
     // A failed load is tried again by the next caller.

@@ -1,7 +1,5 @@
-import type { AbstractSnapshot } from 'abstract-level'
+import type { Engine, ReadAt } from './engines/engine.js'
 import { KeyState } from './key-state.js'
-import { decodeHead, droppedKey, headKey, idOfUnmergedKey, revisionKey, unmergedRange, UTF8 } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
 import { LruMap } from './lru.js'
 import { corruptRevision, parseRecord } from './revision.js'
 import type { Revision } from './revision.js'
@@ -13,11 +11,6 @@ class Loading {
     // Writers hear of a failure through `fail`; readers through the promise they await.
     promise.catch(() => {})
   }
-}
-
-/** Where a read looks: an explicit snapshot (the store at one moment), or the latest data when absent. */
-export interface ReadAt {
-  snapshot?: AbstractSnapshot | undefined
 }
 
 /** Cache bounds; both caches hold only what can be read again from disk. */
@@ -33,13 +26,13 @@ export interface CacheOptions {
  * Nothing here writes; the write path updates these caches as its batches settle.
  */
 export class Records {
-  readonly #db: RevkvDatabase
+  readonly #engine: Engine
   readonly #revisions: LruMap<string, Revision>
   readonly #states: LruMap<string, KeyState | Loading>
   readonly #onSettle: (state: KeyState) => void
 
-  constructor (db: RevkvDatabase, options: CacheOptions, onSettle: (state: KeyState) => void) {
-    this.#db = db
+  constructor (engine: Engine, options: CacheOptions, onSettle: (state: KeyState) => void) {
+    this.#engine = engine
     this.#revisions = new LruMap(options.revisionCacheSize ?? 20_000)
     this.#states = new LruMap(options.headCacheSize ?? 100_000, (s) => s instanceof Loading || s.busy)
     this.#onSettle = onSettle
@@ -54,7 +47,7 @@ export class Records {
   revision (id: string, key?: string, at?: ReadAt): Revision | undefined | Promise<Revision | undefined> {
     const cached = this.#revisions.get(id)
     if (cached !== undefined) return cached
-    return this.#db.get(revisionKey(id), readOptions(at)).then((record) => {
+    return this.#engine.revision(id, at).then((record) => {
       if (record === undefined) return undefined
       const rev = parseRecord(id, record, key)
       this.#revisions.set(id, rev)
@@ -64,7 +57,7 @@ export class Records {
 
   /** The key of a revision dropped by compaction, or undefined if `id` was never dropped. */
   async dropped (id: string, at?: ReadAt): Promise<string | undefined> {
-    return await this.#db.get(droppedKey(id), readOptions(at))
+    return await this.#engine.dropped(id, at)
   }
 
   /** A revision history points to (of `key`, if known), or undefined where compaction cut history; missing otherwise is damage. */
@@ -75,9 +68,7 @@ export class Records {
 
   /** The ids of a key's revisions kept unmerged, as stored (at the snapshot `at`, if given). */
   async unmerged (key: string, at?: ReadAt): Promise<string[]> {
-    const ids: string[] = []
-    for await (const stored of this.#db.keys({ ...unmergedRange(key), ...readOptions(at) })) ids.push(idOfUnmergedKey(stored))
-    return ids
+    return await this.#engine.unmerged(key, at)
   }
 
   async #cut (id: string, key: string | undefined, at: ReadAt | undefined): Promise<undefined> {
@@ -108,10 +99,26 @@ export class Records {
     (cached ?? this.#startLoad(key)).waiters.push([use, fail])
   }
 
-  /** The durable head of a key (what is on disk, never a write still in flight). */
+  /**
+   * The durable head of a key (what is stored, never a write still in flight). With an
+   * engine shared by other processes the cached state is only a hint, so it is read anew.
+   */
   head (key: string): Revision | undefined | Promise<Revision | undefined> {
+    if (this.#engine.supports.sharedWriters) return this.#read(key).then((read) => read.head)
     const state = this.state(key)
     return state instanceof Promise ? state.then((s) => s.durableHead) : state.durableHead
+  }
+
+  /** The ids of a key's unmerged revisions as stored (read anew where other processes write). */
+  async durableUnmerged (key: string): Promise<string[]> {
+    if (this.#engine.supports.sharedWriters) return await this.unmerged(key)
+    return (await this.state(key)).durableUnmerged
+  }
+
+  /** Read a key's state again from the engine (another process moved its head); the key must have no batch. */
+  async reload (state: KeyState): Promise<void> {
+    const { head, unmerged } = await this.#read(state.key)
+    state.reset(head, unmerged)
   }
 
   #startLoad (key: string): Loading {
@@ -130,13 +137,17 @@ export class Records {
   }
 
   async #load (key: string): Promise<KeyState> {
-    const text = await this.#db.get(headKey(key), UTF8)
-    if (text === undefined) return new KeyState(key, undefined, [], this.#onSettle)
-    const record = decodeHead(key, text)
+    const { head, unmerged } = await this.#read(key)
+    return new KeyState(key, head, unmerged, this.#onSettle)
+  }
+
+  /** A key's head revision and unmerged ids, from the engine. */
+  async #read (key: string): Promise<{ head: Revision | undefined, unmerged: string[] }> {
+    const record = await this.#engine.head(key)
+    if (record === undefined) return { head: undefined, unmerged: [] }
     const head = await this.revision(record.head, key)
     if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
-    const unmerged = (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : []
-    return new KeyState(key, head, unmerged, this.#onSettle)
+    return { head, unmerged: (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : [] }
   }
 
   /** Forget the cached states of keys changed behind the write path's back (import); busy ones stay. */
@@ -157,8 +168,4 @@ export class Records {
     this.#revisions.clear()
     this.#states.clear()
   }
-}
-
-function readOptions (at: ReadAt | undefined): typeof UTF8 | (typeof UTF8 & ReadAt) {
-  return at?.snapshot === undefined ? UTF8 : { ...UTF8, snapshot: at.snapshot }
 }

@@ -1,15 +1,13 @@
-import { existsSync, statSync } from 'node:fs'
-import { join, resolve as resolvePath } from 'node:path'
-import { Level } from 'level'
-import { ClosedError, InvalidInputError, LockedError, NotFoundError } from './errors.js'
+import { ClosedError, InvalidInputError, NotFoundError } from './errors.js'
 import { diffValues } from './json-diff.js'
 import type { JsonPatchOperation } from './json-diff.js'
 import { checkResolutions } from './json-merge.js'
 import type { ConflictSide, PlaceResolution } from './json-merge.js'
 import type { JsonValue } from './json.js'
 import { walkHistory } from './history.js'
-import { CONFLICT_RANGE, decodeHead, keyOfConflictKey, FORMAT_KEY, FORMAT_VERSION, headKey, headRange, idOfRevisionKey, inHeadRange, keyOfHeadKey, revisionRange, UTF8 } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
+import type { Engine } from './engines/engine.js'
+import { openEngine } from './engines/open.js'
+import type { EngineOptions } from './engines/open.js'
 import type { CacheOptions } from './records.js'
 import { decodeRecord, describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
 import type { Revision } from './revision.js'
@@ -34,13 +32,7 @@ import type { WriteOp } from './write-path.js'
 import type { RevkvStore, StoreCapabilities } from './store-interface.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
-export interface StoreOptions extends CacheOptions {
-  /** A LevelDB directory, created if missing (unless createIfMissing is false). */
-  path?: string
-  /** An abstract-level database with string keys and values, e.g. a MemoryLevel. */
-  db?: RevkvDatabase
-  /** With `path`: create the directory when it does not exist (default true). */
-  createIfMissing?: boolean
+export interface StoreOptions extends CacheOptions, EngineOptions {
   /** The strategy for stale writes when nothing more specific applies (default 'reject'). */
   strategy?: StrategyRef
   /** Strategies by key prefix; the longest matching prefix wins. */
@@ -136,26 +128,29 @@ type OpFields = WriteOp extends infer T ? T extends WriteOp ? Omit<T, 'resolve' 
 
 const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 const MIN_PREFIX = 4
-/** Store's capabilities: writes decided here, in call order, by the one process that holds the database. */
+/** Store's capabilities: writes decided in this process, in call order; other processes write too where the engine says so. */
 const STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ customStrategies: true, callOrder: true, sharedWriters: false })
+const SHARED_STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ ...STORE_SUPPORTS, sharedWriters: true })
 
 /** A versioned key-value store: every write is an immutable revision in a per-key history. */
 export class Store implements RevkvStore {
-  readonly #db: RevkvDatabase
+  readonly #engine: Engine
   readonly #path: WritePath
   readonly #strategies: StrategyRegistry
   readonly #maxValueBytes: number
   readonly #author: string | undefined
+  readonly #sync: boolean
   #closing: Promise<void> | undefined
 
-  private constructor (db: RevkvDatabase, changes: ChangeLog, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
-    this.#db = db
+  private constructor (engine: Engine, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
+    this.#engine = engine
     this.#strategies = strategies
     this.#maxValueBytes = maxValueBytes
     this.#author = options.author
+    this.#sync = options.sync === true
     const clock = options.clock ?? Date.now
-    const leases = new Leases(db, clock, options.sync === true)
-    this.#path = new WritePath(db, changes, leases, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight, clock })
+    const leases = new Leases(engine, clock, options.sync === true)
+    this.#path = new WritePath(engine, new ChangeLog(engine), leases, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight, clock })
   }
 
   /** Open a store on a LevelDB directory (a path) or on the database given in options. */
@@ -163,9 +158,6 @@ export class Store implements RevkvStore {
     const options: StoreOptions = typeof pathOrOptions === 'string' ? { path: pathOrOptions } : pathOrOptions
     if (options === null || typeof options !== 'object') {
       throw new InvalidInputError(`Store.open() needs a directory path or an options object, got ${describe(pathOrOptions)}.`)
-    }
-    if ((options.path === undefined) === (options.db === undefined)) {
-      throw new InvalidInputError('Store.open() needs exactly one of { path } (a LevelDB directory) or { db } (an abstract-level database).')
     }
     const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
     if (!Number.isSafeInteger(maxValueBytes) || maxValueBytes < 1) {
@@ -183,15 +175,12 @@ export class Store implements RevkvStore {
     }
     // Strategies are checked before the database is touched: bad options leave nothing behind.
     const strategies = new StrategyRegistry(options.strategy, options.strategies)
-    const db = options.db ?? await openLevel(options.path as string, options.createIfMissing !== false)
-    if (options.db !== undefined && db.status !== 'open') await db.open()
-    await checkFormat(db)
-    return new Store(db, new ChangeLog(db), options, strategies, maxValueBytes)
+    return new Store(await openEngine(options), options, strategies, maxValueBytes)
   }
 
-  /** What this store can do; with a storage engine shared by processes, sharedWriters comes from the engine. */
+  /** What this store can do; whether other processes write it is the engine's to say. */
   get supports (): StoreCapabilities {
-    return STORE_SUPPORTS
+    return this.#engine.supports.sharedWriters ? SHARED_STORE_SUPPORTS : STORE_SUPPORTS
   }
 
   /** The largest value a write may store, in bytes of JSON (the maxValueBytes it was opened with). */
@@ -348,8 +337,8 @@ export class Store implements RevkvStore {
   async conflicts (key: string): Promise<Revision[]> {
     this.#assertOpen('list conflicts')
     validateKey(key)
-    const state = await this.#path.records.state(key)
-    const revisions = await Promise.all(state.durableUnmerged.map(async (id) => await this.#linked(id, key)))
+    const unmerged = await this.#path.records.durableUnmerged(key)
+    const revisions = await Promise.all(unmerged.map(async (id) => await this.#linked(id, key)))
     return revisions.sort((a, b) => a.time - b.time || (a.id < b.id ? -1 : 1))
   }
 
@@ -373,7 +362,7 @@ export class Store implements RevkvStore {
   /** Keys that have revisions kept unmerged, in order. */
   async * conflictedKeys (): AsyncGenerator<string> {
     this.#assertOpen('list conflicts')
-    for await (const stored of this.#db.keys({ ...CONFLICT_RANGE, ...UTF8 })) yield keyOfConflictKey(stored)
+    yield * this.#engine.conflictedKeys()
   }
 
   /** Live (not deleted) keys in order. */
@@ -385,11 +374,9 @@ export class Store implements RevkvStore {
     const limit = checkLimit(options.limit, 'keys() option limit')
     if (limit === 0) return
     let count = 0
-    const range = headRange(prefix, options.after !== undefined && options.after >= prefix ? options.after : undefined)
-    for await (const [stored, text] of this.#db.iterator({ ...range, ...UTF8 })) {
-      if (!inHeadRange(stored, prefix)) break
-      const key = keyOfHeadKey(stored)
-      if (decodeHead(key, text).deleted === true) continue
+    const after = options.after !== undefined && options.after >= prefix ? options.after : undefined
+    for await (const [key, record] of this.#engine.heads({ prefix, after })) {
+      if (record.deleted === true) continue
       yield key
       if (++count >= limit) break
     }
@@ -426,8 +413,7 @@ export class Store implements RevkvStore {
     const matches: string[] = []
     // Without a key, 64 candidates are plenty to list; with one, every revision of the
     // prefix is read (other keys' do not count), stopping at the second of this key.
-    for await (const [stored, record] of this.#db.iterator({ ...revisionRange(prefix), ...UTF8, ...(key === undefined ? { limit: 64 } : {}) })) {
-      const id = idOfRevisionKey(stored)
+    for await (const [id, record] of this.#engine.revisionsByPrefix(prefix, key === undefined ? 64 : undefined)) {
       if (key === undefined || decodeRecord(id, record).key === key) matches.push(id)
       if (key !== undefined && matches.length > 1) break
     }
@@ -451,7 +437,7 @@ export class Store implements RevkvStore {
    */
   async verify (options: VerifyOptions = {}): Promise<VerifyReport> {
     this.#assertOpen('verify')
-    return await verifyStore(this.#db, options)
+    return await verifyStore(this.#engine, options)
   }
 
   /**
@@ -462,7 +448,7 @@ export class Store implements RevkvStore {
     this.#assertOpen('compact')
     checkCompactOptions(options)
     const records = this.#path.records
-    const report = await compactStore(this.#db, (id, of) => records.linked(id, of), async (key) => (await records.state(key)).durableUnmerged, options)
+    const report = await compactStore(this.#engine, (id, of) => records.linked(id, of), async (key) => await records.durableUnmerged(key), options)
     // Dropped revisions may still sit in caches: forget them, so reading one says it was dropped.
     this.#path.forgetRevisions()
     return report
@@ -479,10 +465,10 @@ export class Store implements RevkvStore {
     checkOptions(options, 'export')
     const prefix = checkText(options.prefix, 'export() option prefix') ?? ''
     const records = this.#path.records
-    if (this.#db.supports.explicitSnapshots) {
-      const at = { snapshot: this.#db.snapshot() }
+    if (this.#engine.supports.snapshots) {
+      const at = { snapshot: await this.#engine.snapshot() }
       try {
-        yield * exportLines(this.#db, (id, of) => records.linked(id, of, at), async (key) => await records.unmerged(key, at), prefix, at)
+        yield * exportLines(this.#engine, (id, of) => records.linked(id, of, at), async (key) => await records.unmerged(key, at), prefix, at)
       } finally {
         await at.snapshot.close()
       }
@@ -490,7 +476,7 @@ export class Store implements RevkvStore {
     }
     const release = await this.#path.pause()
     try {
-      yield * exportLines(this.#db, (id, of) => records.linked(id, of), async (key) => await records.unmerged(key), prefix)
+      yield * exportLines(this.#engine, (id, of) => records.linked(id, of), async (key) => await records.unmerged(key), prefix)
     } finally {
       release()
     }
@@ -503,15 +489,14 @@ export class Store implements RevkvStore {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
-    // Which keys exist is read from disk: the final check runs with every write settled.
-    const headsExist = async (keys: string[]): Promise<boolean[]> => (await this.#db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined)
-    return await importLines(this.#db, toAsync(lines), async (id) => await records.revision(id), headsExist,
+    // Which keys exist is read from the engine: the final check runs with every write settled.
+    return await importLines(this.#engine, toAsync(lines), async (id) => await records.revision(id),
       async (task) => await this.#path.exclusive(async () => {
         const report = await task()
         // Cached states may say "no such key" for keys that now exist.
         records.forget((report as ImportReport).keys)
         return report
-      }))
+      }), this.#sync)
   }
 
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */
@@ -525,9 +510,9 @@ export class Store implements RevkvStore {
     this.#closing ??= (async () => {
       await this.#path.leases.close()
       await this.#path.idle()
-      this.#path.changes.close()
+      await this.#path.changes.close()
       this.#path.records.clear()
-      await this.#db.close()
+      await this.#engine.close()
     })()
     await this.#closing
   }
@@ -586,44 +571,6 @@ export class Store implements RevkvStore {
     const rev = await this.#path.records.linked(id, key)
     if (rev === undefined) throw new NotFoundError(`Revision ${id} was dropped by compaction: history was cut before it.`)
     return rev
-  }
-}
-
-async function openLevel (path: string, createIfMissing: boolean): Promise<RevkvDatabase> {
-  if (typeof path !== 'string' || path === '') throw new InvalidInputError(`Option path must be a directory path, got ${describe(path)}.`)
-  const location = resolvePath(path)
-  if (existsSync(location) && !statSync(location).isDirectory()) {
-    throw new InvalidInputError(`${location} is a file, not a store directory. Give the directory of a store (or a new path to create one).`)
-  }
-  // Checked here rather than left to LevelDB, which would leave LOCK and LOG files behind
-  // in a directory that holds no store.
-  if (!createIfMissing && !existsSync(join(location, 'CURRENT'))) {
-    throw new NotFoundError(`No revkv store at ${location}${existsSync(location) ? ' (the directory exists but holds no store)' : ''}. Create one with \`revkv init ${path}\` (or open it with createIfMissing: true).`)
-  }
-  const db = new Level<string, string>(location, UTF8)
-  try {
-    await db.open({ createIfMissing })
-  } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause
-    if (cause?.code === 'LEVEL_LOCKED') throw LockedError.directory(location, { cause: err })
-    throw err
-  }
-  return db
-}
-
-async function checkFormat (db: RevkvDatabase): Promise<void> {
-  const format = await db.get(FORMAT_KEY, UTF8)
-  if (format === undefined) {
-    // Only an empty database becomes a store: data without revkv's layout record is someone
-    // else's, and writing into it would mix two formats.
-    for await (const _ of db.keys({ ...UTF8, limit: 1 })) {
-      await db.close()
-      throw new InvalidInputError('This database holds records but no revkv layout record (m!format): it is not a revkv store, or it is damaged. Open an empty directory or a revkv store.')
-    }
-    await db.put(FORMAT_KEY, FORMAT_VERSION, UTF8)
-  } else if (format !== FORMAT_VERSION) {
-    await db.close()
-    throw new InvalidInputError(`This store uses layout version ${format}, which this revkv (layout ${FORMAT_VERSION}) cannot read. Upgrade revkv.`)
   }
 }
 

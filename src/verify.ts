@@ -1,8 +1,7 @@
-import { decodeChanges } from './changes.js'
-import { CorruptionError } from './errors.js'
+import { FORMAT_VERSION } from './engines/engine.js'
+import type { Engine, HeadRecord } from './engines/engine.js'
+import { CorruptionError, decoded } from './errors.js'
 import { JsonShapeError } from './json.js'
-import { conflictKey, decodeFence, decodeHead, decodeLease, FORMAT_KEY, FORMAT_VERSION, UTF8 } from './layout.js'
-import type { HeadRecord, RevkvDatabase } from './layout.js'
 import { decodeRecord, verifyRecord } from './revision.js'
 
 /** What kind of damage a problem is. */
@@ -54,7 +53,7 @@ interface Known {
  * key order; revisions are remembered by id (key, height, tombstone) for the later checks,
  * so memory grows with the number of revisions, not their size.
  */
-export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyStore (engine: Engine, options: VerifyOptions = {}): Promise<VerifyReport> {
   const problems: VerifyProblem[] = []
   const known = new Map<string, Known>()
   const keyNames = new Map<string, string>()
@@ -88,11 +87,10 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
     if (options.onProgress !== undefined && done % 1000 === 0) options.onProgress(done)
   }
 
-  for await (const [stored, text] of db.iterator(UTF8)) {
+  for await (const record of engine.scan()) {
     progress()
-    const prefix = stored.slice(0, 2)
-    if (prefix === 'r!') {
-      const id = stored.slice(2)
+    if (record.kind === 'revision') {
+      const { id, text } = record
       // The same decoding every read uses, so fsck calls damaged exactly what reads refuse.
       const parsed = decoded(() => decodeRecord(id, text))
       if (parsed instanceof CorruptionError) {
@@ -114,39 +112,33 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       }
       known.set(id, { key, height: parsed.height, deleted: parsed.deleted === true })
       parentsOf.set(id, parsed.parents as string[])
-    } else if (prefix === 'h!') {
-      const key = stored.slice(2)
-      const head = decoded(() => decodeHead(key, text))
-      if (head instanceof CorruptionError) problems.push({ kind: 'corrupt', key, message: `The head record of key ${JSON.stringify(key)} cannot be read: ${head.reason}.` })
-      else heads.set(key, head)
-    } else if (prefix === 'u!') {
-      const split = stored.lastIndexOf('\u0000')
-      const key = stored.slice(2, split)
-      const list = unmerged.get(key)
-      if (list === undefined) unmerged.set(key, [stored.slice(split + 1)])
-      else list.push(stored.slice(split + 1))
-    } else if (prefix === 'd!') {
-      droppedIds.set(stored.slice(2), text)
-    } else if (prefix === 's!') {
-      const entries = decoded(() => decodeChanges(stored, text))
-      if (entries instanceof CorruptionError) problems.push({ kind: 'corrupt', message: `The change record ${stored} cannot be read: ${entries.reason}.` })
-      else for (const [key, rev] of entries) feed.push([key, rev])
-    } else if (prefix === 'c!') {
-      indexed.add(stored.slice(2))
-    } else if (prefix === 'l!' || prefix === 'f!') {
+    } else if (record.kind === 'head') {
+      const { key } = record
+      if (record.record instanceof CorruptionError) problems.push({ kind: 'corrupt', key, message: `The head record of key ${JSON.stringify(key)} cannot be read: ${record.record.reason}.` })
+      else heads.set(key, record.record)
+    } else if (record.kind === 'unmerged') {
+      const list = unmerged.get(record.key)
+      if (list === undefined) unmerged.set(record.key, [record.id])
+      else list.push(record.id)
+    } else if (record.kind === 'dropped') {
+      droppedIds.set(record.id, record.key)
+    } else if (record.kind === 'changes') {
+      if (record.entries instanceof CorruptionError) problems.push({ kind: 'corrupt', message: `The change record ${record.name} cannot be read: ${record.entries.reason}.` })
+      else for (const [key, rev] of record.entries) feed.push([key, rev])
+    } else if (record.kind === 'conflict') {
+      indexed.add(record.key)
+    } else if (record.kind === 'lease' || record.kind === 'fence') {
       // Leases and fencing tokens (see leases.ts): checked for shape; they name no revision.
-      const key = stored.slice(2)
-      const record = decoded(() => prefix === 'l!' ? decodeLease(key, text) : decodeFence(key, text))
-      if (record instanceof CorruptionError) problems.push({ kind: 'corrupt', key, message: `The ${prefix === 'l!' ? 'lease' : 'fencing token'} record of key ${JSON.stringify(key)} cannot be read: ${record.reason}.` })
-    } else if (stored === FORMAT_KEY) {
-      format = text
+      if (record.record instanceof CorruptionError) problems.push({ kind: 'corrupt', key: record.key, message: `The ${record.kind === 'lease' ? 'lease' : 'fencing token'} record of key ${JSON.stringify(record.key)} cannot be read: ${record.record.reason}.` })
+    } else if (record.kind === 'format') {
+      format = record.version
     } else {
-      problems.push({ kind: 'unknown', message: `Record ${JSON.stringify(stored.slice(0, 80))} is not one revkv writes.` })
+      problems.push({ kind: 'unknown', message: `Record ${JSON.stringify(record.name.slice(0, 80))} is not one revkv writes.` })
     }
   }
 
   if (format !== FORMAT_VERSION) {
-    problems.push({ kind: 'format', message: format === undefined ? 'The layout version record (m!format) is missing.' : `Unknown layout version ${format}.` })
+    problems.push({ kind: 'format', message: format === undefined ? 'The layout version record is missing.' : `Unknown layout version ${format}.` })
   }
   for (const [id, parents] of parentsOf) {
     const rev = known.get(id) as Known
@@ -187,7 +179,7 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
       problems.push({ kind: 'unmerged', key, message: `The head record of key ${JSON.stringify(key)} counts ${record.unmerged ?? 0} unmerged revisions; ${entries.length} are stored.` })
     }
     if ((entries.length > 0) !== indexed.has(key)) {
-      problems.push({ kind: 'index', key, message: `The conflict index ${indexed.has(key) ? 'lists' : 'misses'} key ${JSON.stringify(key)}, which has ${entries.length} unmerged revisions (record ${conflictKey(key)}).` })
+      problems.push({ kind: 'index', key, message: `The conflict index ${indexed.has(key) ? 'lists' : 'misses'} key ${JSON.stringify(key)}, which has ${entries.length} unmerged revisions.` })
     }
   }
   for (const [key, ids] of unmerged) {
@@ -220,14 +212,4 @@ export async function verifyStore (db: RevkvDatabase, options: VerifyOptions = {
   }))
   // Damaged records come first: the other problems may follow from them.
   return { revisions: known.size + corrupt.size, keys: heads.size, problems: [...damaged, ...problems] }
-}
-
-/** The decoded record, or the CorruptionError its decoding threw. */
-function decoded<T> (decode: () => T): T | CorruptionError {
-  try {
-    return decode()
-  } catch (err) {
-    if (err instanceof CorruptionError) return err
-    throw err
-  }
 }

@@ -6,8 +6,7 @@ import type { Batch, GroupCommitOptions } from './group-commit.js'
 import { mergeBase } from './history.js'
 import type { KeyState } from './key-state.js'
 import type { Leases } from './leases.js'
-import { revisionKey } from './layout.js'
-import type { RevkvDatabase } from './layout.js'
+import type { Engine } from './engines/engine.js'
 import { LruMap } from './lru.js'
 import { Records } from './records.js'
 import type { CacheOptions } from './records.js'
@@ -22,6 +21,8 @@ import type { JsonValue } from './json.js'
 
 interface OpBase {
   key: string
+  /** Set once a refusal was checked against the stored head (engines shared with other processes). */
+  checked?: true
   author: string | undefined
   message: string | undefined
   /** The fencing token of the lease the write is made under, if any. */
@@ -97,6 +98,8 @@ export class WritePath {
   readonly #group: GroupCommit<WriteOp>
   readonly #maxValueBytes: number
   readonly #clock: () => number
+  /** Other processes write the same store: decisions are checked when written, refusals before they are final. */
+  readonly #shared: boolean
   /** Revisions decided but not yet durable, by id, so later decisions can walk through them. */
   readonly #undurable = new Map<string, Revision>()
   /**
@@ -119,19 +122,23 @@ export class WritePath {
   /** The leases, which every write is checked against when it is decided and applied. */
   readonly leases: Leases
 
-  constructor (db: RevkvDatabase, changes: ChangeLog, leases: Leases, options: WritePathOptions) {
+  constructor (engine: Engine, changes: ChangeLog, leases: Leases, options: WritePathOptions) {
     this.changes = changes
     this.leases = leases
-    this.records = new Records(db, options, (state) => this.#drain(state))
-    this.#group = new GroupCommit<WriteOp>(db, options, {
+    this.records = new Records(engine, options, (state) => this.#drain(state))
+    this.#group = new GroupCommit<WriteOp>(engine, options, {
       beforeSettle: (batch, ok) => { this.#settleRevisions(batch, ok) },
       afterSettle: (batch, err) => {
+        const again: WriteOp[] = []
         for (const op of batch.ops) {
-          if (err === undefined) this.#answer(op)
-          else this.#fail(op, err)
+          if (err !== undefined) this.#fail(op, err)
+          else if (batch.stale(op.key)) again.push(op)
+          else this.#answer(op)
         }
+        if (again.length > 0) this.#again(again)
       }
     })
+    this.#shared = engine.supports.sharedWriters
     this.#maxValueBytes = options.maxValueBytes
     this.#clock = options.clock
   }
@@ -252,11 +259,39 @@ export class WritePath {
     this.#drain(state)
   }
 
+  /**
+   * Decide writes again, first in their keys' queues and in their order, once their keys
+   * are read anew: the engine found another process had moved the head they were decided
+   * against (so nothing of them was written), or a refusal is to be checked.
+   */
+  #again (ops: WriteOp[]): void {
+    const byKey = new Map<string, WriteOp[]>()
+    for (const op of ops) {
+      op.decision = undefined
+      const list = byKey.get(op.key)
+      if (list === undefined) byKey.set(op.key, [op])
+      else list.push(op)
+    }
+    for (const [key, list] of byKey) {
+      this.records.stateFor(key, (state) => {
+        state.stale = true
+        state.queue.unshift(...list)
+        this.#drain(state)
+      }, (err) => { for (const op of list) this.#fail(op, err) })
+    }
+  }
+
   /** Decide the key's queued writes in order until one has to wait. */
   #drain (state: KeyState): void {
     if (state.running) return
     state.running = true
     while (state.queue.length > 0 && !this.#inFlight(state)) {
+      if (state.stale) {
+        // Read anew once the key's own batch, if any, has settled (settling drains again).
+        if (state.batch === undefined) this.#reload(state)
+        else state.running = false
+        return
+      }
       const op = state.queue[0] as WriteOp
       let decided: Decision | Renamed | Promise<Decision | Renamed>
       try {
@@ -293,6 +328,16 @@ export class WritePath {
     state.running = false
   }
 
+  /** Read a stale key's state from the engine, then go on deciding; if that fails, so do its queued writes. */
+  #reload (state: KeyState): void {
+    this.records.reload(state).catch((err: unknown) => {
+      for (const op of state.queue.splice(0)) this.#fail(op, err)
+    }).finally(() => {
+      state.running = false
+      this.#drain(state)
+    })
+  }
+
   /**
    * Reject a write. A conflict judged against writes that are not on disk yet is held back
    * until they are: the writer will read the head again to retry, and reads see only
@@ -300,6 +345,14 @@ export class WritePath {
    * and again, without the event loop ever turning to write the batch that moves it on.
    */
   #refuse (state: KeyState, op: WriteOp, err: unknown): void {
+    if (this.#shared && op.checked !== true && (err instanceof ConflictError || err instanceof NotFoundError)) {
+      // Another process may have moved the key since it was read: the refusal stands only
+      // if deciding again against the stored head refuses too.
+      op.checked = true
+      if (state.batch === undefined) this.#again([op])
+      else state.batch.onDone(() => { this.#again([op]) }, true)
+      return
+    }
     if (err instanceof ConflictError && state.batch !== undefined) {
       state.batch.onDone(() => { this.#fail(op, err) }, true)
     } else {
@@ -340,7 +393,7 @@ export class WritePath {
     }
     const batch = this.#group.pending()
     for (const { revision, record } of decision.revisions) {
-      batch.put(revisionKey(revision.id), record)
+      batch.records.putRevision(revision.id, revision.key, record)
       batch.revisions.push(revision)
       this.#undurable.set(revision.id, revision)
     }
@@ -360,7 +413,7 @@ export class WritePath {
   #settleRevisions (batch: Batch<WriteOp>, ok: boolean): void {
     for (const rev of batch.revisions) {
       this.#undurable.delete(rev.id)
-      if (ok) this.#recent.set(rev.id, rev)
+      if (ok && !batch.stale(rev.key)) this.#recent.set(rev.id, rev)
     }
   }
 

@@ -5,30 +5,40 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MemoryLevel } from 'memory-level'
 import { ChangeLog, type Change } from '../src/changes.js'
+import { LevelEngine } from '../src/engines/level/engine.js'
+import type { RevkvDatabase } from '../src/engines/level/layout.js'
 import { Batch } from '../src/group-commit.js'
-import type { RevkvDatabase } from '../src/layout.js'
-import { all } from './helpers.js'
+import { all, instrumentedDb } from './helpers.js'
 
 type Write = [key: string, rev: string, deleted?: boolean, kept?: boolean]
 
-/** A batch holding `writes`, sealed (sequence numbers given) but not yet written. */
-function sealed (db: RevkvDatabase, log: ChangeLog, writes: Write[]): Batch {
-  const batch = new Batch(db.batch() as ConstructorParameters<typeof Batch>[0])
+/** The LevelDB engine over a real memory-level database whose batch writes can be made to fail. */
+function memoryEngine (): { db: RevkvDatabase, engine: LevelEngine, failNext: () => void } {
+  const { db, failNext } = instrumentedDb()
+  return { db: db as unknown as RevkvDatabase, engine: new LevelEngine(db as unknown as RevkvDatabase, 'memory'), failNext }
+}
+
+/** Each batch's write, started when it was sealed (as group commit does), and its error if it failed. */
+const written = new WeakMap<Batch, Promise<unknown>>()
+
+/** A batch holding `writes`, sealed and being written (sequence numbers given), not yet settled. */
+function sealed (engine: LevelEngine, log: ChangeLog, writes: Write[]): Batch {
+  const batch = new Batch(engine.batch())
   for (const [key, rev, deleted = false, kept = false] of writes) log.record(batch, key, rev, deleted, kept)
   for (const member of batch.members) member.seal(batch)
+  written.set(batch, batch.write(false).then(() => undefined, (err: unknown) => err))
   return batch
 }
 
-/** Write the batch (or drop it, as a failed write would) and settle it. */
+/** Wait for the batch's write, check it went as the test planned, and settle it. */
 async function settle (batch: Batch, ok = true): Promise<void> {
-  if (ok) await batch.write({})
+  assert.is(await written.get(batch) === undefined, ok, ok ? 'the write succeeds' : 'the write fails')
   for (const member of batch.members) member.settle(ok, batch)
 }
 
-async function loaded (db: RevkvDatabase): Promise<ChangeLog> {
-  const log = new ChangeLog(db)
+async function loaded (engine: LevelEngine): Promise<ChangeLog> {
+  const log = new ChangeLog(engine)
   await log.ready()
   return log
 }
@@ -36,30 +46,30 @@ async function loaded (db: RevkvDatabase): Promise<ChangeLog> {
 const seqs = (changes: Change[]): number[] => changes.map((c) => c.seq)
 
 test('sequence numbers stay in order past 16, 256 and 4,096 records, and a reopened log continues after the last', async () => {
-  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
+  const { db, engine, failNext } = memoryEngine()
   // Records of other kinds sort before and after the feed's: the log must read only its own.
   for (const key of ['h!k', `r!${'f'.repeat(64)}`, 'm!format', 't!']) await db.put(key, '{}')
-  let log = await loaded(db)
+  let log = await loaded(engine)
   assert.is(log.published, 0)
-  for (let i = 1; i <= 300; i++) await settle(sealed(db, log, [[`k${i}`, `r${i}`]]))
+  for (let i = 1; i <= 300; i++) await settle(sealed(engine, log, [[`k${i}`, `r${i}`]]))
   // One batch of many changes crosses the next hex digit, 4096.
-  await settle(sealed(db, log, Array.from({ length: 3800 }, (_, i): Write => [`m${i}`, `rm${i}`])))
+  await settle(sealed(engine, log, Array.from({ length: 3800 }, (_, i): Write => [`m${i}`, `rm${i}`])))
   assert.is(log.published, 4100)
   const feed = await all(log.read())
   assert.equal(seqs(feed), Array.from({ length: 4100 }, (_, i) => i + 1))
   assert.equal(feed[16], { seq: 17, key: 'k17', rev: 'r17' })
 
-  log = await loaded(db)
+  log = await loaded(engine)
   assert.is(log.published, 4100, 'the last sequence number is found again, counting every change of the last record')
-  await settle(sealed(db, log, [['after', 'x']]))
+  await settle(sealed(engine, log, [['after', 'x']]))
   assert.equal(await all(log.read({ since: 4099 })), [{ seq: 4100, key: 'm3799', rev: 'rm3799' }, { seq: 4101, key: 'after', rev: 'x' }])
 })
 
 test('a change is published only once every batch sealed before it has settled', async () => {
-  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
-  const log = await loaded(db)
-  const first = sealed(db, log, [['a', 'a1'], ['b', 'b1']])
-  const second = sealed(db, log, [['c', 'c1']])
+  const { db, engine, failNext } = memoryEngine()
+  const log = await loaded(engine)
+  const first = sealed(engine, log, [['a', 'a1'], ['b', 'b1']])
+  const second = sealed(engine, log, [['c', 'c1']])
   const seen: Change[] = []
   const watch = log.watch()
   const pump = (async () => { for await (const change of watch) { seen.push(change); if (seen.length === 3) break } })()
@@ -75,27 +85,28 @@ test('a change is published only once every batch sealed before it has settled',
 })
 
 test('a failed batch\'s numbers are skipped, never reused, and the feed goes on after them', async () => {
-  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
-  const log = await loaded(db)
-  await settle(sealed(db, log, [['a', 'a1']]))
-  const failed = sealed(db, log, [['b', 'b1'], ['c', 'c1']])
-  const next = sealed(db, log, [['d', 'd1']])
+  const { db, engine, failNext } = memoryEngine()
+  const log = await loaded(engine)
+  await settle(sealed(engine, log, [['a', 'a1']]))
+  failNext()
+  const failed = sealed(engine, log, [['b', 'b1'], ['c', 'c1']])
+  const next = sealed(engine, log, [['d', 'd1']])
   await settle(failed, false)
-  assert.is(log.published, 3, 'published passes over the failed numbers')
+  assert.is(log.published, 1, 'a failed batch publishes nothing')
   await settle(next)
   assert.is(log.published, 4)
   assert.equal(await all(log.read()), [{ seq: 1, key: 'a', rev: 'a1' }, { seq: 4, key: 'd', rev: 'd1' }])
   // A batch with no change records is no member of the log and settles without effect.
-  const empty = new Batch(db.batch() as ConstructorParameters<typeof Batch>[0])
+  const empty = new Batch(engine.batch())
   log.seal(empty)
   log.settle(true, empty)
   assert.is(log.published, 4)
 })
 
 test('flags: deleted and kept survive the record and come back only where set', async () => {
-  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
-  const log = await loaded(db)
-  await settle(sealed(db, log, [['a', 'r1'], ['a', 'r2', true], ['a', 'r3', false, true], ['a', 'r4', true, true]]))
+  const { db, engine, failNext } = memoryEngine()
+  const log = await loaded(engine)
+  await settle(sealed(engine, log, [['a', 'r1'], ['a', 'r2', true], ['a', 'r3', false, true], ['a', 'r4', true, true]]))
   assert.equal(await all(log.read()), [
     { seq: 1, key: 'a', rev: 'r1' },
     { seq: 2, key: 'a', rev: 'r2', deleted: true },
@@ -105,10 +116,10 @@ test('flags: deleted and kept survive the record and come back only where set', 
 })
 
 test('read: since inside a record, prefix, and limit counted over the changes it yields', async () => {
-  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
-  const log = await loaded(db)
-  await settle(sealed(db, log, [['x/1', 'a'], ['y/1', 'b'], ['x/2', 'c']]))
-  await settle(sealed(db, log, [['y/2', 'd'], ['x/3', 'e']]))
+  const { db, engine, failNext } = memoryEngine()
+  const log = await loaded(engine)
+  await settle(sealed(engine, log, [['x/1', 'a'], ['y/1', 'b'], ['x/2', 'c']]))
+  await settle(sealed(engine, log, [['y/2', 'd'], ['x/3', 'e']]))
   assert.equal(seqs(await all(log.read({ since: 1 }))), [2, 3, 4, 5])
   assert.equal(seqs(await all(log.read({ since: 2 }))), [3, 4, 5])
   assert.equal(seqs(await all(log.read({ since: 3 }))), [4, 5])
@@ -121,27 +132,27 @@ test('read: since inside a record, prefix, and limit counted over the changes it
   assert.equal(seqs(await all(log.read({ limit: 0 }))), [])
   assert.equal(seqs(await all(log.read({ limit: 5 }))), [1, 2, 3, 4, 5])
   // Records not yet published stay out of a read, even when already on disk.
-  const later = sealed(db, log, [['x/4', 'f']])
-  await later.write({})
+  const later = sealed(engine, log, [['x/4', 'f']])
+  await written.get(later)
   assert.equal(seqs(await all(log.read({ since: 4 }))), [5])
   for (const member of later.members) member.settle(true, later)
   assert.equal(seqs(await all(log.read({ since: 4 }))), [5, 6])
 })
 
 test('watch: the replay, then live changes after it, each once, filtered by prefix; close and abort end it', async () => {
-  const db = new MemoryLevel<string, string>() as unknown as RevkvDatabase
-  const log = await loaded(db)
-  await settle(sealed(db, log, [['x/1', 'a'], ['y/1', 'b']]))
+  const { db, engine, failNext } = memoryEngine()
+  const log = await loaded(engine)
+  await settle(sealed(engine, log, [['x/1', 'a'], ['y/1', 'b']]))
   const seen: Change[] = []
   const done = (async () => { for await (const change of log.watch({ since: 0, prefix: 'x/' })) seen.push(change) })()
-  await settle(sealed(db, log, [['y/2', 'c'], ['x/2', 'd']]))
-  await settle(sealed(db, log, [['x/3', 'e']]))
-  log.close()
+  await settle(sealed(engine, log, [['y/2', 'c'], ['x/2', 'd']]))
+  await settle(sealed(engine, log, [['x/3', 'e']]))
+  await log.close()
   await done
   assert.equal(seen, [{ seq: 1, key: 'x/1', rev: 'a' }, { seq: 4, key: 'x/2', rev: 'd' }, { seq: 5, key: 'x/3', rev: 'e' }])
 
   const controller = new AbortController()
-  const other = new ChangeLog(db)
+  const other = new ChangeLog(engine)
   const got: Change[] = []
   const watching = (async () => { for await (const change of other.watch({ since: 4, signal: controller.signal })) got.push(change) })()
   await new Promise((resolve) => setImmediate(resolve))

@@ -12,7 +12,8 @@ import { colorEnabled, palette } from '../cli/output.js'
 import { patchLines } from '../cli/render.js'
 import { Store } from '../src/index.js'
 import type { JsonPatchOperation, Revision } from '../src/index.js'
-import { FORMAT_KEY, FORMAT_VERSION, UTF8, encodeHead, headKey } from '../src/layout.js'
+import { FORMAT_VERSION } from '../src/engines/engine.js'
+import { FORMAT_KEY, UTF8, encodeHead, headKey } from '../src/engines/level/layout.js'
 import { cleanUp, fails, json, ok, revkv, tempDir, withEmptyStore } from './cli-run.js'
 
 const ID = /^[0-9a-f]{64}$/

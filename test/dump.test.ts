@@ -7,7 +7,7 @@ import { all, rejection } from './helpers.js'
 import { parseRecord, sealRevision } from '../src/revision.js'
 import type { RevisionDraft } from '../src/revision.js'
 import { importLines } from '../src/dump.js'
-import { headKey, revisionKey, UTF8 } from '../src/layout.js'
+import { openLevelDatabase } from '../src/engines/level/engine.js'
 
 /** A store with merges, a tombstone and a kept conflict. */
 async function source (): Promise<Store> {
@@ -204,12 +204,12 @@ test('import work grows linearly: 10x the keys costs well under 20x the work', a
     const drafts: RevisionDraft[] = []
     for (let i = 0; i < keys; i++) drafts.push({ key: `user/${i}`, parents: [], height: 1, time: 1, value: { i } })
     const db = new MemoryLevel<string, string>()
-    await db.open()
+    const engine = await openLevelDatabase(db)
     let units = 0
-    const report = await importLines(db, (async function * () { yield * dumpOf(drafts) })(),
-      async (id) => { const record = await db.get(revisionKey(id), UTF8); return record === undefined ? undefined : parseRecord(id, record) },
-      async (keys) => (await db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined),
+    const report = await importLines(engine, (async function * () { yield * dumpOf(drafts) })(),
+      async (id) => { const record = await engine.revision(id); return record === undefined ? undefined : parseRecord(id, record) },
       async (task) => await task(),
+      false,
       (n) => { units += n })
     assert.is(report.heads, keys)
     assert.is((await all(db.keys({ gt: 'h!', lt: 'h"' }))).length, keys, 'every key was written')

@@ -1,15 +1,16 @@
 import type { AbstractLevel } from 'abstract-level'
-import { CorruptionError } from './errors.js'
-import { isRevisionId } from './revision.js'
+import { CorruptionError } from '../../errors.js'
+import { isRevisionId } from '../../revision.js'
+import type { Entry, HeadRecord, LeaseRecord } from '../engine.js'
 
 /**
- * How revkv's records sit in one LevelDB keyspace. Every record kind has a one-letter
+ * How revkv's records sit in one LevelDB keyspace (the only file that knows it). Every record kind has a one-letter
  * prefix, so a single atomic batch can write all records of a commit:
  *
  *   r!<revision id>  -> canonical JSON of the revision without its id (content-addressed, never rewritten)
  *   h!<key>          -> HeadRecord JSON: the key's head, whether it is a tombstone, how many unmerged revisions
  *   u!<key>\0<id>    -> '' for each revision of the key kept unmerged (keys never contain U+0000)
- *   s!<seq, 16 hex>  -> the changes of one batch: [[key, rev, flags], ...] numbered from seq (see changes.ts)
+ *   s!<seq, 16 hex>  -> the changes of one batch: [[key, rev, flags], ...] numbered from seq
  *   d!<revision id>  -> the key of a revision dropped by compaction (history is cut there)
  *   c!<key>          -> '' while the key has unmerged revisions (an index, so listing conflicts
  *                       across the store does not read every head)
@@ -26,8 +27,7 @@ import { isRevisionId } from './revision.js'
 /** Any abstract-level database with string keys and values (classic-level, memory-level, ...). */
 export type RevkvDatabase = AbstractLevel<string | Buffer | Uint8Array, string, string>
 
-/** The version of this layout; a store written by a newer layout is refused rather than misread. */
-export const FORMAT_VERSION = '1'
+/** The record holding the layout version (FORMAT_VERSION in ../engine.ts). */
 export const FORMAT_KEY = 'm!format'
 
 /** Options that make every read and write independent of the database's default encodings. */
@@ -36,14 +36,6 @@ export const UTF8 = { keyEncoding: 'utf8', valueEncoding: 'utf8' } as const
 const REVISION_PREFIX = 'r!'
 const HEAD_PREFIX = 'h!'
 const CONFLICT_PREFIX = 'c!'
-
-/** The stored per-key pointer: the head and the revisions kept unmerged beside it. */
-export interface HeadRecord {
-  head: string
-  deleted?: true
-  /** How many u! records the key has. */
-  unmerged?: number
-}
 
 /** LevelDB key of a revision record. */
 export function revisionKey (id: string): string {
@@ -139,13 +131,6 @@ export function decodeHead (key: string, text: string): HeadRecord {
 
 const LEASE_PREFIX = 'l!'
 
-/** A lease as stored: its fencing token, who holds it and until when (epoch ms). */
-export interface LeaseRecord {
-  token: number
-  owner: string
-  expires: number
-}
-
 /** LevelDB key of a key's lease record. */
 export function leaseKey (key: string): string {
   return LEASE_PREFIX + key
@@ -184,4 +169,33 @@ export function decodeFence (key: string, text: string): number {
     throw CorruptionError.of(`The fencing token record of key ${JSON.stringify(key)}`, `it holds ${JSON.stringify(text.slice(0, 40))}, not a token`, { key })
   }
   return Number(text)
+}
+
+const CHANGES_PREFIX = 's!'
+
+/** LevelDB range of the change records. */
+export const CHANGES_RANGE = { gt: CHANGES_PREFIX, lt: 's"' } as const
+
+/** LevelDB key of the change record whose first sequence number is `seq` (fixed width, so key order is seq order). */
+export function changesKey (seq: number): string {
+  return CHANGES_PREFIX + seq.toString(16).padStart(16, '0')
+}
+
+/** The first sequence number of a change record's LevelDB key. */
+export function seqOfChangesKey (storedKey: string): number {
+  return parseInt(storedKey.slice(CHANGES_PREFIX.length), 16)
+}
+
+/** The entries of a stored change record; one that is not a list of entries throws CorruptionError. */
+export function decodeChanges (stored: string, text: string): Entry[] {
+  let entries: unknown
+  try {
+    entries = JSON.parse(text)
+  } catch (err) {
+    throw CorruptionError.of(`The change record ${stored}`, 'it is not valid JSON', {}, { cause: err })
+  }
+  if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' && typeof e[2] === 'number')) {
+    throw CorruptionError.of(`The change record ${stored}`, 'it is not a list of [key, revision, flags] entries', {})
+  }
+  return entries as Entry[]
 }

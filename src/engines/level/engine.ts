@@ -1,0 +1,245 @@
+import { existsSync, statSync } from 'node:fs'
+import { join, resolve as resolvePath } from 'node:path'
+import type { AbstractBatchOptions, AbstractChainedBatch, AbstractSnapshot } from 'abstract-level'
+import { Level } from 'level'
+import { decoded, InvalidInputError, LockedError, NotFoundError } from '../../errors.js'
+import { describe } from '../../revision.js'
+import { FORMAT_VERSION } from '../engine.js'
+import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseRecord, LeaseWrite, ReadAt, ScannedRecord } from '../engine.js'
+import { LevelBatch } from './batch.js'
+import {
+  CHANGES_RANGE, changesKey, CONFLICT_RANGE, decodeChanges, decodeFence, decodeHead, decodeLease, droppedKey, fenceKey, FORMAT_KEY, headKey, headRange,
+  idOfRevisionKey, idOfUnmergedKey, inHeadRange, keyOfConflictKey, keyOfHeadKey, keyOfLeaseKey, LEASE_RANGE, leaseKey, revisionKey, revisionRange,
+  seqOfChangesKey, unmergedRange, UTF8
+} from './layout.js'
+import type { RevkvDatabase } from './layout.js'
+
+/** A LevelDB snapshot, as the engine interface sees it. */
+class LevelSnapshot implements EngineSnapshot {
+  constructor (readonly snapshot: AbstractSnapshot) {}
+  async close (): Promise<void> {
+    await this.snapshot.close()
+  }
+}
+
+/** Drops written per LevelDB batch by compaction: small batches keep the store responsive meanwhile. */
+const DROP_CHUNK = 1000
+
+/**
+ * The LevelDB engine: any abstract-level database with string keys and values (classic-level
+ * on a directory, memory-level, ...), owned by one process. Record layout: ./layout.ts.
+ */
+export class LevelEngine implements Engine {
+  readonly name = 'level'
+  readonly location: string
+  readonly supports: EngineCapabilities
+  readonly db: RevkvDatabase
+  /** The next change sequence number, once lastSeq() has read it. */
+  #nextSeq: number | undefined
+  readonly #batchOptions: AbstractBatchOptions<string, string>
+
+  constructor (db: RevkvDatabase, location: string) {
+    this.db = db
+    this.location = location
+    this.supports = Object.freeze({ sharedWriters: false, snapshots: db.supports.explicitSnapshots, sync: true, notify: false })
+    // abstract-level copies batch options onto every entry, so encodings are passed only when
+    // the database's defaults are not already utf8. `sync` is classic-level's; others ignore it.
+    const utf8 = db.keyEncoding().name === 'utf8' && db.valueEncoding().name === 'utf8'
+    this.#batchOptions = (utf8 ? {} : UTF8) as AbstractBatchOptions<string, string>
+  }
+
+  async revision (id: string, at?: ReadAt): Promise<string | undefined> {
+    return await this.db.get(revisionKey(id), readOptions(at))
+  }
+
+  async dropped (id: string, at?: ReadAt): Promise<string | undefined> {
+    return await this.db.get(droppedKey(id), readOptions(at))
+  }
+
+  async head (key: string, at?: ReadAt): Promise<HeadRecord | undefined> {
+    const text = await this.db.get(headKey(key), readOptions(at))
+    return text === undefined ? undefined : decodeHead(key, text)
+  }
+
+  async headsExist (keys: string[]): Promise<boolean[]> {
+    return (await this.db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined)
+  }
+
+  async unmerged (key: string, at?: ReadAt): Promise<string[]> {
+    const ids: string[] = []
+    for await (const stored of this.db.keys({ ...unmergedRange(key), ...readOptions(at) })) ids.push(idOfUnmergedKey(stored))
+    return ids
+  }
+
+  async * heads (options: HeadsOptions): AsyncGenerator<[string, HeadRecord]> {
+    const prefix = options.prefix ?? ''
+    for await (const [stored, text] of this.db.iterator({ ...headRange(prefix, options.after), ...readOptions(options) })) {
+      if (!inHeadRange(stored, prefix)) break
+      const key = keyOfHeadKey(stored)
+      yield [key, decodeHead(key, text)]
+    }
+  }
+
+  async * conflictedKeys (): AsyncGenerator<string> {
+    for await (const stored of this.db.keys({ ...CONFLICT_RANGE, ...UTF8 })) yield keyOfConflictKey(stored)
+  }
+
+  async * revisionsByPrefix (prefix: string, limit?: number): AsyncGenerator<[string, string]> {
+    for await (const [stored, record] of this.db.iterator({ ...revisionRange(prefix), ...UTF8, ...(limit === undefined ? {} : { limit }) })) {
+      yield [idOfRevisionKey(stored), record]
+    }
+  }
+
+  /** Read once, by an iterator seek: about a millisecond on a large store, which open() should not pay. */
+  async lastSeq (): Promise<number> {
+    if (this.#nextSeq === undefined) {
+      let last = 0
+      for await (const [key, value] of this.db.iterator({ ...CHANGES_RANGE, reverse: true, limit: 1, ...UTF8 })) {
+        last = seqOfChangesKey(key) + decodeChanges(key, value).length - 1
+      }
+      this.#nextSeq ??= last + 1
+    }
+    return this.#nextSeq - 1
+  }
+
+  async * changes (since: number): AsyncGenerator<[number, Entry]> {
+    // The record holding since + 1 may start before it: start from the last record at or before it.
+    let start = changesKey(since + 1)
+    for await (const key of this.db.keys({ gt: CHANGES_RANGE.gt, lte: start, reverse: true, limit: 1, ...UTF8 })) start = key
+    for await (const [key, value] of this.db.iterator({ gte: start, lt: CHANGES_RANGE.lt, ...UTF8 })) {
+      const first = seqOfChangesKey(key)
+      for (const [i, entry] of decodeChanges(key, value).entries()) {
+        if (first + i > since) yield [first + i, entry]
+      }
+    }
+  }
+
+  batch (): LevelBatch {
+    return new LevelBatch(this.db.batch() as AbstractChainedBatch<RevkvDatabase, string, string>, this.#batchOptions, (count) => {
+      if (this.#nextSeq === undefined) throw new Error('unreachable: changes written before lastSeq() was read')
+      const first = this.#nextSeq
+      this.#nextSeq += count
+      return first
+    })
+  }
+
+  async drop (key: string, ids: string[]): Promise<void> {
+    for (let i = 0; i < ids.length; i += DROP_CHUNK) {
+      const batch = this.db.batch()
+      for (const id of ids.slice(i, i + DROP_CHUNK)) {
+        batch.del(revisionKey(id), UTF8)
+        batch.put(droppedKey(id), key, UTF8)
+      }
+      await batch.write()
+    }
+  }
+
+  async reclaim (): Promise<void> {
+    // Give the space back now rather than whenever LevelDB would compact (classic-level only).
+    const compactRange = (this.db as unknown as { compactRange?: (start: string, end: string) => Promise<void> }).compactRange
+    if (typeof compactRange === 'function') await compactRange.call(this.db, 'r!', 'r"')
+  }
+
+  async * leases (): AsyncGenerator<[string, LeaseRecord]> {
+    for await (const [stored, text] of this.db.iterator({ ...LEASE_RANGE, ...UTF8 })) {
+      const key = keyOfLeaseKey(stored)
+      yield [key, decodeLease(key, text)]
+    }
+  }
+
+  async fence (key: string): Promise<number | undefined> {
+    const text = await this.db.get(fenceKey(key), UTF8)
+    return text === undefined ? undefined : decodeFence(key, text)
+  }
+
+  async writeLeases (writes: LeaseWrite[], { sync }: { sync: boolean }): Promise<void> {
+    const ops: Array<{ type: 'put', key: string, value: string } | { type: 'del', key: string }> = []
+    for (const write of writes) {
+      if (write.type === 'del') {
+        ops.push({ type: 'del', key: leaseKey(write.key) })
+        continue
+      }
+      ops.push({ type: 'put', key: leaseKey(write.key), value: JSON.stringify(write.lease) })
+      if (write.fence !== undefined) ops.push({ type: 'put', key: fenceKey(write.key), value: String(write.fence) })
+    }
+    await this.db.batch(ops, { ...UTF8, sync } as AbstractBatchOptions<string, string>)
+  }
+
+  async * scan (): AsyncGenerator<ScannedRecord> {
+    for await (const [stored, text] of this.db.iterator(UTF8)) {
+      const prefix = stored.slice(0, 2)
+      const name = stored.slice(2)
+      if (prefix === 'r!') yield { kind: 'revision', id: name, text }
+      else if (prefix === 'h!') yield { kind: 'head', key: name, record: decoded(() => decodeHead(name, text)) }
+      else if (prefix === 'u!') yield { kind: 'unmerged', key: name.slice(0, name.lastIndexOf('\u0000')), id: idOfUnmergedKey(stored) }
+      else if (prefix === 'd!') yield { kind: 'dropped', id: name, key: text }
+      else if (prefix === 's!') yield { kind: 'changes', name: stored, entries: decoded(() => decodeChanges(stored, text)) }
+      else if (prefix === 'c!') yield { kind: 'conflict', key: name }
+      else if (prefix === 'l!') yield { kind: 'lease', key: name, record: decoded(() => decodeLease(name, text)) }
+      else if (prefix === 'f!') yield { kind: 'fence', key: name, record: decoded(() => decodeFence(name, text)) }
+      else if (stored === FORMAT_KEY) yield { kind: 'format', version: text }
+      else yield { kind: 'unknown', name: stored }
+    }
+  }
+
+  async snapshot (): Promise<EngineSnapshot> {
+    return new LevelSnapshot(this.db.snapshot())
+  }
+
+  async close (): Promise<void> {
+    await this.db.close()
+  }
+}
+
+/** Open the LevelDB engine on a directory (created if missing, unless createIfMissing is false). */
+export async function openLevelDirectory (path: string, createIfMissing: boolean): Promise<LevelEngine> {
+  if (typeof path !== 'string' || path === '') throw new InvalidInputError(`Option path must be a directory path, got ${describe(path)}.`)
+  const location = resolvePath(path)
+  if (existsSync(location) && !statSync(location).isDirectory()) {
+    throw new InvalidInputError(`${location} is a file, not a store directory. Give the directory of a store (or a new path to create one).`)
+  }
+  // Checked here rather than left to LevelDB, which would leave LOCK and LOG files behind
+  // in a directory that holds no store.
+  if (!createIfMissing && !existsSync(join(location, 'CURRENT'))) {
+    throw new NotFoundError(`No revkv store at ${location}${existsSync(location) ? ' (the directory exists but holds no store)' : ''}. Create one with \`revkv init ${path}\` (or open it with createIfMissing: true).`)
+  }
+  const db = new Level<string, string>(location, UTF8)
+  try {
+    await db.open({ createIfMissing })
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string } }).cause
+    if (cause?.code === 'LEVEL_LOCKED') throw LockedError.directory(location, { cause: err })
+    throw err
+  }
+  return await withFormat(new LevelEngine(db, location))
+}
+
+/** Open the LevelDB engine on an abstract-level database given by the caller (opened if it is not yet). */
+export async function openLevelDatabase (db: RevkvDatabase): Promise<LevelEngine> {
+  if (db.status !== 'open') await db.open()
+  return await withFormat(new LevelEngine(db, 'the given database'))
+}
+
+/** The engine, once its layout version is checked (and written, if the database is empty). */
+async function withFormat (engine: LevelEngine): Promise<LevelEngine> {
+  const { db } = engine
+  const format = await db.get(FORMAT_KEY, UTF8)
+  if (format === undefined) {
+    // Only an empty database becomes a store: data without revkv's layout record is someone
+    // else's, and writing into it would mix two formats.
+    for await (const _ of db.keys({ ...UTF8, limit: 1 })) {
+      await db.close()
+      throw new InvalidInputError('This database holds records but no revkv layout record (m!format): it is not a revkv store, or it is damaged. Open an empty directory or a revkv store.')
+    }
+    await db.put(FORMAT_KEY, FORMAT_VERSION, UTF8)
+  } else if (format !== FORMAT_VERSION) {
+    await db.close()
+    throw new InvalidInputError(`This store uses layout version ${format}, which this revkv (layout ${FORMAT_VERSION}) cannot read. Upgrade revkv.`)
+  }
+  return engine
+}
+
+function readOptions (at: ReadAt | undefined): typeof UTF8 | (typeof UTF8 & { snapshot: AbstractSnapshot }) {
+  const snapshot = at?.snapshot
+  return snapshot === undefined ? UTF8 : { ...UTF8, snapshot: (snapshot as LevelSnapshot).snapshot }
+}
