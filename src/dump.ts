@@ -133,7 +133,7 @@ export async function importLines (
   lines: AsyncIterable<string>,
   exists: (id: string) => Promise<Revision | undefined>,
   exclusive: <T>(task: () => Promise<T>) => Promise<T>,
-  sync: boolean,
+  options: { sync: boolean, clock: () => number },
   work: WorkCounter = () => {}
 ): Promise<ImportReport> {
   const headsExist = async (keys: string[]): Promise<boolean[]> => await engine.headsExist(keys)
@@ -258,8 +258,8 @@ export async function importLines (
       const unmerged = head.unmerged ?? []
       batch.setHead({ key: head.key, expected: null, head: { head: head.head, ...(head.deleted === true ? { deleted: true } : {}), unmerged: unmerged.length }, added: unmerged, removed: [] })
     }
-    const { stale } = await batch.write({ sync, allOrNothing: true })
-    for (const key of stale) fail(`key ${JSON.stringify(key)} was written in this store while the dump was being read.`)
+    const { stale } = await batch.write({ sync: options.sync, now: options.clock(), allOrNothing: true })
+    for (const key of stale) fail(`key ${JSON.stringify(key)} was written (or leased) in this store while the dump was being read.`)
     return { revisions: records.length, heads: headLines.length, keys: headLines.map((h) => h.key) }
   })
 }

@@ -49,9 +49,9 @@ export class Batch<Op = unknown> {
     (first ? this.#first : this.#waiters).push(callback)
   }
 
-  /** Write the batch. */
-  async write (sync: boolean): Promise<void> {
-    this.outcome = await this.records.write({ sync })
+  /** Write the batch; `now` is the time leases are judged at. */
+  async write (sync: boolean, now: number): Promise<void> {
+    this.outcome = await this.records.write({ sync, now })
   }
 
   /** Settle the batch: members first, so state is consistent before any writer resumes. */
@@ -74,6 +74,8 @@ export interface SettleHooks<Op> {
 export interface GroupCommitOptions {
   /** fsync each batch before acknowledging it. */
   sync: boolean
+  /** Epoch milliseconds now: the time of new revisions, and leases are judged at it. */
+  clock: () => number
   /** A pending batch this large is written at once instead of at the end of the turn. */
   flushEntries?: number | undefined
   /** How many batches may be written at the same time. */
@@ -92,6 +94,7 @@ export interface GroupCommitOptions {
 export class GroupCommit<Op = unknown> {
   readonly #engine: Engine
   readonly #sync: boolean
+  readonly #clock: () => number
   readonly #flushEntries: number
   readonly #maxInFlight: number
   #pending: Batch<Op> | undefined
@@ -104,6 +107,7 @@ export class GroupCommit<Op = unknown> {
   constructor (engine: Engine, options: GroupCommitOptions, hooks: SettleHooks<Op>) {
     this.#engine = engine
     this.#sync = options.sync
+    this.#clock = options.clock
     this.#flushEntries = options.flushEntries ?? 128
     this.#maxInFlight = options.maxInFlight ?? 4
     this.#hooks = hooks
@@ -145,7 +149,7 @@ export class GroupCommit<Op = unknown> {
     this.#inflight.add(batch)
     batch.sealed = true
     for (const member of batch.members) member.seal(batch)
-    batch.write(this.#sync).then(() => this.#finish(batch, undefined), (err: unknown) => this.#finish(batch, err ?? new Error('batch failed')))
+    batch.write(this.#sync, this.#clock()).then(() => this.#finish(batch, undefined), (err: unknown) => this.#finish(batch, err ?? new Error('batch failed')))
   }
 
   #finish (batch: Batch<Op>, err: unknown): void {

@@ -33,6 +33,8 @@ export class KeyState implements BatchMember {
    * must be checked against the stored head): read it again before deciding more.
    */
   stale = false
+  /** The fencing token the writes in the key's batch carried (the engine checks it against leases). */
+  token: number | undefined
   #sealedHead: Revision | undefined
   /**
    * Unmerged ids added and removed since the last settled batch. Each is one record
@@ -110,6 +112,7 @@ export class KeyState implements BatchMember {
       key: this.key,
       expected: this.durableHead?.id ?? null,
       head: { head: head.id, ...(head.deleted === true ? { deleted: true } : {}), unmerged: this.unmerged.size },
+      token: this.token,
       added: this.#added,
       removed: this.#removed
     })
@@ -132,6 +135,7 @@ export class KeyState implements BatchMember {
     if (this.#added.length > 0) this.#added = []
     if (this.#removed.length > 0) this.#removed = []
     this.batch = undefined
+    this.token = undefined
     if (ok) {
       if (this.#pastHeads.size > 0 || this.#olderHeads.size > 0) {
         const older = this.#olderHeads

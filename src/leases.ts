@@ -1,5 +1,5 @@
 import { ClosedError, InvalidInputError, LockedError } from './errors.js'
-import type { Engine, LeaseRecord, LeaseWrite } from './engines/engine.js'
+import type { Engine, LeaseRecord } from './engines/engine.js'
 import { describe, validateText } from './revision.js'
 
 /**
@@ -71,7 +71,12 @@ interface Waiter {
   resolve: (lease: Lease) => void
   reject: (err: unknown) => void
   timer: NodeJS.Timeout
+  /** Set when its wait ran out while a grant for it was under way: refused if that grant fails. */
+  late?: string
 }
+
+/** How often a caller waiting for a lease held by another process looks whether it has ended. */
+const POLL_MS = 100
 
 /** A lease option in milliseconds: a whole number in [min, max]; anything else names the fix. */
 export function checkMs (value: unknown, name: string, min: number, max: number): number {
@@ -104,6 +109,8 @@ export class Leases {
   readonly #engine: Engine
   readonly #clock: () => number
   readonly #sync: boolean
+  /** Other processes share the store: the table here is a cache, refreshed per call, and waits poll. */
+  readonly #shared: boolean
   /** Leases by key as granted; an entry past its `expires` is dead (see #held). */
   readonly #leases = new Map<string, LeaseRecord>()
   /** The newest token granted per key, where known (else read from its f! record). */
@@ -120,6 +127,7 @@ export class Leases {
     this.#engine = engine
     this.#clock = clock
     this.#sync = sync
+    this.#shared = engine.supports.sharedWriters
   }
 
   /** Undefined once the leases are loaded; until then the promise of loading them (a gate for writes). */
@@ -157,10 +165,15 @@ export class Leases {
     // A queued caller's promise is returned wrapped: the key's lease calls must go on
     // (an unlock must run) while it waits.
     const granted = await this.#serial(key, async (): Promise<{ lease: Lease } | { queued: Promise<Lease> }> => {
+      await this.#refresh(key)
       await this.#promote(key)
       const now = this.#clock()
-      const held = this.#held(key, now)
-      if (held === undefined) return { lease: await this.#grant(key, options.owner, options.ttl) }
+      let held = this.#held(key, now)
+      if (held === undefined) {
+        const grant = await this.#grant(key, options.owner, options.ttl)
+        if ('lease' in grant) return grant
+        held = grant.held
+      }
       if (options.wait === 0) throw this.#lockedBy(key, held, now, 'Wait for it (option wait) or try again after it ends.')
       return { queued: this.#enqueue(key, options) }
     })
@@ -171,18 +184,13 @@ export class Leases {
   async renew (key: string, token: number, ttl: number): Promise<Lease> {
     await this.#ready()
     return await this.#serial(key, async () => {
+      await this.#refresh(key)
       await this.#promote(key)
       const now = this.#clock()
       const held = this.#held(key, now)
-      if (held?.token !== token) throw await this.#notHeld(key, token, held, now, 'renew')
-      const renewed: LeaseRecord = { ...held, expires: now + ttl }
+      const renewed = held?.token === token ? await this.#engine.renewLease(key, token, now + ttl, now, { sync: this.#sync }) : undefined
+      if (renewed === undefined) throw await this.#notHeld(key, token, await this.#refresh(key), now, 'renew')
       this.#leases.set(key, renewed)
-      try {
-        await this.#write([{ type: 'put', key, lease: renewed }])
-      } catch (err) {
-        if (this.#leases.get(key) === renewed) this.#leases.set(key, held)
-        throw err
-      }
       this.#scheduleExpiry(key)
       return leaseOf(key, renewed)
     })
@@ -192,28 +200,29 @@ export class Leases {
   async unlock (key: string, token: number): Promise<boolean> {
     await this.#ready()
     return await this.#serial(key, async () => {
+      await this.#refresh(key)
       const now = this.#clock()
       const held = this.#held(key, now)
-      if (held?.token !== token) {
-        const err = await this.#notHeld(key, token, held, now, 'unlock')
+      // On disk first: until the release is durable, writes stay refused.
+      if (held?.token !== token || !await this.#engine.releaseLease(key, token, { sync: this.#sync })) {
+        const err = await this.#notHeld(key, token, await this.#refresh(key), now, 'unlock')
         if (err !== undefined) throw err
         return false
       }
-      // On disk first: until the release is durable, writes stay refused.
-      await this.#write([{ type: 'del', key }])
       if (this.#leases.get(key) === held) this.#leases.delete(key)
       await this.#promote(key)
       return true
     })
   }
 
-  /** The live leases, by key. */
+  /** The live leases, by key (on a store shared with other processes, as stored). */
   async list (options: LocksOptions): Promise<Lease[]> {
     await this.#ready()
     const now = this.#clock()
     const prefix = options.prefix ?? ''
     const out: Lease[] = []
-    for (const [key, record] of this.#leases) {
+    const leases = this.#shared ? this.#engine.leases() : this.#leases
+    for await (const [key, record] of leases) {
       if (record.expires > now && key.startsWith(prefix)) out.push(leaseOf(key, record))
     }
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
@@ -256,25 +265,24 @@ export class Leases {
     return new LockedError(`Cannot renew the lease with token ${token} on key ${JSON.stringify(key)}: it expired or was released. An ended lease cannot be renewed; take a new one with lock() and read the head again.`, { key })
   }
 
-  /** Grant a lease now (the caller made sure none is held): in memory at once, then on disk. */
-  async #grant (key: string, owner: string, ttl: number): Promise<Lease> {
-    const token = await this.#newest(key) + 1
-    const lease: LeaseRecord = { token, owner, expires: this.#clock() + ttl }
-    const before = this.#leases.get(key)
-    // Writes without the token are refused from this moment, not only once it is durable.
-    this.#leases.set(key, lease)
-    this.#fences.set(key, token)
-    try {
-      // One atomic batch: a lease is never on disk without its token counted.
-      await this.#write([{ type: 'put', key, lease, fence: token }])
-    } catch (err) {
-      // The token stays used (it may be on disk): the next grant takes a higher one.
-      if (before === undefined) this.#leases.delete(key)
-      else this.#leases.set(key, before)
-      throw err
+  /**
+   * Grant a lease now (the caller made sure none is held here). The engine grants it
+   * atomically; on a store shared with other processes it may find one held there, which
+   * is then known here too and returned as held.
+   */
+  async #grant (key: string, owner: string, ttl: number): Promise<{ lease: Lease } | { held: LeaseRecord }> {
+    const now = this.#clock()
+    const result = await this.#engine.grantLease(key, owner, now + ttl, now, { sync: this.#sync })
+    if ('held' in result) {
+      this.#leases.set(key, result.held)
+      this.#scheduleExpiry(key)
+      return { held: result.held }
     }
+    const lease = result.granted
+    this.#leases.set(key, lease)
+    this.#fences.set(key, lease.token)
     this.#scheduleExpiry(key)
-    return leaseOf(key, lease)
+    return { lease: leaseOf(key, lease) }
   }
 
   /** Hand a free lease to the first caller queued for it. */
@@ -283,11 +291,23 @@ export class Leases {
     if (queue === undefined || queue.length === 0 || this.#held(key, this.#clock()) !== undefined) return
     const waiter = queue.shift() as Waiter
     if (queue.length === 0) this.#queues.delete(key)
-    clearTimeout(waiter.timer)
+    let grant: { lease: Lease } | { held: LeaseRecord }
     try {
-      waiter.resolve(await this.#grant(key, waiter.owner, waiter.ttl))
+      grant = await this.#grant(key, waiter.owner, waiter.ttl)
     } catch (err) {
+      clearTimeout(waiter.timer)
       waiter.reject(err)
+      return
+    }
+    if ('lease' in grant) {
+      clearTimeout(waiter.timer)
+      waiter.resolve(grant.lease)
+    } else if (waiter.late !== undefined) {
+      waiter.reject(this.#lockedBy(key, grant.held, this.#clock(), `Gave up waiting for it ${waiter.late}.`))
+    } else {
+      // Another process took it first: back to the head of the queue.
+      this.#queues.set(key, [waiter, ...(this.#queues.get(key) ?? [])])
+      this.#scheduleExpiry(key)
     }
   }
 
@@ -297,7 +317,10 @@ export class Leases {
       const giveUp = (why: string): void => {
         const queue = this.#queues.get(key) ?? []
         const at = queue.indexOf(waiter)
-        if (at === -1) return
+        if (at === -1) {
+          waiter.late = why
+          return
+        }
         queue.splice(at, 1)
         if (queue.length === 0) this.#queues.delete(key)
         clearTimeout(waiter.timer)
@@ -333,16 +356,31 @@ export class Leases {
     const timer = setTimeout(() => {
       this.#expiry.delete(key)
       void this.#serial(key, async () => {
+        await this.#refresh(key)
         await this.#promote(key)
         this.#scheduleExpiry(key)
       }).catch(() => {})
-    }, Math.min(MAX_TIMER_MS, Math.max(0, lease.expires - this.#clock())))
+    }, Math.min(this.#shared ? POLL_MS : MAX_TIMER_MS, Math.max(0, lease.expires - this.#clock())))
     timer.unref()
     this.#expiry.set(key, timer)
   }
 
-  async #write (writes: LeaseWrite[]): Promise<void> {
-    await this.#engine.writeLeases(writes, { sync: this.#sync })
+  /**
+   * On a store shared with other processes, read a key's lease as stored (others may have
+   * taken or released it); returns the live one. Elsewhere the table here is the truth.
+   */
+  async #refresh (key: string): Promise<LeaseRecord | undefined> {
+    if (this.#shared) {
+      const stored = await this.#engine.lease(key)
+      if (stored === undefined) this.#leases.delete(key)
+      else this.#leases.set(key, stored)
+    }
+    return this.#held(key, this.#clock())
+  }
+
+  /** Read a key's lease again before a refused write is decided again (shared stores). */
+  async reload (key: string): Promise<void> {
+    if (this.#shared) await this.#serial(key, async () => { await this.#refresh(key) })
   }
 
   /** The newest token ever granted on `key` (0 if none). */
@@ -373,13 +411,13 @@ export class Leases {
   #load (): Promise<void> {
     this.#loading ??= (async () => {
       const now = this.#clock()
-      const ended: string[] = []
+      const ended: Array<[key: string, token: number]> = []
       for await (const [key, record] of this.#engine.leases()) {
-        if (record.expires <= now) ended.push(key)
+        if (record.expires <= now) ended.push([key, record.token])
         else this.#leases.set(key, record)
       }
       // Leases that ended while the store was closed are tidied away, so the scan stays short.
-      if (ended.length > 0) await this.#engine.writeLeases(ended.map((key) => ({ type: 'del' as const, key })), { sync: false })
+      for (const [key, token] of ended) await this.#engine.releaseLease(key, token, { sync: false })
       this.#loaded = true
     })()
     // A failed load is tried again by the next caller.

@@ -140,6 +140,7 @@ export class Store implements RevkvStore {
   readonly #maxValueBytes: number
   readonly #author: string | undefined
   readonly #sync: boolean
+  readonly #clock: () => number
   #closing: Promise<void> | undefined
 
   private constructor (engine: Engine, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
@@ -149,6 +150,7 @@ export class Store implements RevkvStore {
     this.#author = options.author
     this.#sync = options.sync === true
     const clock = options.clock ?? Date.now
+    this.#clock = clock
     const leases = new Leases(engine, clock, options.sync === true)
     this.#path = new WritePath(engine, new ChangeLog(engine), leases, { ...options, sync: options.sync === true, maxValueBytes, flushEntries: options.batchSize, maxInFlight: options.batchesInFlight, clock })
   }
@@ -496,7 +498,7 @@ export class Store implements RevkvStore {
         // Cached states may say "no such key" for keys that now exist.
         records.forget((report as ImportReport).keys)
         return report
-      }), this.#sync)
+      }), { sync: this.#sync, clock: this.#clock })
   }
 
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */

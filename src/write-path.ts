@@ -1,4 +1,4 @@
-import { ConflictError, InvalidInputError, MergeConflictError, NotFoundError } from './errors.js'
+import { ConflictError, InvalidInputError, LockedError, MergeConflictError, NotFoundError } from './errors.js'
 import type { ConflictPlace } from './errors.js'
 import type { ChangeLog } from './changes.js'
 import { GroupCommit } from './group-commit.js'
@@ -83,8 +83,6 @@ interface Decision {
 /** Options of the write path. */
 export interface WritePathOptions extends CacheOptions, GroupCommitOptions {
   maxValueBytes: number
-  /** Epoch milliseconds now: the time of new revisions. */
-  clock: () => number
 }
 
 /**
@@ -330,7 +328,7 @@ export class WritePath {
 
   /** Read a stale key's state from the engine, then go on deciding; if that fails, so do its queued writes. */
   #reload (state: KeyState): void {
-    this.records.reload(state).catch((err: unknown) => {
+    Promise.all([this.records.reload(state), this.leases.reload(state.key)]).catch((err: unknown) => {
       for (const op of state.queue.splice(0)) this.#fail(op, err)
     }).finally(() => {
       state.running = false
@@ -345,7 +343,7 @@ export class WritePath {
    * and again, without the event loop ever turning to write the batch that moves it on.
    */
   #refuse (state: KeyState, op: WriteOp, err: unknown): void {
-    if (this.#shared && op.checked !== true && (err instanceof ConflictError || err instanceof NotFoundError)) {
+    if (this.#shared && op.checked !== true && (err instanceof ConflictError || err instanceof NotFoundError || err instanceof LockedError)) {
       // Another process may have moved the key since it was read: the refusal stands only
       // if deciding again against the stored head refuses too.
       op.checked = true
@@ -400,6 +398,7 @@ export class WritePath {
     if (decision.head !== state.head) this.changes.record(batch, state.key, decision.head.id, decision.head.deleted === true, false)
     if (decision.keep !== undefined) this.changes.record(batch, state.key, decision.keep, false, true)
     state.moveHead(decision.head)
+    state.token = op.token
     if (decision.keep !== undefined) state.addUnmerged(decision.keep)
     if (decision.settle !== undefined) state.removeUnmerged(decision.settle)
     if (state.batch !== batch) {

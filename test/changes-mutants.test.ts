@@ -27,7 +27,7 @@ function sealed (engine: LevelEngine, log: ChangeLog, writes: Write[]): Batch {
   const batch = new Batch(engine.batch())
   for (const [key, rev, deleted = false, kept = false] of writes) log.record(batch, key, rev, deleted, kept)
   for (const member of batch.members) member.seal(batch)
-  written.set(batch, batch.write(false).then(() => undefined, (err: unknown) => err))
+  written.set(batch, batch.write(false, 0).then(() => undefined, (err: unknown) => err))
   return batch
 }
 

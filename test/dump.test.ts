@@ -209,7 +209,7 @@ test('import work grows linearly: 10x the keys costs well under 20x the work', a
     const report = await importLines(engine, (async function * () { yield * dumpOf(drafts) })(),
       async (id) => { const record = await engine.revision(id); return record === undefined ? undefined : parseRecord(id, record) },
       async (task) => await task(),
-      false,
+      { sync: false, clock: Date.now },
       (n) => { units += n })
     assert.is(report.heads, keys)
     assert.is((await all(db.keys({ gt: 'h!', lt: 'h"' }))).length, keys, 'every key was written')

@@ -54,11 +54,17 @@ export interface EngineSnapshot {
   close: () => Promise<void>
 }
 
-/** A head to move: written only if the key's stored head is still `expected` (null: the key has none). */
+/**
+ * A head to move: written only if the key's stored head is still `expected` (null: the key
+ * has none) with the unmerged count the move implies before it (head.unmerged - added +
+ * removed), and no lease other than `token`'s is live on the key at the batch's `now`.
+ */
 export interface HeadMove {
   key: string
   expected: string | null
   head: HeadRecord
+  /** The fencing token the writes carried, if any. */
+  token?: number | undefined
   /** Revision ids that join the key's unmerged set. */
   added: string[]
   /** Revision ids that leave it (applied after `added`: an id may be in both). */
@@ -69,6 +75,8 @@ export interface HeadMove {
 export interface WriteBatchOptions {
   /** Durable on stable storage before resolving. */
   sync: boolean
+  /** The store's clock now (epoch ms): leases that end by then no longer hold. */
+  now: number
   /** If any head's expectation fails, write nothing at all (imports, multi-key batches). */
   allOrNothing?: boolean
 }
@@ -104,10 +112,8 @@ export interface EngineBatch {
   write: (options: WriteBatchOptions) => Promise<WriteOutcome>
 }
 
-/** A lease write: grant or renew (put) or release (del); a put with `fence` also records the newest token. */
-export type LeaseWrite =
-  | { type: 'put', key: string, lease: LeaseRecord, fence?: number }
-  | { type: 'del', key: string }
+/** What a lease grant found: the lease it granted, or the live one held by someone else. */
+export type LeaseGrant = { granted: LeaseRecord } | { held: LeaseRecord }
 
 /** A record as the whole-store scan of verify() sees it: decoded, or the damage that stopped decoding. */
 export type ScannedRecord =
@@ -177,12 +183,21 @@ export interface Engine {
   /** Give space freed by drop() back to the file system, where the engine can. */
   reclaim: () => Promise<void>
 
-  /** Every lease record, in key order. */
+  /** Every lease record (live or ended, until released), in key order. */
   leases: () => AsyncIterable<[key: string, record: LeaseRecord]>
+  /** A key's lease record (live or ended, until released), or undefined. */
+  lease: (key: string) => Promise<LeaseRecord | undefined>
   /** The newest fencing token ever granted on a key, or undefined. */
   fence: (key: string) => Promise<number | undefined>
-  /** Write lease records atomically. */
-  writeLeases: (writes: LeaseWrite[], options: { sync: boolean }) => Promise<void>
+  /**
+   * Atomically: unless a lease is live on the key at `now`, grant one until `expires` with
+   * the next fencing token (the newest ever granted on the key + 1, counted durably).
+   */
+  grantLease: (key: string, owner: string, expires: number, now: number, options: { sync: boolean }) => Promise<LeaseGrant>
+  /** Atomically: extend the lease with `token` to `expires`, if it is still live at `now`; else undefined. */
+  renewLease: (key: string, token: number, expires: number, now: number, options: { sync: boolean }) => Promise<LeaseRecord | undefined>
+  /** Atomically: remove the lease with `token`, if it is still the key's; false otherwise. */
+  releaseLease: (key: string, token: number, options: { sync: boolean }) => Promise<boolean>
 
   /** Every stored record, for verify(), read at one moment. */
   scan: () => AsyncIterable<ScannedRecord>

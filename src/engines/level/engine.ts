@@ -5,7 +5,7 @@ import { Level } from 'level'
 import { decoded, InvalidInputError, LockedError, NotFoundError } from '../../errors.js'
 import { describe } from '../../revision.js'
 import { FORMAT_VERSION } from '../engine.js'
-import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseRecord, LeaseWrite, ReadAt, ScannedRecord } from '../engine.js'
+import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
 import { LevelBatch } from './batch.js'
 import {
   CHANGES_RANGE, changesKey, CONFLICT_RANGE, decodeChanges, decodeFence, decodeHead, decodeLease, droppedKey, fenceKey, FORMAT_KEY, headKey, headRange,
@@ -147,22 +147,43 @@ export class LevelEngine implements Engine {
     }
   }
 
+  async lease (key: string): Promise<LeaseRecord | undefined> {
+    const text = await this.db.get(leaseKey(key), UTF8)
+    return text === undefined ? undefined : decodeLease(key, text)
+  }
+
   async fence (key: string): Promise<number | undefined> {
     const text = await this.db.get(fenceKey(key), UTF8)
     return text === undefined ? undefined : decodeFence(key, text)
   }
 
-  async writeLeases (writes: LeaseWrite[], { sync }: { sync: boolean }): Promise<void> {
-    const ops: Array<{ type: 'put', key: string, value: string } | { type: 'del', key: string }> = []
-    for (const write of writes) {
-      if (write.type === 'del') {
-        ops.push({ type: 'del', key: leaseKey(write.key) })
-        continue
-      }
-      ops.push({ type: 'put', key: leaseKey(write.key), value: JSON.stringify(write.lease) })
-      if (write.fence !== undefined) ops.push({ type: 'put', key: fenceKey(write.key), value: String(write.fence) })
-    }
-    await this.db.batch(ops, { ...UTF8, sync } as AbstractBatchOptions<string, string>)
+  // The lease calls below read, then write: atomic because one process owns the directory
+  // and the store's lease table runs the calls on one key one after another (leases.ts).
+
+  async grantLease (key: string, owner: string, expires: number, now: number, { sync }: { sync: boolean }): Promise<LeaseGrant> {
+    const held = await this.lease(key)
+    if (held !== undefined && held.expires > now) return { held }
+    const lease: LeaseRecord = { token: (await this.fence(key) ?? 0) + 1, owner, expires }
+    // One atomic batch: a lease is never on disk without its token counted.
+    await this.db.batch([
+      { type: 'put', key: leaseKey(key), value: JSON.stringify(lease) },
+      { type: 'put', key: fenceKey(key), value: String(lease.token) }
+    ], { ...UTF8, sync } as AbstractBatchOptions<string, string>)
+    return { granted: lease }
+  }
+
+  async renewLease (key: string, token: number, expires: number, now: number, { sync }: { sync: boolean }): Promise<LeaseRecord | undefined> {
+    const held = await this.lease(key)
+    if (held?.token !== token || held.expires <= now) return undefined
+    const renewed = { ...held, expires }
+    await this.db.put(leaseKey(key), JSON.stringify(renewed), { ...UTF8, sync } as AbstractBatchOptions<string, string>)
+    return renewed
+  }
+
+  async releaseLease (key: string, token: number, { sync }: { sync: boolean }): Promise<boolean> {
+    if ((await this.lease(key))?.token !== token) return false
+    await this.db.del(leaseKey(key), { ...UTF8, sync } as AbstractBatchOptions<string, string>)
+    return true
   }
 
   async * scan (): AsyncGenerator<ScannedRecord> {
