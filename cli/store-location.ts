@@ -6,14 +6,14 @@
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import type { RemoteStore, Store, StoreOptions } from '../src/index.js'
+import type { RevkvStore, Store, StoreOptions } from '../src/index.js'
 import { loadLibrary } from './library.js'
 import type { Library } from './library.js'
 import type { GlobalArgs } from './command.js'
 import { commandLine, explain } from './output.js'
 
-/** What a command works on: the store itself, or a server sharing it (--remote). */
-export type StoreHandle = Store | RemoteStore
+/** What a command works on: the store itself, or a server sharing it (--remote); commands read `supports`, never the class. */
+export type StoreHandle = RevkvStore
 
 /** The store directory used when neither --db nor REVKV_DB names one. */
 export const DEFAULT_STORE = './.revkv'

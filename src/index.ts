@@ -5,6 +5,7 @@
 export { Store } from './store.js'
 export { RemoteStore } from './remote-store.js'
 export type { RemoteStoreOptions } from './remote-store.js'
+export type { RevkvStore, StoreCapabilities } from './store-interface.js'
 export type { StoreOptions, WriteOptions, MergeOptions, GetOptions, LogOptions, KeysOptions, ResolveOptions } from './store.js'
 export type { Revision } from './revision.js'
 export type { JsonValue, JsonObject } from './json.js'

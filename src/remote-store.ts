@@ -18,6 +18,7 @@ import type { VerifyOptions, VerifyReport } from './verify.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
 import { checkMs, checkOwner, checkToken, LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
+import type { RevkvStore, StoreCapabilities } from './store-interface.js'
 
 /** Options of RemoteStore.open(). */
 export interface RemoteStoreOptions {
@@ -35,6 +36,12 @@ const MAX_LOG = 10_000
 /** The media type of dumps and of operation progress. */
 const NDJSON = 'application/x-ndjson'
 
+/**
+ * A client's capabilities: functions cannot be sent over HTTP, concurrent requests reach the
+ * server in any order, and the server takes writes from every client.
+ */
+const REMOTE_SUPPORTS = Object.freeze<StoreCapabilities>({ customStrategies: false, callOrder: false, sharedWriters: true })
+
 /** Lines gathered into one upload chunk of an import. */
 const UPLOAD_CHUNK = 64 * 1024
 
@@ -46,7 +53,7 @@ type OperationLine = { progress: number } | { result: unknown } | { error: Recor
  * moves between an embedded and a shared store by changing how it is opened. Requests use
  * Node's fetch, whose connection pool keeps connections alive between requests.
  */
-export class RemoteStore {
+export class RemoteStore implements RevkvStore {
   readonly #base: string
   readonly #headers: Record<string, string>
   readonly #timeout: number
@@ -77,6 +84,11 @@ export class RemoteStore {
     // The health route is open; make sure the token (if any) is right now rather than at the first write.
     await store.#request('GET', '/v1/keys?limit=0')
     return store
+  }
+
+  /** What a RemoteStore can do (see StoreCapabilities). */
+  get supports (): StoreCapabilities {
+    return REMOTE_SUPPORTS
   }
 
   /** Write a new value for a key; returns the new head revision. */

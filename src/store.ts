@@ -29,6 +29,7 @@ import type { OnExists, RenameFunction } from './create.js'
 import { checkMs, checkOwner, checkToken, Leases, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 import type { WriteOp } from './write-path.js'
+import type { RevkvStore, StoreCapabilities } from './store-interface.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
 export interface StoreOptions extends CacheOptions, EngineOptions {
@@ -127,9 +128,12 @@ type OpFields = WriteOp extends infer T ? T extends WriteOp ? Omit<T, 'resolve' 
 
 const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 const MIN_PREFIX = 4
+/** Store's capabilities: writes decided in this process, in call order; other processes write too where the engine says so. */
+const STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ customStrategies: true, callOrder: true, sharedWriters: false })
+const SHARED_STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ ...STORE_SUPPORTS, sharedWriters: true })
 
 /** A versioned key-value store: every write is an immutable revision in a per-key history. */
-export class Store {
+export class Store implements RevkvStore {
   readonly #engine: Engine
   readonly #path: WritePath
   readonly #strategies: StrategyRegistry
@@ -174,6 +178,11 @@ export class Store {
     // Strategies are checked before the database is touched: bad options leave nothing behind.
     const strategies = new StrategyRegistry(options.strategy, options.strategies)
     return new Store(await openEngine(options), options, strategies, maxValueBytes)
+  }
+
+  /** What this store can do; whether other processes write it is the engine's to say. */
+  get supports (): StoreCapabilities {
+    return this.#engine.supports.sharedWriters ? SHARED_STORE_SUPPORTS : STORE_SUPPORTS
   }
 
   /** The largest value a write may store, in bytes of JSON (the maxValueBytes it was opened with). */

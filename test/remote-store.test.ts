@@ -24,10 +24,9 @@ const overHttp: StoreFactory = {
       await server.close()
     }
     return remote
-  },
-  supports: { customStrategies: false, callOrder: false }
+  }
 }
-storeSuite(overHttp)
+await storeSuite(overHttp)
 
 test('a RemoteStore refuses custom strategy objects and says how to use one', async () => {
   const store = await Store.open({ db: new MemoryLevel() })

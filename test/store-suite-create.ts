@@ -5,21 +5,21 @@
 import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
 import { ConflictError, InvalidInputError, MergeConflictError } from '../src/index.js'
-import type { Revision } from '../src/index.js'
+import type { Revision, RevkvStore, StoreCapabilities } from '../src/index.js'
 import { backendSuite } from './store-suite.js'
-import type { AnyStore, StoreFactory } from './store-suite.js'
+import type { StoreFactory } from './store-suite.js'
 
 /** Every live key with its value. */
-async function contents (store: AnyStore): Promise<Record<string, unknown>> {
+async function contents (store: RevkvStore): Promise<Record<string, unknown>> {
   const out: Record<string, unknown> = {}
   for (const key of await all(store.keys())) out[key] = await store.get(key)
   return out
 }
 
 /** The create, timestamp and resolution tests of the behavioural suite. */
-export function createSuite (factory: StoreFactory): void {
-  // A remote client cannot send functions (rename), as it cannot send custom strategies.
-  const functions = factory.supports?.customStrategies !== false
+export function createSuite (factory: StoreFactory, supports: StoreCapabilities): void {
+  // A store that cannot take custom strategies cannot take a rename function either.
+  const functions = supports.customStrategies
   const { it, open } = backendSuite('store: create, timestamps, resolutions', factory)
 
   it('onExists rename: 32 concurrent creators of one name get 32 distinct keys, nothing overwritten', async () => {
@@ -114,7 +114,7 @@ export function createSuite (factory: StoreFactory): void {
   })
 
   /** A key whose head and a kept revision both changed /a, /b, /c and a list's middle. */
-  async function diverged (store: AnyStore): Promise<{ kept: string, head: Revision }> {
+  async function diverged (store: RevkvStore): Promise<{ kept: string, head: Revision }> {
     const base = await store.commit('k', { a: 1, b: 1, c: 1, same: 0, list: [1, 2, 3] })
     const head = await store.commit('k', { a: 2, b: 2, c: 2, same: 0, list: [1, 3], added: { x: 1 } }, { parent: base.id })
     const err = await rejection(store.commit('k', { a: 3, b: 3, c: 3, same: 0, list: [1, 22, 3], added: { y: 1 } }, { parent: base.id, strategy: 'manual' })) as ConflictError

@@ -7,40 +7,40 @@ import { leaseSuite } from './store-suite-leases.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
-import type { Change, JsonValue, RemoteStore, Revision, Store, StoreOptions, Strategy } from '../src/index.js'
-
-/** Either kind of store: the suite holds both to the same behaviour. */
-export type AnyStore = Store | RemoteStore
+import type { Change, JsonValue, Revision, RevkvStore, StoreCapabilities, StoreOptions, Strategy } from '../src/index.js'
 
 /** How the behavioural suite gets a store: a fresh one, and (where the backend keeps data) the same one again. */
 export interface StoreFactory {
   name: string
   /** A new, empty store opened with these options. */
-  open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>
+  open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<RevkvStore>
   /** Close `store` and open the same data again; undefined where the backend cannot. */
-  reopen?: (store: AnyStore, options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>
-  /** What the backend cannot do, by design (like abstract-level's `supports` manifest). */
-  supports?: {
-    /** Strategy objects and registerStrategy() (a remote client cannot send functions). */
-    customStrategies?: boolean
-    /** Concurrent calls reach the store in call order (not over separate HTTP connections). */
-    callOrder?: boolean
+  reopen?: (store: RevkvStore, options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<RevkvStore>
+}
+
+/** What the factory's stores declare they can do, read from one opened for the purpose (abstract-level's `supports`). */
+async function capabilitiesOf (factory: StoreFactory): Promise<StoreCapabilities> {
+  const store = await factory.open()
+  try {
+    return store.supports
+  } finally {
+    await store.close()
   }
 }
 
 /** Every revision id reachable from a key's head. */
 
-async function history (store: AnyStore, key: string): Promise<Revision[]> {
+async function history (store: RevkvStore, key: string): Promise<Revision[]> {
   const revs: Revision[] = []
   for await (const rev of store.log(key)) revs.push(rev)
   return revs
 }
 
 /** A uvu suite on `factory`'s stores: `open` makes one; every store in `opened` is closed after each test. */
-export function backendSuite (title: string, factory: StoreFactory): { it: Test, open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<AnyStore>, opened: AnyStore[] } {
+export function backendSuite (title: string, factory: StoreFactory): { it: Test, open: (options?: Omit<StoreOptions, 'path' | 'db'>) => Promise<RevkvStore>, opened: RevkvStore[] } {
   const it = suite(`${title} (${factory.name})`)
-  const opened: AnyStore[] = []
-  const open = async (options?: Omit<StoreOptions, 'path' | 'db'>): Promise<AnyStore> => {
+  const opened: RevkvStore[] = []
+  const open = async (options?: Omit<StoreOptions, 'path' | 'db'>): Promise<RevkvStore> => {
     const store = await factory.open(options)
     opened.push(store)
     return store
@@ -52,9 +52,9 @@ export function backendSuite (title: string, factory: StoreFactory): { it: Test,
 }
 
 /** The behavioural test suite every Store backend must pass (abstract-level style). */
-export function storeSuite (factory: StoreFactory): void {
+export async function storeSuite (factory: StoreFactory): Promise<void> {
+  const supports = await capabilitiesOf(factory)
   const { it, open, opened } = backendSuite('store', factory)
-  const supports = { customStrategies: true, callOrder: true, ...factory.supports }
   /** `it`, or `it.skip` where the backend lacks the capability: a test turned off shows as skipped in the totals. */
   const itIf = (capable: boolean): typeof it => capable ? it : it.skip as unknown as typeof it
 
@@ -741,6 +741,6 @@ export function storeSuite (factory: StoreFactory): void {
   })
 
   it.run()
-  createSuite(factory)
-  leaseSuite(factory)
+  createSuite(factory, supports)
+  leaseSuite(factory, supports)
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryLevel } from 'memory-level'
 import { Store } from '../src/index.js'
-import type { AnyStore } from './store-suite.js'
+import type { RevkvStore } from '../src/index.js'
 import type { StoreFactory } from './store-suite.js'
 import { storeSuite } from './store-suite.js'
 
@@ -11,9 +11,9 @@ const memory: StoreFactory = {
   name: 'memory-level',
   open: async (options = {}) => await Store.open({ ...options, db: new MemoryLevel() })
 }
-storeSuite(memory)
+await storeSuite(memory)
 
-const dirs = new Map<AnyStore, string>()
+const dirs = new Map<RevkvStore, string>()
 process.on('exit', () => {
   for (const dir of dirs.values()) rmSync(dir, { recursive: true, force: true })
 })
@@ -40,4 +40,4 @@ const directory: StoreFactory = {
     return again
   }
 }
-storeSuite(directory)
+await storeSuite(directory)

@@ -25,7 +25,8 @@ export const changes = defineCommand<ChangesArgs>({
     const out = createOutput(args)
     await withStore(args, async (store, lib) => {
       if (!Number.isSafeInteger(args.since) || args.since < 0) throw new lib.InvalidInputError(`--since must be a sequence number (a whole number ≥ 0), got ${String(args.since)}.`)
-      if (args.follow && store instanceof lib.Store) {
+      // Only a store other processes write to has changes worth waiting for: one opened here sees only this process.
+      if (args.follow && !store.supports.sharedWriters) {
         throw new lib.InvalidInputError('--follow needs a server: a store opened here sees only the writes of this process. Run `revkv serve` and use --remote <url>.')
       }
       if (args.follow && args.n !== undefined) throw new lib.InvalidInputError('--follow and -n do not go together.')
