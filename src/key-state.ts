@@ -2,6 +2,13 @@ import type { Batch, BatchMember } from './group-commit.js'
 import type { Revision } from './revision.js'
 import type { WriteOp } from './write-path.js'
 
+let ticks = 0
+
+/** A counter that only grows: orders events within this process (a write's arrival, a head confirmed). */
+export function tick (): number {
+  return ++ticks
+}
+
 /** The in-memory state of one key: its head and unmerged revisions, decided and durable. */
 export class KeyState implements BatchMember {
   readonly key: string
@@ -33,6 +40,8 @@ export class KeyState implements BatchMember {
    * must be checked against the stored head): read it again before deciding more.
    */
   stale = false
+  /** When (tick()) the durable head was last confirmed by the engine: read from it, or written by a batch. */
+  confirmed = tick()
   /** The fencing token the writes in the key's batch carried (the engine checks it against leases). */
   token: number | undefined
   #sealedHead: Revision | undefined
@@ -91,6 +100,7 @@ export class KeyState implements BatchMember {
     this.#pastHeads.clear()
     this.#olderHeads.clear()
     this.stale = false
+    this.confirmed = tick()
     this.epoch++
   }
 
@@ -127,6 +137,7 @@ export class KeyState implements BatchMember {
     if (written && !ok) this.stale = true
     if (ok) {
       this.durableHead = this.#sealedHead
+      this.confirmed = tick()
     } else {
       this.head = this.durableHead
       for (const id of this.#removed) this.unmerged.add(id)

@@ -124,13 +124,18 @@ export interface ResolveOptions {
 }
 
 /** A write op before its promise callbacks are attached (distributed over the union). */
-type OpFields = WriteOp extends infer T ? T extends WriteOp ? Omit<T, 'resolve' | 'reject'> : never : never
+type OpFields = WriteOp extends infer T ? T extends WriteOp ? Omit<T, 'resolve' | 'reject' | 'arrived'> : never : never
 
 const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024
 const MIN_PREFIX = 4
 /** Store's capabilities: writes decided in this process, in call order; other processes write too where the engine says so. */
 const STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ customStrategies: true, callOrder: true, sharedWriters: false })
-const SHARED_STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ ...STORE_SUPPORTS, sharedWriters: true })
+/**
+ * On an engine shared with other processes, reads and writes are round trips over a pool
+ * of connections that may complete in any order, and other processes' writes interleave:
+ * who wins a hot key is the database's order, not this process's call order.
+ */
+const SHARED_STORE_SUPPORTS = Object.freeze<StoreCapabilities>({ customStrategies: true, callOrder: false, sharedWriters: true })
 
 /** A versioned key-value store: every write is an immutable revision in a per-key history. */
 export class Store implements RevkvStore {

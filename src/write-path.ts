@@ -4,6 +4,7 @@ import type { ChangeLog } from './changes.js'
 import { GroupCommit } from './group-commit.js'
 import type { Batch, GroupCommitOptions } from './group-commit.js'
 import { mergeBase } from './history.js'
+import { tick } from './key-state.js'
 import type { KeyState } from './key-state.js'
 import type { Leases } from './leases.js'
 import type { Engine } from './engines/engine.js'
@@ -23,6 +24,8 @@ interface OpBase {
   key: string
   /** Set once a refusal was checked against the stored head (engines shared with other processes). */
   checked?: true
+  /** When the write arrived, on the tick() clock (compared with KeyState.confirmed). */
+  arrived: number
   author: string | undefined
   message: string | undefined
   /** The fencing token of the lease the write is made under, if any. */
@@ -144,6 +147,7 @@ export class WritePath {
   /** Queue a write on its key; resolves with the revision the caller gets, or rejects. */
   submit (op: WriteOp): Promise<Revision> {
     this.#outstanding++
+    op.arrived = tick()
     return new Promise<Revision>((resolve, reject) => {
       op.resolve = resolve
       op.reject = reject
@@ -304,14 +308,16 @@ export class WritePath {
         // (epoch) or was sealed meanwhile. Then it is made again; otherwise applied.
         const epoch = state.epoch
         const retry = (): boolean => epoch !== state.epoch || this.#inFlight(state)
+        // Writes sent back to be decided again (#again) may have been put in front of `op`
+        // meanwhile, so it is taken out of the queue by identity, not as the first.
         decided.then((decision) => {
           if (!retry()) {
-            state.queue.shift()
+            take(state.queue, op)
             this.#apply(state, op, decision)
           }
         }, (err: unknown) => {
           if (!retry()) {
-            state.queue.shift()
+            take(state.queue, op)
             this.#refuse(state, op, err)
           }
         }).finally(() => {
@@ -344,11 +350,26 @@ export class WritePath {
    */
   #refuse (state: KeyState, op: WriteOp, err: unknown): void {
     if (this.#shared && op.checked !== true && (err instanceof ConflictError || err instanceof NotFoundError || err instanceof LockedError)) {
-      // Another process may have moved the key since it was read: the refusal stands only
-      // if deciding again against the stored head refuses too.
-      op.checked = true
-      if (state.batch === undefined) this.#again([op])
-      else state.batch.onDone(() => { this.#again([op]) }, true)
+      // Another process may have moved the key since this process last knew its head. A
+      // refusal stands if that head was confirmed by the database after the write arrived
+      // (loaded, or written by a batch of this key) and no lease is involved (leases held
+      // elsewhere are known only when read); otherwise it is decided again, once, after
+      // reading the key anew. A refusal against a batch being written waits for it: if the
+      // batch moved the key, that is the confirmation.
+      const again = (): void => {
+        op.checked = true
+        this.#again([op])
+      }
+      const batch = state.batch
+      if (batch === undefined) {
+        if (err instanceof LockedError || state.confirmed < op.arrived) again()
+        else this.#fail(op, err)
+      } else {
+        batch.onDone((failed) => {
+          if (failed === undefined && !batch.stale(state.key) && !(err instanceof LockedError)) this.#fail(op, err)
+          else again()
+        }, true)
+      }
       return
     }
     if (err instanceof ConflictError && state.batch !== undefined) {
@@ -578,6 +599,11 @@ export class WritePath {
     if (!('value' in resolution)) throw new Error('unreachable: a merge needs a value or a delete')
     return sealRevision(draft, serializeValue(resolution.value, this.#maxValueBytes), owned ? resolution.value : undefined)
   }
+}
+
+/** Remove `op` from a key's queue (usually its first). */
+function take (queue: WriteOp[], op: WriteOp): void {
+  queue.splice(queue[0] === op ? 0 : queue.indexOf(op), 1)
 }
 
 /** The next name a renaming create tries, checked: a string, a valid key, a new candidate. */

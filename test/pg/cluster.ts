@@ -137,3 +137,15 @@ async function freePort (): Promise<number> {
     })
   })
 }
+
+let shared: Promise<Cluster | undefined> | undefined
+
+/**
+ * One cluster for every test file that only needs a server (uvu runs all files in one
+ * process): started on first use, removed when the process exits. Tests that stop the
+ * server start their own with startCluster().
+ */
+export async function sharedCluster (): Promise<Cluster | undefined> {
+  shared ??= startCluster()
+  return await shared
+}
