@@ -12,7 +12,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import type { PostgresBenchReport } from '../benchmarks/pg-suite.js'
 import { sharedCluster, skipReason } from './pg/cluster.js'
-import { cleanUp, fails, json, MAIN, ok, revkv, startServer, stop, tempDir } from './cli-run.js'
+import { cleanUp, stdoutLines, fails, json, MAIN, ok, revkv, startServer, stop, tempDir } from './cli-run.js'
 
 const cluster = await sharedCluster()
 if (cluster === undefined) {
@@ -80,17 +80,7 @@ if (cluster === undefined) {
     const two = await startServer(dir, [...db, '--quiet'])
     const follower = spawn(process.execPath, [MAIN, ...db, 'changes', '--follow', '--json'], { env: { ...process.env, NO_COLOR: '1', REVKV_DB: '' } })
     try {
-      const lines: string[] = []
-      const got = new Promise<void>((resolve) => {
-        let buffer = ''
-        follower.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-          buffer += chunk
-          const parts = buffer.split('\n')
-          buffer = parts.pop() ?? ''
-          lines.push(...parts)
-          if (lines.length >= 2) resolve()
-        })
-      })
+      const { lines, got } = stdoutLines(follower, 2)
       const rev = ok(await revkv(dir, ['--remote', one.url, 'commit', 'k', '1'])).stdout.trim()
       ok(await revkv(dir, ['--remote', two.url, 'commit', 'k', '2', '--parent', rev]))
       assert.is(ok(await revkv(dir, ['--remote', one.url, 'get', 'k'])).stdout.trim(), '2', 'server one serves what server two wrote')
