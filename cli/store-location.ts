@@ -11,7 +11,7 @@ import type { RevkvStore, Store, StoreOptions } from '../src/index.js'
 import { loadLibrary } from './library.js'
 import type { Library } from './library.js'
 import type { GlobalArgs } from './command.js'
-import { commandLine, explain } from './output.js'
+import { commandLine, explain, shellQuote } from './output.js'
 
 /** What a command works on: the store itself, or a server sharing it (--remote); commands read `supports`, never the class. */
 export type StoreHandle = RevkvStore
@@ -77,14 +77,21 @@ export function describeLocation (location: StoreLocation): string {
 }
 
 /**
- * Open the store at `location`. A LevelDB directory waits for another process's lock (up to
- * `wait` ms) and is created only with `create`; PostgreSQL has no such lock (many processes
- * share one store), and opening creates or upgrades the schema, as Store.open() does.
+ * Open the store at `location`, created only with `create`. A LevelDB directory waits for
+ * another process's lock (up to `wait` ms); PostgreSQL has no such lock (many processes
+ * share one store), and opening upgrades an older layout in place, as Store.open() does.
  */
 export async function openLocation (location: StoreLocation, options: { create: boolean, wait: number, store?: Omit<StoreOptions, 'path' | 'db' | 'createIfMissing'> }): Promise<Store> {
   if (location.engine === 'level') return await openStore(location.path, options)
   const lib = await loadLibrary()
-  return await lib.Store.open({ ...options.store, postgres: location.url, schema: location.schema })
+  try {
+    return await lib.Store.open({ ...options.store, postgres: location.url, schema: location.schema, createIfMissing: options.create })
+  } catch (err) {
+    // The library's message names its own option (createIfMissing); the CLI's fix is init.
+    if ((err as { code?: unknown }).code !== 'REVKV_NOT_FOUND') throw err
+    const schema = location.schema === DEFAULT_SCHEMA ? '' : ` --schema ${shellQuote(location.schema)}`
+    throw explain(err, { message: `No revkv store in ${describeLocation(location)}. Create one with: revkv --db ${shellQuote(redactUrl(location.url))}${schema} init` })
+  }
 }
 
 /** Time as the lock wait sees it: the real clock, or a test's own, so a wait can be checked without sleeping. */

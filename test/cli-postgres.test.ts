@@ -27,9 +27,11 @@ if (cluster === undefined) {
   test('init creates the schema; commit, get, log, keys, merge-free history, fsck, compact and locks work on it', async () => {
     const dir = tempDir()
     const db = fresh()
-    assert.match(ok(await revkv(dir, [...db, 'init'])).stdout, new RegExp(`revkv store ready in schema ${db[3] as string} of postgres://postgres@127\\.0\\.0\\.1`))
-    // A second init leaves the store as it is.
-    ok(await revkv(dir, [...db, 'init']))
+    // No store yet: a command says so and names init (exit 3); it creates nothing.
+    assert.match(fails(await revkv(dir, [...db, 'get', 'user:1']), 3), new RegExp(`No revkv store in schema ${db[3] as string} of postgres://postgres@127\\.0\\.0\\.1:\\d+/revkv_test\\. Create one with: revkv --db postgres://\\S+ --schema ${db[3] as string} init`))
+    fails(await revkv(dir, [...db, 'get', 'user:1']), 3)
+    assert.match(ok(await revkv(dir, [...db, 'init'])).stdout, new RegExp(`Initialized empty revkv store in schema ${db[3] as string} of postgres://postgres@127\\.0\\.0\\.1`))
+    assert.equal(json(await revkv(dir, [...db, '--json', 'init'])), { postgres: url, schema: db[3], created: false }, 'a second init leaves the store as it is')
     const first = ok(await revkv(dir, [...db, 'commit', 'user:1', '{"name":"Ada"}', '-m', 'add Ada'])).stdout.trim()
     ok(await revkv(dir, [...db, 'commit', 'user:1', '{"name":"Ada Lovelace"}', '--parent', first]))
     assert.equal(JSON.parse(ok(await revkv(dir, [...db, 'get', 'user:1'])).stdout), { name: 'Ada Lovelace' })

@@ -17,7 +17,7 @@ export const init = defineCommand<InitArgs>({
     .positional('dir', { type: 'string', describe: 'Directory for the store, created if missing; or a postgres:// URL' })
     .example('$0 init', 'Create ./.revkv')
     .example('$0 init /var/lib/app/kv', 'Create a store there; then pass --db /var/lib/app/kv or set REVKV_DB')
-    .example('$0 --db postgres://app@db:5432/app --schema kv init', 'Create the schema kv and its tables in PostgreSQL (an existing store is upgraded in place if needed)'),
+    .example('$0 --db postgres://app@db:5432/app --schema kv init', 'Create the schema kv and its tables in PostgreSQL (safe while other processes do the same)'),
   handler: async (args) => {
     const out = createOutput(args)
     if (remoteUrl(args) !== undefined) {
@@ -25,15 +25,6 @@ export const init = defineCommand<InitArgs>({
       throw new InvalidInputError('revkv init creates a local store; it does not work with --remote / REVKV_REMOTE (the server already has its store).')
     }
     const location = await storeLocation(args, args.dir)
-    if (location.engine === 'postgres') {
-      // Opening creates the schema and tables if missing (in one transaction, safe against a
-      // concurrent init) and leaves an existing store as it is: init says it is ready.
-      const store = await openLocation(location, { create: true, wait: args.wait })
-      await store.close()
-      if (out.json) out.data({ postgres: redactUrl(location.url), schema: location.schema })
-      else out.line(`revkv store ready in ${describeLocation(location)}`)
-      return
-    }
     let created = false
     let store: Store
     try {
@@ -46,7 +37,7 @@ export const init = defineCommand<InitArgs>({
     }
     await store.close()
     const path = describeLocation(location)
-    if (out.json) out.data({ path, created })
+    if (out.json) out.data(location.engine === 'level' ? { path, created } : { postgres: redactUrl(location.url), schema: location.schema, created })
     else out.line(created ? `Initialized empty revkv store in ${path}` : `A revkv store already exists in ${path}; left it as it is.`)
   }
 })
