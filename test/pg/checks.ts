@@ -29,7 +29,8 @@ export async function reachable (store: Store, keys: string[]): Promise<Map<stri
 export function assertAckedInHistory (history: Map<string, string>, acked: Acked[]): void {
   assert.is(new Set(acked.map((a) => a.id)).size, acked.length, 'each acknowledgement names a distinct revision')
   const lost = acked.filter((a) => history.get(a.id) !== a.key)
-  assert.equal(lost, [], `${lost.length} of ${acked.length} acknowledged revisions are not in their key's history`)
+  // The first few lost ones are enough to look into; the message counts them all.
+  assert.equal(lost.slice(0, 3), [], `${lost.length} of ${acked.length} acknowledged revisions are not in their key's history`)
 }
 
 /**
@@ -47,7 +48,7 @@ export async function assertSound (store: Store, url: string, schema: string, hi
     assert.equal(dangling.rows, [], 'no head points at a missing revision')
     const stored = await client.query<{ id: string, key: string }>(`SELECT id, key FROM "${schema}".revisions`)
     const orphans = stored.rows.filter((row) => history.get(row.id) !== row.key)
-    assert.equal(orphans, [], 'every stored revision is in its key\'s history: nothing was written that no head reaches')
+    assert.equal(orphans.slice(0, 3), [], `${orphans.length} stored revisions are in no key's history: something was written that no head reaches`)
     assert.is(report.revisions, stored.rows.length, 'verify() read every stored revision')
     return stored.rows.length
   } finally {
