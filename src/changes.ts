@@ -123,7 +123,13 @@ export class ChangeLog implements BatchMember {
     pending.done = true
     if (this.#shared) {
       this.#order.splice(this.#order.indexOf(pending), 1)
-      if (ok) this.#tail()
+      const first = batch.outcome?.firstSeq
+      if (!ok || first === undefined) return
+      // With watchers, read what the database has (other processes' changes too, in order).
+      // Without, only note how far the feed reached: a watcher that comes later replays from
+      // its own `since`, and every change numbered below this batch's was committed before it.
+      if (this.#watchers.size > 0) this.#tail()
+      else this.#published = Math.max(this.#published, first + pending.entries.filter(([key]) => !batch.stale(key)).length - 1)
       return
     }
     if (!ok || batch.outcome?.firstSeq === undefined) pending.entries.length = 0

@@ -166,7 +166,7 @@ export interface Engine {
   /** Revision records whose id starts with a lowercase hex prefix, in id order. */
   revisionsByPrefix: (prefix: string, limit?: number) => AsyncIterable<[id: string, record: string]>
 
-  /** The last sequence number written (0 for none). Called before the first write with changes. */
+  /** The last sequence number written (0 for none). */
   lastSeq: () => Promise<number>
   /** Changes with a sequence number above `since`, in order. */
   changes: (since: number) => AsyncIterable<[seq: number, entry: Entry]>

@@ -18,10 +18,10 @@ export class LevelBatch implements EngineBatch {
   readonly #chain: Chain
   readonly #entries: Entry[] = []
   readonly #options: AbstractBatchOptions<string, string>
-  readonly #takeSeq: (count: number) => number
+  readonly #takeSeq: (count: number) => number | Promise<number>
 
-  /** `takeSeq(n)` hands out n sequence numbers and returns the first. */
-  constructor (chain: Chain, options: AbstractBatchOptions<string, string>, takeSeq: (count: number) => number) {
+  /** `takeSeq(n)` hands out n sequence numbers and returns the first (once known). */
+  constructor (chain: Chain, options: AbstractBatchOptions<string, string>, takeSeq: (count: number) => number | Promise<number>) {
     this.#chain = chain
     this.#options = options
     this.#takeSeq = takeSeq
@@ -57,7 +57,8 @@ export class LevelBatch implements EngineBatch {
   async write ({ sync }: WriteBatchOptions): Promise<WriteOutcome> {
     let firstSeq: number | undefined
     if (this.#entries.length > 0) {
-      firstSeq = this.#takeSeq(this.#entries.length)
+      const taken = this.#takeSeq(this.#entries.length)
+      firstSeq = typeof taken === 'number' ? taken : await taken
       this.#chain.put(changesKey(firstSeq), JSON.stringify(this.#entries))
     }
     await this.#chain.write({ ...this.#options, sync } as AbstractBatchOptions<string, string>)

@@ -36,6 +36,7 @@ export class LevelEngine implements Engine {
   readonly db: RevkvDatabase
   /** The next change sequence number, once lastSeq() has read it. */
   #nextSeq: number | undefined
+  #loadingSeq: Promise<void> | undefined
   readonly #batchOptions: AbstractBatchOptions<string, string>
 
   constructor (db: RevkvDatabase, location: string) {
@@ -92,14 +93,31 @@ export class LevelEngine implements Engine {
 
   /** Read once, by an iterator seek: about a millisecond on a large store, which open() should not pay. */
   async lastSeq (): Promise<number> {
-    if (this.#nextSeq === undefined) {
+    this.#loadingSeq ??= (async () => {
       let last = 0
       for await (const [key, value] of this.db.iterator({ ...CHANGES_RANGE, reverse: true, limit: 1, ...UTF8 })) {
         last = seqOfChangesKey(key) + decodeChanges(key, value).length - 1
       }
-      this.#nextSeq ??= last + 1
+      this.#nextSeq = last + 1
+    })()
+    // A failed read is tried again by the next caller.
+    this.#loadingSeq.catch(() => { this.#loadingSeq = undefined })
+    if (this.#nextSeq === undefined) await this.#loadingSeq
+    return (this.#nextSeq as number) - 1
+  }
+
+  /**
+   * Hand out `count` sequence numbers, returning the first: at once once the last one is
+   * known, else after reading it (callers waiting for that resume in call order, so batches
+   * are still numbered in the order they were written).
+   */
+  #takeSeq (count: number): number | Promise<number> {
+    const take = (): number => {
+      const first = this.#nextSeq as number
+      this.#nextSeq = first + count
+      return first
     }
-    return this.#nextSeq - 1
+    return this.#nextSeq !== undefined ? take() : this.lastSeq().then(take)
   }
 
   async * changes (since: number): AsyncGenerator<[number, Entry]> {
@@ -115,12 +133,7 @@ export class LevelEngine implements Engine {
   }
 
   batch (): LevelBatch {
-    return new LevelBatch(this.db.batch() as AbstractChainedBatch<RevkvDatabase, string, string>, this.#batchOptions, (count) => {
-      if (this.#nextSeq === undefined) throw new Error('unreachable: changes written before lastSeq() was read')
-      const first = this.#nextSeq
-      this.#nextSeq += count
-      return first
-    })
+    return new LevelBatch(this.db.batch() as AbstractChainedBatch<RevkvDatabase, string, string>, this.#batchOptions, (count) => this.#takeSeq(count))
   }
 
   async drop (key: string, ids: string[]): Promise<void> {
