@@ -114,7 +114,7 @@ for (const notify of [true, false]) {
       children = await startWriters(2, { url, schema, strategy: 'lww', writers: 8, ops: 12, keys: KEYS.slice(0, 4), notify, poolSize: 4 }, progress)
       // A second watcher joins mid-way, from the last number the first one had seen then.
       await progress.until(() => watched.length >= 20, 'the watcher to see 20 changes')
-      const since = watched.length
+      const since = watched.at(-1)?.seq ?? 0
       const late: Change[] = []
       const lateWatching = (async () => {
         for await (const change of store.watch({ since, signal: controller.signal })) {
