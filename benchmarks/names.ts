@@ -7,3 +7,8 @@ export const WORKLOAD_CHOICES = ['standard', 'distinct', 'hot', 'lease', 'zipf',
 
 /** revkv's built-in strategies, in the order runs report them. */
 export const STRATEGY_CHOICES = ['reject', 'lww', 'merge', 'manual'] as const
+
+/** The name of a PostgreSQL run in tables and targets: 'pg distinct' (revkv), 'naive hot ×4 proc' (the hand-written baseline). */
+export function pgScenarioName (run: { system: 'revkv' | 'naive', workload: 'distinct' | 'hot', processes: number }): string {
+  return `${run.system === 'revkv' ? 'pg' : 'naive'} ${run.workload}${run.processes > 1 ? ` ×${run.processes} proc` : ''}`
+}

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import type { CliStartupResult } from './cli-startup.js'
 import type { MachineInfo } from './machine.js'
 import { formatTargets, formatThroughput, whole } from './report.js'
+import type { PostgresBenchReport } from './pg-suite.js'
 import type { LoadReport } from './server/load.js'
 import { TARGET_WRITERS } from './targets.js'
 import type { BenchReport, TargetResult, ThroughputResult } from './types.js'
@@ -23,6 +24,8 @@ export interface BenchResults {
   server: LoadReport
   /** cli-startup.json, from `npm run bench:cli`. */
   cliStartup: CliStartupResult
+  /** postgres.json, from `npm run bench:postgres`. */
+  postgres: PostgresBenchReport
 }
 
 /** The results files and the command that writes each. */
@@ -30,7 +33,8 @@ const FILES: Record<keyof BenchResults, [file: string, command: string]> = {
   latest: ['latest.json', 'npm run bench'],
   peers: ['peers.json', 'npm run bench:peers'],
   server: ['server-latest.json', 'npm run bench:server'],
-  cliStartup: ['cli-startup.json', 'npm run bench:cli']
+  cliStartup: ['cli-startup.json', 'npm run bench:cli'],
+  postgres: ['postgres.json', 'npm run bench:postgres']
 }
 
 /** Read the results files from `dir` (benchmarks/results). */
@@ -45,7 +49,8 @@ export function readResults (dir: string): BenchResults {
     latest: read('latest') as BenchResults['latest'],
     peers: read('peers') as BenchResults['peers'],
     server: read('server') as BenchResults['server'],
-    cliStartup: read('cliStartup') as BenchResults['cliStartup']
+    cliStartup: read('cliStartup') as BenchResults['cliStartup'],
+    postgres: read('postgres') as BenchResults['postgres']
   }
 }
 
@@ -99,13 +104,24 @@ function cliBlock (cli: CliStartupResult): string {
     `(medians of ${cli.runs}, ${machine(cli.machine)}; [benchmarks/results/cli-startup.md](benchmarks/results/cli-startup.md)).`
 }
 
+/** revkv on PostgreSQL against the hand-written versioned UPDATE, with its targets. */
+function postgresBlock (report: PostgresBenchReport): string {
+  const s = report.settings
+  return `\`npm run bench:postgres\` (${report.startedAt.slice(0, 10)}; full table: [benchmarks/results/postgres.md](benchmarks/results/postgres.md)), ` +
+    `${machine(report.machine)}, PostgreSQL ${report.server.split(' ')[0] ?? report.server} on the same machine with its default durability settings, ` +
+    `${String(s.writers)} writers, ${String(s.valueSize)}-byte values, ${Number(s.durationMs) / 1000} s per run, ${String(s.rounds)} interleaved round(s):\n\n` +
+    formatThroughput(report.results, ['scenario', 'strategy', 'writers', 'commits/s', 'p50 ms', 'p99 ms', 'conflicts', 'retries/commit', 'starved', 'runs']) +
+    '\n\n' + formatTargets(report.targets)
+}
+
 /** Each generated block by marker name. */
 export function readmeBlocks (results: BenchResults): Record<string, string> {
   return {
     throughput: throughputBlock(results.latest),
     peers: peersBlock(results.peers),
     targets: targetsBlock(results),
-    cli: cliBlock(results.cliStartup)
+    cli: cliBlock(results.cliStartup),
+    postgres: postgresBlock(results.postgres)
   }
 }
 

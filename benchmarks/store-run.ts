@@ -1,4 +1,5 @@
 import { Store } from '../src/index.js'
+import type { JsonValue } from '../src/index.js'
 import { dirBytes, freshDir, removeDir } from './disk.js'
 import { RssSampler } from './memory.js'
 import type { ScenarioContext, ThroughputResult } from './types.js'
@@ -12,6 +13,25 @@ export interface Workload {
   /** Runs before the clock starts (e.g. creates the keys that `mixed` reads). */
   prepare?: () => Promise<void>
   attempt: Attempt
+}
+
+/**
+ * What the distinct and hot-merge workloads write through: a revkv store, or the
+ * hand-written PostgreSQL baseline, so both run exactly the same operations.
+ */
+export interface VersionedTarget {
+  /** The key's current revision id and value, or undefined. */
+  read: (key: string) => Promise<{ id: string, value?: JsonValue | undefined } | undefined>
+  /** Write `value` on top of revision `parent` (null: create); resolves to the new revision's id, throws a conflict when stale. */
+  write: (key: string, value: JsonValue, parent: string | null) => Promise<string>
+}
+
+/** A revkv store as a VersionedTarget: head() and commit() with a parent. */
+export function storeTarget (store: Store): VersionedTarget {
+  return {
+    read: async (key) => await store.head(key),
+    write: async (key, value, parent) => (await store.commit(key, value, { parent })).id
+  }
 }
 
 /**

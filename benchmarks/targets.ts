@@ -1,3 +1,4 @@
+import { pgScenarioName } from './names.js'
 import { median } from './stats.js'
 import type { HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
 
@@ -151,5 +152,32 @@ export function evaluatePeerTargets (results: ThroughputResult[]): TargetResult[
     ratioTarget(6, `hot ×${TARGET_WRITERS}: revkv (merge) ≥ 1,000× PouchDB (409 and retry)`, 1000,
       roundRatios(results, is('hot', 'merge', false), is('pouchdb-hot', undefined, false)))
   ]
+  return targets.filter((t): t is TargetResult => t !== undefined)
+}
+
+/**
+ * The PostgreSQL targets: revkv over the hand-written versioned UPDATE (scenarios/pg-baseline.ts)
+ * on the same server in the same run, ≥ 3× on distinct keys and ≥ 10× on one hot key with
+ * `merge`, for each process count measured; a hot run with a conflict is not met.
+ */
+export function evaluatePostgresTargets (results: ThroughputResult[]): TargetResult[] {
+  const targets: Array<TargetResult | undefined> = []
+  const counts = [...new Set(results.filter((r) => r.system === 'revkv').map((r) => r.scenario.match(/×(\d+) proc$/)?.[1] ?? '1'))].map(Number).sort((a, b) => a - b)
+  for (const processes of counts) {
+    for (const [workload, bound] of [['distinct', 3], ['hot', 10]] as const) {
+      const name = (system: 'revkv' | 'naive') => (r: ThroughputResult): boolean => r.scenario === pgScenarioName({ system, workload, processes })
+      const ours = results.filter(name('revkv'))
+      const writers = ours[0]?.writers ?? TARGET_WRITERS
+      const where = processes === 1 ? `${writers} writers in 1 process` : `${processes} processes × ${writers / processes} writers`
+      const target = ratioTarget(7, `PostgreSQL ${workload === 'hot' ? 'one hot key, revkv merge' : 'distinct keys, revkv reject'}, ${where}: ≥ ${bound}× the hand-written versioned UPDATE`, bound,
+        roundRatios(results, name('revkv'), name('naive')))
+      if (target === undefined) continue
+      const conflicts = ours.reduce((n, r) => n + r.conflicts, 0)
+      const retries = results.filter(name('naive')).reduce((n, r) => n + r.retries, 0)
+      if (workload === 'hot') target.met &&= conflicts === 0
+      target.detail += `; revkv conflicts ${conflicts}, baseline stale retries ${retries}; nothing lost in either (verified)`
+      targets.push(target)
+    }
+  }
   return targets.filter((t): t is TargetResult => t !== undefined)
 }

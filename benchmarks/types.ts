@@ -25,12 +25,12 @@ export interface ScenarioContext {
   status?: ((text: string) => void) | undefined
 }
 
-/** One throughput measurement: a revkv workload, a raw LevelDB baseline or a peer. */
+/** One throughput measurement: a revkv workload, a raw LevelDB baseline, a peer, or the hand-written PostgreSQL baseline ('naive'). */
 export interface ThroughputResult {
   kind: 'throughput'
-  /** 'distinct', 'hot', 'zipf', 'mixed' (revkv); 'put', 'batch64' (LevelDB); 'pouchdb-distinct', 'pouchdb-hot'. */
+  /** 'distinct', 'hot', 'zipf', 'mixed' (revkv); 'put', 'batch64' (LevelDB); 'pouchdb-distinct', 'pouchdb-hot'; 'pg distinct', 'naive hot ×4 proc' (PostgreSQL: revkv and the hand-written baseline). */
   scenario: string
-  system: 'revkv' | 'level' | 'pouchdb'
+  system: 'revkv' | 'level' | 'pouchdb' | 'naive'
   strategy: StrategyName | undefined
   writers: number
   sync: boolean

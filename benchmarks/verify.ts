@@ -35,6 +35,8 @@ export class Ledger {
   readonly #kept = new Map<string, string[]>()
   /** Per key, per object member, the last value its writer had acknowledged. */
   readonly #members = new Map<string, Map<string, string>>()
+  /** Keys whose acknowledgements may arrive out of commit order (several connections or processes write them). */
+  readonly #unordered = new Set<string>()
 
   /** A write to `key` resolved with revision `id`, which is now the key's head. */
   acknowledge (key: string, id: string): void {
@@ -55,6 +57,41 @@ export class Ledger {
     let members = this.#members.get(key)
     if (members === undefined) this.#members.set(key, members = new Map())
     members.set(member, value)
+  }
+
+  /**
+   * Acknowledgements of `key` may arrive in another order than the commits (writers on
+   * several connections or processes): its head need not be the last acknowledged write,
+   * only a revision whose history holds every acknowledged one.
+   */
+  unordered (key: string): void {
+    this.#unordered.add(key)
+  }
+
+  /** Whether `key` was marked unordered. */
+  isUnordered (key: string): boolean {
+    return this.#unordered.has(key)
+  }
+
+  /** Everything recorded, as plain data (to send from a worker process). */
+  toData (): LedgerData {
+    return {
+      acked: [...this.#acked],
+      kept: [...this.#kept],
+      members: [...this.#members].map(([key, members]) => [key, [...members]]),
+      unordered: [...this.#unordered]
+    }
+  }
+
+  /** Add what another ledger recorded (a worker's); a key both recorded is unordered: their acknowledgements interleave unknown. */
+  absorb (data: LedgerData): void {
+    for (const [key, ids] of data.acked) {
+      if (this.#acked.has(key)) this.unordered(key)
+      for (const id of ids) this.acknowledge(key, id)
+    }
+    for (const [key, ids] of data.kept) for (const id of ids) this.keep(key, id)
+    for (const [key, members] of data.members) for (const [member, value] of members) this.member(key, member, value)
+    for (const key of data.unordered) this.unordered(key)
   }
 
   /** Keys with acknowledged writes, head-moving or kept. */
@@ -78,6 +115,14 @@ export class Ledger {
   }
 }
 
+/** A Ledger as plain data (structured-clone and JSON safe). */
+export interface LedgerData {
+  acked: Array<[string, string[]]>
+  kept: Array<[string, string[]]>
+  members: Array<[string, Array<[string, string]>]>
+  unordered: string[]
+}
+
 /** Shows at most a few ids of a long list. */
 function some (ids: readonly string[]): string {
   const shown = ids.slice(0, 3).join(', ')
@@ -87,7 +132,7 @@ function some (ids: readonly string[]): string {
 /**
  * Prove nothing acknowledged was lost: every acknowledged revision is found by walking
  * its key's history (or among the revisions kept unmerged), every head is the last
- * acknowledged write of its key, and every member's last acknowledged value is in its
+ * acknowledged write of its key (unless the key is unordered), and every member's last acknowledged value is in its
  * key's final object. Throws an Error naming what was lost.
  */
 export async function verifyNothingLost (store: VerifiableStore, ledger: Ledger): Promise<Verification> {
@@ -114,7 +159,7 @@ async function verifyKey (store: VerifiableStore, ledger: Ledger, key: string): 
   const acked = ledger.acknowledged(key)
   const last = acked[acked.length - 1]
   const head = await store.head(key)
-  if (last !== undefined && head?.id !== last) {
+  if (last !== undefined && !ledger.isUnordered(key) && head?.id !== last) {
     throw new Error(`Lost write on key ${JSON.stringify(key)}: its head is ${head?.id ?? 'missing'}, but the last acknowledged write was revision ${last}.`)
   }
   const found = new Set<string>()

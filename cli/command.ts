@@ -8,6 +8,8 @@ import type { Argv, CommandModule } from 'yargs'
 export interface GlobalArgs {
   db: string | undefined
   remote: string | undefined
+  /** With a PostgreSQL --db: the schema of the store (undefined: revkv). */
+  schema: string | undefined
   token: string | undefined
   json: boolean
   debug: boolean

@@ -60,7 +60,8 @@ async function main (argv: string[]): Promise<number> {
     .middleware((args) => { operands.restore(args) }, true)
     .scriptName('revkv')
     .usage('$0 <command> [options]\n\nA Git-like versioned key-value store: every write is a revision in its key\'s history.')
-    .option('db', { type: 'string', requiresArg: true, describe: 'The store directory (default: $REVKV_DB, else ./.revkv)' })
+    .option('db', { type: 'string', requiresArg: true, describe: 'The store: a directory, or a postgres:// URL of a PostgreSQL database that many processes share (default: $REVKV_DB, else ./.revkv)' })
+    .option('schema', { type: 'string', requiresArg: true, describe: 'With a postgres:// --db: the schema holding the store\'s tables (default revkv; not with a directory)' })
     .option('remote', { type: 'string', requiresArg: true, describe: 'Use the store served by `revkv serve` at this URL (default: $REVKV_REMOTE)' })
     .option('token', { type: 'string', requiresArg: true, describe: 'Bearer token for --remote, or for `serve` to require (default: $REVKV_TOKEN)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print machine-readable JSON on stdout (errors as JSON on stderr)' })
@@ -79,7 +80,7 @@ async function main (argv: string[]): Promise<number> {
       type: 'number',
       default: 3000,
       requiresArg: true,
-      describe: 'How long to wait, in ms, for a store that another process has open',
+      describe: 'How long to wait, in ms, for a store directory that another process has open (PostgreSQL stores need no wait)',
       coerce: (ms: number) => {
         if (!Number.isFinite(ms) || ms < 0) throw new Error(`--wait must be a number of milliseconds ≥ 0, got ${String(ms)}.`)
         return ms
@@ -90,6 +91,7 @@ async function main (argv: string[]): Promise<number> {
     ['$0 commit user:1 \'{"name":"Ada"}\' -m "add Ada"', 'Write a value; prints the revision id'],
     ['$0 get user:1', 'Print the value'],
     ['$0 log user:1 --graph --oneline', 'The key\'s history with its merges'],
+    ['$0 --db postgres://app@db:5432/app init', 'Create a store in PostgreSQL (schema revkv); many processes and machines can share it'],
     ['$0 lock user:1 --ttl 5m', 'Lease a key: prints the fencing token that writes to it must carry (--lock)'],
     ['$0 completion >> ~/.bashrc', 'Enable tab completion']
   ]
@@ -106,7 +108,7 @@ async function main (argv: string[]): Promise<number> {
       'Revisions are named by a unique id prefix (4 or more hex characters),',
       'HEAD, or HEAD~N (the Nth first-parent ancestor of the head).',
       '',
-      'Environment: REVKV_DB (the store directory), REVKV_REMOTE and REVKV_TOKEN',
+      'Environment: REVKV_DB (the store directory or postgres:// URL), REVKV_REMOTE and REVKV_TOKEN',
       '(a server instead of a directory), REVKV_AUTHOR (the default --author),',
       'REVKV_PAGER, else PAGER (the pager of log; empty for none), NO_COLOR (no',
       'colors, even on a terminal).'

@@ -16,6 +16,8 @@ const EXIT_CODES: Readonly<Record<string, number>> = {
   REVKV_NOT_FOUND: 3,
   REVKV_LOCKED: 4,
   REVKV_REMOTE: 5,
+  // A PostgreSQL --db that cannot be reached is the same trouble as a --remote one.
+  REVKV_UNAVAILABLE: 5,
   REVKV_DAMAGED: 6, REVKV_CORRUPT: 6
 }
 
@@ -73,7 +75,7 @@ export const EXIT_CODE_HELP = [
   '      or the key is leased by someone else (the holder and when the lease',
   '      ends are shown) or your --lock token\'s lease has ended',
   '  5   --remote: the server cannot be reached, refused the token, or is',
-  '      not a revkv server',
+  '      not a revkv server; or the PostgreSQL server of --db is unavailable',
   '  6   the store is damaged: fsck found problems (each is listed), or a',
   '      command read a damaged record (run revkv fsck)',
   '  7   serve cannot listen: the port is in use or not allowed, or --host is',

@@ -113,3 +113,19 @@ export async function stop (child: ChildProcessWithoutNullStreams): Promise<numb
   const [code] = await exited as [number | null]
   return code
 }
+
+/** Lines a child prints on stdout, as they come; `got` resolves once `count` lines have arrived. */
+export function stdoutLines (child: { stdout: NodeJS.ReadableStream }, count: number): { lines: string[], got: Promise<void> } {
+  const lines: string[] = []
+  const got = new Promise<void>((resolve) => {
+    let buffer = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      buffer += chunk
+      const parts = buffer.split('\n')
+      buffer = parts.pop() ?? ''
+      lines.push(...parts)
+      if (lines.length >= count) resolve()
+    })
+  })
+  return { lines, got }
+}

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { MAIN, cleanUp, fails, json, ok, revkv, startServer, stop, tempDir, withEmptyStore } from './cli-run.js'
+import { MAIN, cleanUp, fails, json, ok, revkv, startServer, stop, tempDir, withEmptyStore, stdoutLines } from './cli-run.js'
 
 test('revkv serve prints its URL; every command works through --remote; SIGTERM closes the store', async () => {
   const dir = await withEmptyStore()
@@ -57,17 +57,7 @@ test('revkv changes lists the feed; --follow through --remote prints new changes
   const { url, child } = await startServer(dir, ['--quiet'])
   try {
     const follower = spawn(process.execPath, [MAIN, '--remote', url, 'changes', '--follow', '--json', '--since', String(listed[1]?.seq)], { env: { ...process.env, NO_COLOR: '1' } })
-    const lines: string[] = []
-    const got = new Promise<void>((resolve) => {
-      let buffer = ''
-      follower.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        buffer += chunk
-        const parts = buffer.split('\n')
-        buffer = parts.pop() ?? ''
-        lines.push(...parts)
-        if (lines.length >= 2) resolve()
-      })
-    })
+    const { lines, got } = stdoutLines(follower, 2)
     ok(await revkv(tempDir(), ['--remote', url, 'commit', 'c', '3']))
     ok(await revkv(tempDir(), ['--remote', url, 'delete', 'a']))
     await got

@@ -25,9 +25,11 @@ test('a changed figure in a results file changes the README tables', () => {
   const target = changed.latest.targets[0]
   if (target !== undefined) target.met = !target.met
   changed.cliStartup.getMs = 999
+  for (const r of changed.postgres.results.filter((r) => r.scenario === 'pg hot')) r.commitsPerSec = 7_654_321
   const text = readmeTables(readme, changed)
   assert.ok(text.includes('| distinct | reject | 64 | no | 1,234,567 |'))
   assert.ok(text.includes('takes 999 ms'))
+  assert.ok(text.includes('| pg hot | merge | 64 | 7,654,321 |'))
   assert.is.not(text, readme)
   // Writing twice gives the same text: the markers and the prose around them stay.
   assert.is(readmeTables(text, changed), text)

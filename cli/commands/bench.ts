@@ -2,6 +2,7 @@ import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { loadLibrary } from '../library.js'
 import { STRATEGY_CHOICES, WORKLOAD_CHOICES } from '../../benchmarks/names.js'
+import { isPostgresUrl } from '../store-location.js'
 
 interface BenchArgs extends GlobalArgs {
   'json-file': string | undefined
@@ -23,7 +24,7 @@ const STRATEGIES = STRATEGY_CHOICES
 /** `revkv bench`: run a chosen benchmark scenario (or the standard suite) and report ratios to raw LevelDB. */
 export const bench = defineCommand<BenchArgs>({
   command: 'bench',
-  describe: 'Benchmark revkv against raw LevelDB writes in the same run (the standard suite, or one workload)',
+  describe: 'Benchmark revkv against raw LevelDB writes in the same run (the standard suite, or one workload); with --db postgres://..., against a hand-written versioned UPDATE on that server',
   builder: (y) => y
     .option('workload', { type: 'string', default: 'standard', choices: WORKLOADS, describe: 'What to run' })
     .option('writers', { type: 'string', default: '64', requiresArg: true, describe: 'Concurrent writers, a comma-separated list (each count is one run)' })
@@ -38,7 +39,8 @@ export const bench = defineCommand<BenchArgs>({
     .option('dir', { type: 'string', requiresArg: true, describe: 'Where each run makes (and removes) its store (default: the temp directory; --db works too)' })
     .example('$0 bench', 'The standard suite (a few minutes on 2 cores), with its targets')
     .example('$0 bench --workload hot --writers 1,8,64 --strategy merge,reject --duration 5', 'One workload at chosen concurrency')
-    .example('$0 bench --workload distinct --sync --json out.json --chart out.svg', 'Durable writes, with JSON and an SVG chart'),
+    .example('$0 bench --workload distinct --sync --json out.json --chart out.svg', 'Durable writes, with JSON and an SVG chart')
+    .example('$0 bench --db postgres://app@db:5432/app --duration 3', 'The PostgreSQL suite: revkv against a hand-written versioned UPDATE, 1 and 4 processes (each run in a schema of its own, dropped after)'),
   handler: async (args) => {
     const { InvalidInputError } = await loadLibrary()
     const writers = args.writers.split(',').map((w) => Number(w.trim()))
@@ -51,6 +53,24 @@ export const bench = defineCommand<BenchArgs>({
       if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new InvalidInputError(`--${name} must be a positive number, got ${String(value)}.`)
     }
     if (args.json && args['json-file'] === undefined) throw new InvalidInputError('bench --json takes a file to write the JSON report to, e.g. --json out.json.')
+    if (args.db !== undefined && isPostgresUrl(args.db)) {
+      // The PostgreSQL suite has its own fixed plan: options that choose LevelDB runs do not apply.
+      const given = { workload: args.workload !== 'standard', strategy: args.strategy !== undefined, sync: args.sync, chart: args.chart !== undefined, dir: args.dir !== undefined, schema: args.schema !== undefined }
+      const fixed = Object.keys(given).filter((name) => given[name as keyof typeof given])
+      if (fixed.length > 0) throw new InvalidInputError(`bench --db postgres://... runs the PostgreSQL suite (distinct and hot merge, 1 and 4 processes, each beside the hand-written baseline, each in a schema of its own); ${fixed.map((n) => `--${n}`).join(', ')} do${fixed.length === 1 ? 'es' : ''} not apply to it.`)
+      if (writers.length !== 1 || (writers[0] as number) % 4 !== 0) throw new InvalidInputError(`bench --db postgres://... takes one --writers count, a multiple of 4 (split over 4 processes), got ${args.writers}.`)
+      const { runPostgresBench } = await import('../../benchmarks/pg-suite.js')
+      await runPostgresBench({
+        url: args.db,
+        writers: writers[0] as number,
+        ...(args.ops === undefined ? {} : { ops: args.ops }),
+        ...(args.duration === undefined ? {} : { durationMs: args.duration * 1000 }),
+        valueSize: args['value-size'],
+        seed: args.seed,
+        ...(args['json-file'] === undefined ? {} : { json: args['json-file'] })
+      })
+      return
+    }
     const { runBench } = await import('../../benchmarks/run.js')
     await runBench({
       workload: args.workload as (typeof WORKLOADS)[number],

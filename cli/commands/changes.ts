@@ -13,21 +13,22 @@ interface ChangesArgs extends GlobalArgs {
 /** `revkv changes`: the changes feed, one change a line; --follow keeps printing new ones. */
 export const changes = defineCommand<ChangesArgs>({
   command: 'changes',
-  describe: 'List changes after a sequence number; --follow waits for new ones (through --remote)',
+  describe: 'List changes after a sequence number; --follow waits for new ones (through --remote, or on a PostgreSQL --db)',
   builder: (y) => y
     .option('since', { type: 'number', default: 0, requiresArg: true, describe: 'Only changes after this sequence number' })
     .option('prefix', { type: 'string', requiresArg: true, describe: 'Only keys starting with this' })
     .option('n', { alias: 'limit', type: 'number', requiresArg: true, describe: 'At most N changes (not with --follow)' })
-    .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'Keep printing changes as they happen (needs --remote: a local store sees only this process)' })
+    .option('follow', { alias: 'f', type: 'boolean', default: false, describe: 'Keep printing changes as they happen (needs --remote or a postgres:// --db: a store directory opened here sees only this process)' })
     .example('$0 changes --since 120', 'What changed after change 120')
-    .example('$0 --remote http://127.0.0.1:7070 changes --follow --json', 'A live feed, one JSON object per line; restart with --since <last seq>'),
+    .example('$0 --remote http://127.0.0.1:7070 changes --follow --json', 'A live feed, one JSON object per line; restart with --since <last seq>')
+    .example('$0 --db postgres://app@db:5432/app changes --follow', 'The live feed of a PostgreSQL store: every process\'s writes, in order'),
   handler: async (args) => {
     const out = createOutput(args)
     await withStore(args, async (store, lib) => {
       if (!Number.isSafeInteger(args.since) || args.since < 0) throw new lib.InvalidInputError(`--since must be a sequence number (a whole number ≥ 0), got ${String(args.since)}.`)
       // Only a store other processes write to has changes worth waiting for: one opened here sees only this process.
       if (args.follow && !store.supports.sharedWriters) {
-        throw new lib.InvalidInputError('--follow needs a server: a store opened here sees only the writes of this process. Run `revkv serve` and use --remote <url>.')
+        throw new lib.InvalidInputError('--follow needs a store other processes write: a store directory opened here sees only the writes of this process. Run `revkv serve` and use --remote <url>, or keep the store in PostgreSQL (--db postgres://...).')
       }
       if (args.follow && args.n !== undefined) throw new lib.InvalidInputError('--follow and -n do not go together.')
       const options = { since: args.since, ...(args.prefix === undefined ? {} : { prefix: args.prefix }), ...(args.n === undefined ? {} : { limit: args.n }) }

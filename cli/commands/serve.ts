@@ -2,7 +2,7 @@ import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { loadLibrary } from '../library.js'
 import { createOutput } from '../output.js'
-import { openStore, remoteUrl, storeLimits, storePath } from '../store-location.js'
+import { describeLocation, openLocation, redactUrl, remoteUrl, storeLimits, storeLocation } from '../store-location.js'
 import { packageVersion } from '../version.js'
 
 interface ServeArgs extends GlobalArgs {
@@ -28,21 +28,22 @@ export const serveCommand = defineCommand<ServeArgs>({
     .option('strategy', { type: 'string', requiresArg: true, describe: 'The store\'s default strategy for stale writes (default reject)' })
     .option('sync', { type: 'boolean', default: false, describe: 'fsync every write batch before answering' })
     .example('$0 serve --db ./data', 'Serve ./data on http://127.0.0.1:7070')
+    .example('$0 serve --db postgres://app@db:5432/app --host 0.0.0.0', 'One of several servers, on several machines, sharing one PostgreSQL store')
     .example('$0 serve --port 0 --token s3cret --require-parent', 'A free port, a bearer token, no blind overwrites')
     .example('$0 --max-value-bytes 20000000 serve', 'Take values up to 20 MB (the body limit follows)')
     .example('$0 --remote http://127.0.0.1:7070 get user:1', 'Then any command works through the server'),
   handler: async (args) => {
     const out = createOutput(args)
     const lib = await loadLibrary()
-    if (remoteUrl(args) !== undefined) throw new lib.InvalidInputError('revkv serve serves a local store (--db); it cannot serve a --remote one.')
+    if (remoteUrl(args) !== undefined) throw new lib.InvalidInputError('revkv serve serves a store it opens itself (--db, a directory or a postgres:// URL); it cannot serve a --remote one.')
     for (const [name, value] of [['port', args.port], ['body-limit', args['body-limit']]] as const) {
       if (value !== undefined && (!Number.isInteger(value) || value < 0 || (name === 'port' && value > 65535))) {
         throw new lib.InvalidInputError(`--${name} must be a whole number${name === 'port' ? ' from 0 to 65535' : ' of bytes'}, got ${String(value)}.`)
       }
     }
     const token = args.token ?? (process.env.REVKV_TOKEN === '' ? undefined : process.env.REVKV_TOKEN)
-    const path = storePath(args)
-    const store = await openStore(path, { create: false, wait: args.wait, store: { ...storeLimits(args), sync: args.sync, ...(args.strategy === undefined ? {} : { strategy: args.strategy }) } })
+    const location = await storeLocation(args)
+    const store = await openLocation(location, { create: false, wait: args.wait, store: { ...storeLimits(args), sync: args.sync, ...(args.strategy === undefined ? {} : { strategy: args.strategy }) } })
     const bodyLimit = args['body-limit']
     if (bodyLimit !== undefined && bodyLimit < store.maxValueBytes) out.note(`Note: --body-limit ${bodyLimit} is below the value limit (--max-value-bytes ${store.maxValueBytes}): values between the two get 413.`)
     const { serve } = await import('../../src/server/index.js')
@@ -55,9 +56,9 @@ export const serveCommand = defineCommand<ServeArgs>({
       version: packageVersion(),
       log: args.quiet ? undefined : (line) => { process.stderr.write(`${line}\n`) }
     })
-    if (out.json) out.data({ url: server.url, db: path })
+    if (out.json) out.data({ url: server.url, db: location.engine === 'level' ? location.path : redactUrl(location.url), ...(location.engine === 'postgres' ? { schema: location.schema } : {}) })
     else out.line(server.url)
-    out.note(`revkv serving ${path} at ${server.url}${token === undefined ? '' : ' (bearer token required)'}; Ctrl-C stops it.`)
+    out.note(`revkv serving ${describeLocation(location)} at ${server.url}${token === undefined ? '' : ' (bearer token required)'}; Ctrl-C stops it.`)
     await new Promise<void>((resolve) => {
       const stop = (signal: string): void => {
         out.note(`${signal}: finishing requests under way, then closing the store...`)

@@ -10,7 +10,7 @@ export interface EngineOptions {
   path?: string
   /** An abstract-level database with string keys and values, e.g. a MemoryLevel. */
   db?: RevkvDatabase
-  /** With `path`: create the directory when it does not exist (default true). */
+  /** With `path` or `postgres`: create the store when there is none (default true); false: NotFoundError. */
   createIfMissing?: boolean
   /** A PostgreSQL connection URL (postgres://user@host:5432/database) or your own pg.Pool (left open on close). */
   postgres?: PostgresConnection
@@ -39,5 +39,5 @@ export async function openEngine (options: EngineOptions): Promise<Engine> {
   if (options.path !== undefined) return await openLevelDirectory(options.path, options.createIfMissing !== false)
   // Loaded only when used, so LevelDB stores (and the CLI's start) do not load the PostgreSQL client.
   const { openPostgres } = await import('./postgres/index.js')
-  return await openPostgres({ postgres: options.postgres as PostgresConnection, schema: options.schema, poolSize: options.poolSize, notify: options.notify })
+  return await openPostgres({ postgres: options.postgres as PostgresConnection, schema: options.schema, poolSize: options.poolSize, notify: options.notify, createIfMissing: options.createIfMissing })
 }

@@ -17,6 +17,8 @@ export interface PostgresOptions {
   poolSize?: number
   /** Wake other processes' watchers with NOTIFY and LISTEN (default true); false for servers without it. */
   notify?: boolean
+  /** Create the schema and tables when the schema holds no store (default true); false: NotFoundError. */
+  createIfMissing?: boolean | undefined
 }
 
 /** Opens (creating or upgrading its schema if needed) a revkv store in a PostgreSQL database. */
@@ -26,7 +28,7 @@ export async function openPostgres (options: PostgresOptions): Promise<PostgresE
   if (options.notify !== undefined && typeof options.notify !== 'boolean') throw new InvalidInputError(`notify must be true or false, not ${JSON.stringify(options.notify)}.`)
   const connection = connect(options.postgres, options.poolSize)
   try {
-    await guarded(connection.server, 'open the store', async () => await prepareSchema(connection.pool, schema))
+    await guarded(connection.server, 'open the store', async () => await prepareSchema(connection.pool, schema, options.createIfMissing !== false))
   } catch (err) {
     if (connection.owned) await connection.pool.end()
     throw err

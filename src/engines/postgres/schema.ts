@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { InvalidInputError } from '../../errors.js'
+import { InvalidInputError, NotFoundError } from '../../errors.js'
 import { FORMAT_VERSION } from '../engine.js'
 import { quoteIdent, retried } from './connection.js'
 
@@ -63,8 +63,8 @@ const UPGRADES: Record<number, (schema: string) => string[]> = {}
 // (42P06/42P07). The whole creation is one transaction, so it is simply run again.
 const CREATE_RACES = new Set(['23505', '42P06', '42P07', '40001', '40P01'])
 
-/** Creates the schema and tables if missing, refuses a newer layout, upgrades an older one. */
-export async function prepareSchema (pool: pg.Pool, schema: string): Promise<void> {
+/** Creates the schema and tables if missing (NotFoundError instead when `createIfMissing` is false), refuses a newer layout, upgrades an older one. */
+export async function prepareSchema (pool: pg.Pool, schema: string, createIfMissing = true): Promise<void> {
   const s = quoteIdent(schema)
   const found = await pool.query<{ name: string }>(
     'SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 AND table_name = ANY($2::text[])', [schema, TABLES])
@@ -72,6 +72,9 @@ export async function prepareSchema (pool: pg.Pool, schema: string): Promise<voi
   if (names.size > 0 && !names.has('meta')) {
     throw new InvalidInputError(`Schema ${schema} holds tables named like revkv's (${[...names].join(', ')}) but no revkv meta table: ` +
       'it is not a revkv store. Open the store in another schema (option schema).')
+  }
+  if (!names.has('meta') && !createIfMissing) {
+    throw new NotFoundError(`No revkv store in schema ${schema}. Create one with \`revkv --db <url> --schema ${schema} init\` (or open it with createIfMissing: true).`)
   }
   // Creation is one transaction, so a store is never half created: a meta table means it is all there.
   for (let attempt = 1; !names.has('meta'); attempt++) {
