@@ -10,7 +10,7 @@ export type { StoreOptions, WriteOptions, MergeOptions, GetOptions, LogOptions, 
 export type { Revision } from './revision.js'
 export type { JsonValue, JsonObject } from './json.js'
 export type { JsonPatchOperation } from './json-diff.js'
-export { RevkvError, ConflictError, MergeConflictError, NotFoundError, InvalidInputError, ValueTooLargeError, LockedError, ClosedError, RemoteError, CorruptionError } from './errors.js'
+export { RevkvError, ConflictError, MergeConflictError, NotFoundError, InvalidInputError, ValueTooLargeError, LockedError, ClosedError, RemoteError, CorruptionError, UnavailableError } from './errors.js'
 export type { ErrorCode, ConflictPlace, LockedFields } from './errors.js'
 export { mergeStrategy } from './strategies/merge.js'
 export type { MergeStrategy, MergeStrategyOptions } from './strategies/merge.js'
