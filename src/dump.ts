@@ -136,7 +136,7 @@ export async function importLines (
   options: { sync: boolean, clock: () => number },
   work: WorkCounter = () => {}
 ): Promise<ImportReport> {
-  const headsExist = async (keys: string[]): Promise<boolean[]> => await engine.headsExist(keys)
+  const headsExist = async (keys: string[]): Promise<boolean[]> => (await engine.headRecords(keys)).map((head) => head !== undefined)
   const staged = new Map<string, Staged>()
   const records: Array<[id: string, key: string, record: string]> = []
   const cuts: Array<[string, string]> = []

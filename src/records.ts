@@ -1,4 +1,4 @@
-import type { Engine, ReadAt } from './engines/engine.js'
+import type { Engine, HeadRecord, ReadAt } from './engines/engine.js'
 import { KeyState } from './key-state.js'
 import { LruMap } from './lru.js'
 import { corruptRevision, parseRecord } from './revision.js'
@@ -30,9 +30,14 @@ export class Records {
   readonly #revisions: LruMap<string, Revision>
   readonly #states: LruMap<string, KeyState | Loading>
   readonly #onSettle: (state: KeyState) => void
+  /** Revisions just written by this process, found before the cache and the engine. */
+  readonly #written: (id: string) => Revision | undefined
+  /** Head reads asked for in this turn of the event loop, answered by one engine read (shared engines). */
+  #headReads: Map<string, Array<[resolve: (record: HeadRecord | undefined) => void, reject: (err: unknown) => void]>> | undefined
 
-  constructor (engine: Engine, options: CacheOptions, onSettle: (state: KeyState) => void) {
+  constructor (engine: Engine, options: CacheOptions, onSettle: (state: KeyState) => void, written: (id: string) => Revision | undefined = () => undefined) {
     this.#engine = engine
+    this.#written = written
     this.#revisions = new LruMap(options.revisionCacheSize ?? 20_000)
     this.#states = new LruMap(options.headCacheSize ?? 100_000, (s) => s instanceof Loading || s.busy)
     this.#onSettle = onSettle
@@ -45,7 +50,7 @@ export class Records {
    * record is damaged.
    */
   revision (id: string, key?: string, at?: ReadAt): Revision | undefined | Promise<Revision | undefined> {
-    const cached = this.#revisions.get(id)
+    const cached = this.#revisions.get(id) ?? this.#written(id)
     if (cached !== undefined) return cached
     return this.#engine.revision(id, at).then((record) => {
       if (record === undefined) return undefined
@@ -141,9 +146,38 @@ export class Records {
     return new KeyState(key, head, unmerged, this.#onSettle)
   }
 
+  /**
+   * A key's head record from the engine. Where other processes write, every read of a head
+   * goes to the database, so the reads asked for in one turn of the event loop share one
+   * engine read (as writes share one batch): many writers reading heads cost one round trip.
+   */
+  #headRecord (key: string): Promise<HeadRecord | undefined> {
+    if (!this.#engine.supports.sharedWriters) return this.#engine.head(key)
+    return new Promise((resolve, reject) => {
+      if (this.#headReads === undefined) {
+        this.#headReads = new Map()
+        setImmediate(() => { this.#readHeads() })
+      }
+      const waiting = this.#headReads.get(key)
+      if (waiting === undefined) this.#headReads.set(key, [[resolve, reject]])
+      else waiting.push([resolve, reject])
+    })
+  }
+
+  #readHeads (): void {
+    const reads = this.#headReads as Map<string, Array<[(record: HeadRecord | undefined) => void, (err: unknown) => void]>>
+    this.#headReads = undefined
+    const keys = [...reads.keys()]
+    this.#engine.headRecords(keys).then((records) => {
+      records.forEach((record, i) => { for (const [resolve] of reads.get(keys[i] as string) ?? []) resolve(record) })
+    }, (err: unknown) => {
+      for (const waiting of reads.values()) for (const [, reject] of waiting) reject(err)
+    })
+  }
+
   /** A key's head revision and unmerged ids, from the engine. */
   async #read (key: string): Promise<{ head: Revision | undefined, unmerged: string[] }> {
-    const record = await this.#engine.head(key)
+    const record = await this.#headRecord(key)
     if (record === undefined) return { head: undefined, unmerged: [] }
     const head = await this.revision(record.head, key)
     if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')

@@ -126,7 +126,7 @@ export class WritePath {
   constructor (engine: Engine, changes: ChangeLog, leases: Leases, options: WritePathOptions) {
     this.changes = changes
     this.leases = leases
-    this.records = new Records(engine, options, (state) => this.#drain(state))
+    this.records = new Records(engine, options, (state) => this.#drain(state), (id) => this.#recent.get(id))
     this.#group = new GroupCommit<WriteOp>(engine, options, {
       beforeSettle: (batch, ok) => { this.#settleRevisions(batch, ok) },
       afterSettle: (batch, err) => {

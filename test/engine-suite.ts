@@ -95,7 +95,7 @@ export function engineSuite (name: string, open: () => Promise<Engine>, options:
     assert.equal(await engine.head('a'), { head: a.id, unmerged: 1 })
     assert.equal(await engine.head('b'), { head: b.id, deleted: true })
     assert.equal(await engine.unmerged('a'), [kept.id])
-    assert.equal(await engine.headsExist(['b', 'c', 'a']), [true, false, true])
+    assert.equal(await engine.headRecords(['b', 'c', 'a']), [{ head: b.id, deleted: true }, undefined, { head: a.id, unmerged: 1 }])
     assert.equal(await all(engine.conflictedKeys()), ['a'])
     assert.is(await engine.lastSeq(), 3)
     assert.equal(await all(engine.changes(0)), [[1, ['a', a.id, 0]], [2, ['a', kept.id, 2]], [3, ['b', b.id, 1]]])
@@ -210,7 +210,7 @@ export function engineSuite (name: string, open: () => Promise<Engine>, options:
     assert.equal((await engine.grantLease('k', 'cy', NOW + 1, NOW, { sync: false })), { granted: { token: 3, owner: 'cy', expires: NOW + 1 } })
     assert.is(await engine.fence('other'), undefined)
     assert.is(await engine.head('k'), undefined, 'a lease does not make a key exist')
-    assert.equal(await engine.headsExist(['k']), [false])
+    assert.equal(await engine.headRecords(['k']), [undefined])
     assert.equal(await all(engine.heads({})), [])
   })
 

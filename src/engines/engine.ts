@@ -155,8 +155,8 @@ export interface Engine {
   dropped: (id: string, at?: ReadAt) => Promise<string | undefined>
   /** A key's head record, or undefined if the key never existed. A damaged one throws CorruptionError. */
   head: (key: string, at?: ReadAt) => Promise<HeadRecord | undefined>
-  /** Whether each key has a head record. */
-  headsExist: (keys: string[]) => Promise<boolean[]>
+  /** Each key's head record (undefined where it has none), in one read. A damaged one throws CorruptionError. */
+  headRecords: (keys: string[]) => Promise<Array<HeadRecord | undefined>>
   /** The ids of a key's unmerged revisions. */
   unmerged: (key: string, at?: ReadAt) => Promise<string[]>
   /** Head records in key order. */

@@ -62,8 +62,8 @@ export class LevelEngine implements Engine {
     return text === undefined ? undefined : decodeHead(key, text)
   }
 
-  async headsExist (keys: string[]): Promise<boolean[]> {
-    return (await this.db.getMany(keys.map(headKey), UTF8)).map((head) => head !== undefined)
+  async headRecords (keys: string[]): Promise<Array<HeadRecord | undefined>> {
+    return (await this.db.getMany(keys.map(headKey), UTF8)).map((text, i) => text === undefined ? undefined : decodeHead(keys[i] as string, text))
   }
 
   async unmerged (key: string, at?: ReadAt): Promise<string[]> {

@@ -77,10 +77,16 @@ export class PostgresEngine implements Engine {
     return record
   }
 
-  async headsExist (keys: string[]): Promise<boolean[]> {
-    const rows = await this.#query<{ key: string }>('read heads', `SELECT key FROM ${this.#s}.heads WHERE key = ANY($1::text[]) AND head IS NOT NULL`, [keys])
-    const found = new Set(rows.map(row => row.key))
-    return keys.map(key => found.has(key))
+  async headRecords (keys: string[]): Promise<Array<HeadRecord | undefined>> {
+    const rows = await this.#query<HeadRow>('read heads', `SELECT key, head, deleted, unmerged FROM ${this.#s}.heads WHERE key = ANY($1::text[]) AND head IS NOT NULL`, [keys])
+    const found = new Map(rows.map(row => [row.key, row]))
+    return keys.map(key => {
+      const row = found.get(key)
+      if (row === undefined) return undefined
+      const record = headRecord(row)
+      if (record instanceof CorruptionError) throw record
+      return record
+    })
   }
 
   async unmerged (key: string, at?: ReadAt): Promise<string[]> {
