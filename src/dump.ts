@@ -70,6 +70,15 @@ export async function * exportLines (engine: Engine, load: LoadRevision, unmerge
   yield JSON.stringify({ end: { revisions, heads } })
 }
 
+/**
+ * A revision's dump line, the same bytes whichever way the revision was read: the id, then
+ * its fields in canonical JSON (as stored). A revision just written and one parsed from
+ * its record hold the same fields in different orders, and a dump must not depend on that.
+ */
+function revisionLine ({ id, ...fields }: Revision): string {
+  return `{"revision":{"id":"${id}",${canonicalJson(fields).slice(1)}}`
+}
+
 interface KeyDump {
   lines: string[]
   revisions: number
@@ -94,7 +103,7 @@ async function dumpKey (key: string, record: HeadRecord, load: LoadRevision, unm
   for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent)) cut.add(parent)
   const lines: string[] = []
   for (const id of cut) lines.push(JSON.stringify({ dropped: { id, key } }))
-  for (const rev of ordered) lines.push(JSON.stringify({ revision: rev }))
+  for (const rev of ordered) lines.push(revisionLine(rev))
   lines.push(JSON.stringify({ head: { key, head: record.head, ...(record.deleted === true ? { deleted: true } : {}), ...(unmerged.length > 0 ? { unmerged } : {}) } }))
   return { lines, revisions: ordered.length }
 }
