@@ -1,5 +1,5 @@
 import {
-  ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError
+  ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError, UnavailableError
 } from './errors.js'
 import type { ConflictPlace, RevkvError } from './errors.js'
 import type { JsonPatchOperation } from './json-diff.js'
@@ -626,6 +626,7 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
     })
     case 'REVKV_CLOSED': return new ClosedError('use the server: it is shutting down')
     case 'REVKV_CORRUPT': return new CorruptionError(detail, { key: optionalText(p.key), revision: optionalText(p.revision), reason: optionalText(p.reason) ?? detail })
+    case 'REVKV_UNAVAILABLE': return new UnavailableError(detail, optionalText(p.server) ?? '')
     default:
       if (status === 400 || status === 413 || status === 415 || status === 422) return new InvalidInputError(detail)
       return new RemoteError(detail, status)

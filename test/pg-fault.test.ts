@@ -7,7 +7,8 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Store, UnavailableError } from '../src/index.js'
+import { RemoteStore, Store, UnavailableError } from '../src/index.js'
+import { serve } from '../src/server/index.js'
 import type { Change } from '../src/index.js'
 import { findPostgresBin, startCluster } from './pg/cluster.js'
 import { LIVENESS_MS, Progress, startWriters } from './pg/children.js'
@@ -16,7 +17,7 @@ import { assertAckedInHistory, assertSound, reachable } from './pg/checks.js'
 import type { Acked } from './pg/checks.js'
 import { runWriters } from './pg/writer-loop.js'
 import type { WriterEvent, WriterTotals } from './pg/writer-loop.js'
-import { all } from './helpers.js'
+import { all, rejection } from './helpers.js'
 
 const KEYS = Array.from({ length: 8 }, (_, i) => `k${i}`)
 /**
@@ -153,6 +154,32 @@ it('server stopped and started while writers run: writes fail with REVKV_UNAVAIL
     stopping = true
     controller.abort()
     child?.kill()
+    await store.close()
+    await cluster.stop()
+  }
+})
+
+it('a RemoteStore served from a PostgreSQL store gets UnavailableError, naming the database server, while it is down, and goes on after', async () => {
+  const cluster = await startCluster()
+  if (cluster === undefined) throw new Error('PostgreSQL disappeared')
+  const store = await Store.open({ postgres: cluster.url, schema: 'remote_fault', poolSize: 4 })
+  const served = await serve(store, { port: 0 })
+  const client = await RemoteStore.open(served.url)
+  try {
+    const first = await client.commit('k', { n: 1 })
+    await cluster.stopServer()
+    const err = await rejection(client.commit('k', { n: 2 }, { parent: first.id }))
+    assert.instance(err, UnavailableError)
+    assert.is((err as UnavailableError).code, 'REVKV_UNAVAILABLE')
+    assert.is((err as UnavailableError).status, 503)
+    const url = new URL(cluster.url)
+    assert.is((err as UnavailableError).server, `${url.hostname}:${url.port}${url.pathname}`)
+    await cluster.startServer()
+    const second = await client.commit('k', { n: 3 }, { parent: first.id })
+    assert.equal(second.parents, [first.id], 'the write refused while the server was down left nothing behind')
+  } finally {
+    await client.close()
+    await served.close()
     await store.close()
     await cluster.stop()
   }
