@@ -5,11 +5,11 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { Store } from '../src/index.js'
+import { ConflictError, Store } from '../src/index.js'
 import type { RevkvStore, StoreOptions } from '../src/index.js'
 import type { StoreFactory } from './store-suite.js'
 import { storeSuite } from './store-suite.js'
-import { all } from './helpers.js'
+import { all, rejection } from './helpers.js'
 import { sharedCluster, skipReason } from './pg/cluster.js'
 
 const cluster = await sharedCluster()
@@ -59,6 +59,31 @@ if (cluster === undefined) {
       controller.abort()
       await watching
       assert.equal(seen, Array.from({ length: total }, (_, i) => i + 1), 'every change once, in sequence order, no gaps')
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
+  test('a store whose cached head is out of date (another process wrote) does not refuse on it: it reads the head again first', async () => {
+    const schema = `stale_${process.pid}`
+    const [a, b] = [await openIn(schema, {}), await openIn(schema, {})]
+    try {
+      const first = await a.commit('k', { n: 1 })
+      // b moves k on; a's in-memory state still has `first` as the head.
+      const second = await b.commit('k', { n: 2 }, { parent: first.id })
+      // Based on the real head: accepted, not a ConflictError judged against the cached one.
+      const third = await a.commit('k', { n: 3 }, { parent: second.id })
+      assert.equal(third.parents, [second.id])
+      // A key b created that a had looked up (and cached as missing) can be deleted through a.
+      assert.is(await a.head('fresh'), undefined)
+      await a.commit('other', 1)
+      const created = await b.commit('fresh', { made: 'by b' })
+      const gone = await a.delete('fresh', { parent: created.id })
+      assert.equal(gone.parents, [created.id])
+      // A refusal that holds against the stored head is still a refusal, with the stored head as actual.
+      const err = await rejection(a.commit('k', { n: 4 }, { parent: first.id }))
+      assert.instance(err, ConflictError)
+      assert.is((err as ConflictError).actual, third.id)
     } finally {
       await a.close()
       await b.close()
