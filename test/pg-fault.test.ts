@@ -168,7 +168,19 @@ it('a RemoteStore served from a PostgreSQL store gets UnavailableError, naming t
   try {
     const first = await client.commit('k', { n: 1 })
     await cluster.stopServer()
-    const err = await rejection(client.commit('k', { n: 2 }, { parent: first.id }))
+    // The server says what happened on stderr in one line per request, without a stack: an outage is not a bug.
+    const logged: unknown[][] = []
+    const consoleError = console.error
+    console.error = (...args: unknown[]) => { logged.push(args) }
+    let err: Error
+    try {
+      err = await rejection(client.commit('k', { n: 2 }, { parent: first.id }))
+    } finally {
+      console.error = consoleError
+    }
+    assert.is(logged.length, 1)
+    assert.match(String(logged[0]?.[0]), /^revkv serve: REVKV_UNAVAILABLE: PostgreSQL at 127\.0\.0\.1:\d+\/revkv_test is unavailable/)
+    assert.not.match(String(logged[0]?.[0]), /\n\s+at /)
     assert.instance(err, UnavailableError)
     assert.is((err as UnavailableError).code, 'REVKV_UNAVAILABLE')
     assert.is((err as UnavailableError).status, 503)

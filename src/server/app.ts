@@ -24,7 +24,7 @@ import { applyMergePatch } from './merge-patch.js'
 import { NDJSON, ndjsonStream, operationLines } from './ndjson.js'
 import { openApiDocument } from './openapi.js'
 import { answerClientError } from './client-error.js'
-import { problemOf } from './problem.js'
+import { logServerError, problemOf } from './problem.js'
 import { ROUTES } from './routes.js'
 import type { RouteSpec } from './routes.js'
 
@@ -176,7 +176,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
 
   app.setErrorHandler(async (err: unknown, _req, reply) => {
     const p = problemOf(err)
-    if (p.status >= 500) console.error(err)
+    logServerError(err, p)
     return await sendProblem(reply, p)
   })
 

@@ -5,7 +5,7 @@
  * timing out an operation that takes minutes.
  */
 import { Readable } from 'node:stream'
-import { problemOf } from './problem.js'
+import { logServerError, problemOf } from './problem.js'
 
 /** The media type of every NDJSON body the server sends or takes. */
 export const NDJSON = 'application/x-ndjson'
@@ -70,7 +70,7 @@ export async function * operationLines (run: (progress: (done: number) => void) 
   if ('error' in settled && !started) throw settled.error
   if ('error' in settled) {
     const p = problemOf(settled.error)
-    if (p.status >= 500) console.error(settled.error)
+    logServerError(settled.error, p)
     yield JSON.stringify({ error: p })
   } else {
     yield JSON.stringify({ result: settled.result })

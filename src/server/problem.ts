@@ -80,3 +80,14 @@ function requestError (err: unknown): RevkvError | undefined {
   }
   return new HttpError(`${message}.`.replace(/\.\.$/, '.'), CODES[e.statusCode] ?? 'REVKV_INVALID', e.statusCode)
 }
+
+/**
+ * Log a failure the server answered with a 5xx. A bug (500) gets its stack; an outage the
+ * server reports as such (503: the store is closing, its database server is down) is an
+ * operational event that repeats for every request meanwhile, so it gets one line.
+ */
+export function logServerError (err: unknown, p: Problem): void {
+  if (p.status < 500) return
+  if (p.status === 503 && err instanceof RevkvError) console.error(`revkv serve: ${p.code}: ${err.message}`)
+  else console.error(err)
+}
