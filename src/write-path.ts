@@ -437,14 +437,14 @@ export class WritePath {
     }
   }
 
-  /** A revision by id for deciding writes: undurable and recently written ones first. */
+  /** A revision by id for deciding writes: undurable ones first (records find recently written ones). */
   #load = (id: string, key?: string): Revision | undefined | Promise<Revision | undefined> => {
-    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.revision(id, key)
+    return this.#undurable.get(id) ?? this.records.revision(id, key)
   }
 
   /** Like #load, for ids that history points to: undefined only where compaction cut history. */
   #loadLinked = (id: string, key?: string): Revision | undefined | Promise<Revision | undefined> => {
-    return this.#undurable.get(id) ?? this.#recent.get(id) ?? this.records.linked(id, key)
+    return this.#undurable.get(id) ?? this.records.linked(id, key)
   }
 
   async #revisionOfKey (id: string, key: string, what: string): Promise<Revision> {

@@ -116,17 +116,20 @@ export function encodeHead (record: HeadRecord): string {
 
 /** Parse a head record; one that is not JSON of a head record's shape throws CorruptionError naming the key. */
 export function decodeHead (key: string, text: string): HeadRecord {
-  let record: Partial<HeadRecord> | null
+  return decodeJson(`The head record of key ${JSON.stringify(key)}`, { key }, text, 'it does not name a head revision (or miscounts its unmerged ones)', (r: Partial<HeadRecord>) =>
+    isRevisionId(r.head) && (r.unmerged === undefined || (Number.isSafeInteger(r.unmerged) && r.unmerged >= 0)))
+}
+
+/** Parse a stored JSON object that `valid` accepts; anything else throws CorruptionError naming `what` and why. */
+function decodeJson<T> (what: string, fields: { key?: string }, text: string, invalid: string, valid: (record: Partial<T>) => boolean): T {
+  let record: unknown
   try {
-    record = JSON.parse(text) as Partial<HeadRecord> | null
+    record = JSON.parse(text)
   } catch (err) {
-    throw CorruptionError.of(`The head record of key ${JSON.stringify(key)}`, 'it is not valid JSON', { key }, { cause: err })
+    throw CorruptionError.of(what, 'it is not valid JSON', fields, { cause: err })
   }
-  if (record === null || typeof record !== 'object' || !isRevisionId(record.head) ||
-    (record.unmerged !== undefined && !(Number.isSafeInteger(record.unmerged) && record.unmerged >= 0))) {
-    throw CorruptionError.of(`The head record of key ${JSON.stringify(key)}`, 'it does not name a head revision (or miscounts its unmerged ones)', { key })
-  }
-  return record as HeadRecord
+  if (record === null || typeof record !== 'object' || !valid(record as Partial<T>)) throw CorruptionError.of(what, invalid, fields)
+  return record as T
 }
 
 const LEASE_PREFIX = 'l!'
@@ -151,16 +154,8 @@ export function fenceKey (key: string): string {
 
 /** Parse a lease record; a damaged one is a CorruptionError. */
 export function decodeLease (key: string, text: string): LeaseRecord {
-  let record: Partial<LeaseRecord> | null
-  try {
-    record = JSON.parse(text) as Partial<LeaseRecord> | null
-  } catch (err) {
-    throw CorruptionError.of(`The lease record of key ${JSON.stringify(key)}`, 'it is not valid JSON', { key }, { cause: err })
-  }
-  if (record === null || typeof record !== 'object' || !Number.isSafeInteger(record.token) || typeof record.owner !== 'string' || typeof record.expires !== 'number') {
-    throw CorruptionError.of(`The lease record of key ${JSON.stringify(key)}`, 'it lacks its token, owner or expiry', { key })
-  }
-  return record as LeaseRecord
+  return decodeJson(`The lease record of key ${JSON.stringify(key)}`, { key }, text, 'it lacks its token, owner or expiry', (r: Partial<LeaseRecord>) =>
+    Number.isSafeInteger(r.token) && typeof r.owner === 'string' && typeof r.expires === 'number')
 }
 
 /** Parse a fencing record (the newest token granted, in decimal); a damaged one is a CorruptionError. */
@@ -188,14 +183,6 @@ export function seqOfChangesKey (storedKey: string): number {
 
 /** The entries of a stored change record; one that is not a list of entries throws CorruptionError. */
 export function decodeChanges (stored: string, text: string): Entry[] {
-  let entries: unknown
-  try {
-    entries = JSON.parse(text)
-  } catch (err) {
-    throw CorruptionError.of(`The change record ${stored}`, 'it is not valid JSON', {}, { cause: err })
-  }
-  if (!Array.isArray(entries) || !entries.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' && typeof e[2] === 'number')) {
-    throw CorruptionError.of(`The change record ${stored}`, 'it is not a list of [key, revision, flags] entries', {})
-  }
-  return entries as Entry[]
+  return decodeJson<Entry[]>(`The change record ${stored}`, {}, text, 'it is not a list of [key, revision, flags] entries', (entries) =>
+    Array.isArray(entries) && entries.every((e) => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string' && typeof e[2] === 'number'))
 }
