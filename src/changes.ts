@@ -112,8 +112,9 @@ export class ChangeLog implements BatchMember {
   }
 
   seal (batch: Batch): void {
+    // Only a one-process engine publishes here, in the order batches are written.
     const pending = this.#pending.get(batch)
-    if (pending !== undefined) this.#order.push(pending)
+    if (pending !== undefined && !this.#shared) this.#order.push(pending)
   }
 
   settle (ok: boolean, batch: Batch): void {
@@ -122,7 +123,6 @@ export class ChangeLog implements BatchMember {
     this.#pending.delete(batch)
     pending.done = true
     if (this.#shared) {
-      this.#order.splice(this.#order.indexOf(pending), 1)
       const first = batch.outcome?.firstSeq
       if (!ok || first === undefined) return
       // With watchers, read what the database has (other processes' changes too, in order).
