@@ -1,3 +1,4 @@
+import { DELETED, KEPT } from './engines/engine.js'
 import type { Engine, Entry } from './engines/engine.js'
 import type { Batch, BatchMember } from './group-commit.js'
 
@@ -23,9 +24,6 @@ export interface ChangesOptions {
   /** watch() only: end the watch when this signal aborts. */
   signal?: AbortSignal
 }
-
-const DELETED = 1
-const KEPT = 2
 
 interface Pending {
   entries: Entry[]

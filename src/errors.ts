@@ -182,10 +182,10 @@ export class LockedError extends RevkvError {
   }
 }
 
-/** The store was closed, or is closing, so it takes no more operations (503). */
+/** The store (or a snapshot of it) was closed, or is closing, so it takes no more operations (503). */
 export class ClosedError extends RevkvError {
-  constructor (operation: string) {
-    super(`Cannot ${operation}: the store is closed; open it again to go on.`, 'REVKV_CLOSED', 503)
+  constructor (operation: string, state = 'the store is closed; open it again to go on') {
+    super(`Cannot ${operation}: ${state}.`, 'REVKV_CLOSED', 503)
   }
 }
 

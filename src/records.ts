@@ -179,9 +179,19 @@ export class Records {
   async #read (key: string): Promise<{ head: Revision | undefined, unmerged: string[] }> {
     const record = await this.#headRecord(key)
     if (record === undefined) return { head: undefined, unmerged: [] }
-    const head = await this.revision(record.head, key)
+    return { head: await this.#headOf(key, record), unmerged: (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : [] }
+  }
+
+  /** A key's head as stored at the snapshot `at`, read from the engine (never the cached state, which is the latest). */
+  async headAt (key: string, at: ReadAt): Promise<Revision | undefined> {
+    const record = await this.#engine.head(key, at)
+    return record === undefined ? undefined : await this.#headOf(key, record, at)
+  }
+
+  async #headOf (key: string, record: HeadRecord, at?: ReadAt): Promise<Revision> {
+    const head = await this.revision(record.head, key, at)
     if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
-    return { head, unmerged: (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : [] }
+    return head
   }
 
   /** Forget the cached states of keys changed behind the write path's back (import); busy ones stay. */

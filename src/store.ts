@@ -4,7 +4,6 @@ import type { JsonPatchOperation } from './json-diff.js'
 import { checkResolutions } from './json-merge.js'
 import type { ConflictSide, PlaceResolution } from './json-merge.js'
 import type { JsonValue } from './json.js'
-import { walkHistory } from './history.js'
 import type { Engine } from './engines/engine.js'
 import { openEngine } from './engines/open.js'
 import type { EngineOptions } from './engines/open.js'
@@ -30,6 +29,10 @@ import { checkMs, checkOwner, checkToken, Leases, MAX_TTL_MS, MAX_WAIT_MS } from
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 import type { WriteOp } from './write-path.js'
 import type { RevkvStore, StoreCapabilities } from './store-interface.js'
+import { headAsOf, keysAsOf, momentOf } from './as-of.js'
+import type { AsOf, AsOfReader, Moment } from './as-of.js'
+import { checkKeysOptions, checkLogOptions, liveKeys, logFrom, revisionOfKey } from './reads.js'
+import { StoreSnapshot } from './snapshot.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
 export interface StoreOptions extends CacheOptions, EngineOptions {
@@ -94,9 +97,15 @@ export interface MergeOptions {
 }
 
 /** Options of get(). */
-export interface GetOptions {
+export interface GetOptions extends HeadOptions {
   /** Read this revision of the key instead of the head. */
   rev?: string
+}
+
+/** Options of head() (and get()). */
+export interface HeadOptions {
+  /** Read the key as it was then: a time (a Date, epoch ms) or { seq }, a changes-feed sequence number (see the README). */
+  asOf?: AsOf
 }
 
 /** Options of log(). */
@@ -115,6 +124,8 @@ export interface KeysOptions {
   limit?: number
   /** Start after this key (for paging). */
   after?: string
+  /** The keys that were live then: a time (a Date, epoch ms) or { seq } (see the README). */
+  asOf?: AsOf
 }
 
 /** Options of resolveRevision(). */
@@ -154,6 +165,7 @@ export class Store implements RevkvStore {
   readonly #author: string | undefined
   readonly #sync: boolean
   readonly #clock: () => number
+  readonly #snapshots = new Set<StoreSnapshot>()
   #closing: Promise<void> | undefined
 
   private constructor (engine: Engine, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
@@ -298,23 +310,24 @@ export class Store implements RevkvStore {
     return await this.#path.leases.list(options)
   }
 
-  /** The key's current revision (a tombstone if deleted), or undefined if it never existed. */
-  head (key: string): Promise<Revision | undefined> {
+  /** The key's current revision (or as of `asOf`; a tombstone if deleted), or undefined if it did not exist. */
+  head (key: string, options?: HeadOptions): Promise<Revision | undefined> {
     try {
       this.#assertOpen('read a head')
       validateKey(key)
+      if (options !== undefined) return this.#headAt(key, momentOf(options, 'head'))
       return Promise.resolve(this.#path.records.head(key))
     } catch (err) {
       return Promise.reject(err)
     }
   }
 
-  /** The key's value (or at revision `rev`); undefined when missing or deleted. */
+  /** The key's value (or at revision `rev`, or as of `asOf`); undefined when missing or deleted. */
   async get (key: string, options: GetOptions = {}): Promise<JsonValue | undefined> {
     this.#assertOpen('get')
     validateKey(key)
-    checkOptions(options, 'get')
-    const rev = options.rev === undefined ? await this.#path.records.head(key) : await this.#revisionOfKey(key, options.rev, 'option rev')
+    const moment = momentOf(options, 'get')
+    const rev = options.rev !== undefined ? await this.#revisionOfKey(key, options.rev, 'option rev') : await this.#headAt(key, moment)
     return rev === undefined || rev.deleted === true ? undefined : rev.value
   }
 
@@ -329,15 +342,8 @@ export class Store implements RevkvStore {
   async * log (key: string, options: LogOptions = {}): AsyncGenerator<Revision> {
     this.#assertOpen('read a log')
     validateKey(key)
-    checkOptions(options, 'log')
-    const limit = checkLimit(options.limit, 'log() option limit')
-    const head = await this.#path.records.head(key)
-    if (head === undefined || limit === 0) return
-    let count = 0
-    for await (const rev of walkHistory(head, (id, of) => this.#path.records.linked(id, of), options.firstParent === true)) {
-      yield rev
-      if (++count >= limit) return
-    }
+    const checked = checkLogOptions(options)
+    yield * logFrom(await this.#path.records.head(key), (id, of) => this.#path.records.linked(id, of), checked)
   }
 
   /** RFC 6902 operations that turn revision `from`'s value into revision `to`'s. */
@@ -380,21 +386,34 @@ export class Store implements RevkvStore {
     yield * this.#engine.conflictedKeys()
   }
 
-  /** Live (not deleted) keys in order. */
+  /** Live (not deleted) keys in order (or those live as of `asOf`). */
   async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('list keys')
-    checkOptions(options, 'keys')
-    const prefix = checkText(options.prefix, 'keys() option prefix') ?? ''
-    if (options.after !== undefined) validateKey(options.after)
-    const limit = checkLimit(options.limit, 'keys() option limit')
-    if (limit === 0) return
-    let count = 0
-    const after = options.after !== undefined && options.after >= prefix ? options.after : undefined
-    for await (const [key, record] of this.#engine.heads({ prefix, after })) {
-      if (record.deleted === true) continue
-      yield key
-      if (++count >= limit) break
+    const range = checkKeysOptions(options)
+    const moment = momentOf(options, 'keys')
+    if (moment === undefined) yield * liveKeys(this.#engine, range)
+    else yield * keysAsOf(this.#asOfReader(), moment, range)
+  }
+
+  /**
+   * A read-only view (get, head, keys, log) of the whole store at this moment, unaffected by
+   * later writes and compaction, until its close() (or the store's). It holds what the
+   * engine needs for that: a LevelDB snapshot (older records are kept meanwhile), or on
+   * PostgreSQL a transaction on a pooled connection of its own.
+   */
+  async snapshot (): Promise<StoreSnapshot> {
+    this.#assertOpen('take a snapshot')
+    if (!this.#engine.supports.snapshots) {
+      throw new InvalidInputError('This database cannot take snapshots (its abstract-level supports.explicitSnapshots is false): open the store on a LevelDB directory, memory-level or PostgreSQL, or read with asOf instead.')
     }
+    const at = { snapshot: await this.#engine.snapshot() }
+    if (this.#closing !== undefined) {
+      await at.snapshot.close()
+      throw new ClosedError('take a snapshot')
+    }
+    const snapshot: StoreSnapshot = new StoreSnapshot(this.#engine, this.#path.records, at, () => { this.#snapshots.delete(snapshot) })
+    this.#snapshots.add(snapshot)
+    return snapshot
   }
 
   /**
@@ -526,6 +545,7 @@ export class Store implements RevkvStore {
       await this.#path.leases.close()
       await this.#path.idle()
       await this.#path.changes.close()
+      await Promise.all([...this.#snapshots].map(async (snapshot) => { await snapshot.close() }))
       this.#path.records.clear()
       await this.#engine.close()
     })()
@@ -573,13 +593,25 @@ export class Store implements RevkvStore {
   }
 
   async #revisionOfKey (key: string, id: string, what: string): Promise<Revision> {
-    validateRevisionId(id, what)
-    const rev = await this.#path.records.revision(id, key)
-    if (rev === undefined && await this.#path.records.dropped(id) === key) {
-      throw new NotFoundError(`Revision ${id} (${what}) of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
+    const records = this.#path.records
+    return await revisionOfKey(key, id, what, (id) => records.revision(id, key), async (id) => await records.dropped(id))
+  }
+
+  /** The key's head at `moment` (now when undefined). */
+  async #headAt (key: string, moment: Moment | undefined): Promise<Revision | undefined> {
+    return moment === undefined ? await this.#path.records.head(key) : await headAsOf(this.#asOfReader(), key, moment)
+  }
+
+  #asOfReader (): AsOfReader {
+    const { records, changes } = this.#path
+    return {
+      engine: this.#engine,
+      head: (key) => records.head(key),
+      linked: (id, key) => records.linked(id, key),
+      // A shared engine's database holds only changes whose predecessors are committed;
+      // here, changes are readable up to the last one published (every one before it is durable).
+      lastSeq: async () => this.#engine.supports.sharedWriters ? await this.#engine.lastSeq() : (await changes.ready(), changes.published)
     }
-    if (rev === undefined || rev.key !== key) throw new NotFoundError(`Revision ${id} (${what}) is not a revision of key ${JSON.stringify(key)}.`)
-    return rev
   }
 
   async #linked (id: string, key: string): Promise<Revision> {

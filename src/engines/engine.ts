@@ -34,6 +34,17 @@ export interface LeaseRecord {
 /** One change as stored: the key, the revision, and DELETED | KEPT flags (see changes.ts). */
 export type Entry = [key: string, rev: string, flags: number]
 
+/** Flag of a change whose revision is a tombstone. */
+export const DELETED = 1
+/** Flag of a change kept unmerged (manual strategy): the head did not move. */
+export const KEPT = 2
+
+/** A change that moved a key's head (as-of reads): its sequence number and the new head. */
+export interface HeadChange {
+  seq: number
+  rev: string
+}
+
 /** What an engine can do; the write path, the store and the CLI read these instead of checking classes. */
 export interface EngineCapabilities {
   /**
@@ -170,6 +181,11 @@ export interface Engine {
   lastSeq: () => Promise<number>
   /** Changes with a sequence number above `since`, in order. */
   changes: (since: number) => AsyncIterable<[seq: number, entry: Entry]>
+  /**
+   * As-of reads: of the key's changes that moved its head (not KEPT ones), the last one
+   * numbered `seq` or below ('at'), or the first one numbered above `seq` ('after').
+   */
+  headChange: (key: string, seq: number, which: 'at' | 'after', at?: ReadAt) => Promise<HeadChange | undefined>
   /**
    * Wake `listener` when another process may have written changes (engines with notify).
    * Returns the function that stops listening.
