@@ -147,7 +147,7 @@ async function headAtTime (reader: AsOfReader, head: Revision, time: number): Pr
     if (parent === undefined) return undefined
     const older = await reader.linked(parent, rev.key)
     if (older === undefined) {
-      throw cut(rev.key, { time }, `the oldest revision kept on its line of heads is ${rev.id}, written ${new Date(rev.time).toISOString()}; read at that time or later`)
+      throw cut(rev.key, { time }, parent, `the oldest revision kept on its line of heads is ${rev.id}, written ${new Date(rev.time).toISOString()}; read at that time or later`)
     }
     rev = older
   }
@@ -164,16 +164,16 @@ async function headAtSeq (reader: AsOfReader, head: Revision, seq: number): Prom
     const next = await reader.engine.headChange(key, seq, 'after')
     if (next === undefined) return head
     const first = await reader.linked(next.rev, key)
-    if (first === undefined) throw cut(key, { seq }, `the head that change ${next.seq} wrote, ${next.rev}, was dropped`)
+    if (first === undefined) throw cut(key, { seq }, next.rev, `the head that change ${next.seq} wrote, ${next.rev}, was dropped`)
     id = first.parents[0]
     if (id === undefined) return undefined
   }
   const rev = await reader.linked(id as string, key)
-  if (rev === undefined) throw cut(key, { seq }, `its head then, ${id as string}, was dropped; read at a later sequence number`)
+  if (rev === undefined) throw cut(key, { seq }, id as string, `its head then, ${id as string}, was dropped; read at a later sequence number`)
   return rev
 }
 
-function cut (key: string, moment: Moment, detail: string): NotFoundError {
+function cut (key: string, moment: Moment, dropped: string, detail: string): NotFoundError {
   const when = 'seq' in moment ? `change ${moment.seq}` : new Date(moment.time).toISOString()
-  return new NotFoundError(`Key ${JSON.stringify(key)} as of ${when} is in history cut by compaction: ${detail}. (An export made before compaction still holds it.)`)
+  return new NotFoundError(`Key ${JSON.stringify(key)} as of ${when} is in history cut by compaction: ${detail}. (An export made before compaction still holds it.)`, { dropped })
 }

@@ -93,10 +93,18 @@ export class MergeConflictError extends ConflictError {
   }
 }
 
-/** A key, revision or parent does not exist (404). */
+/** A key, revision or parent does not exist (404), or history was cut by compaction where a read needed it. */
 export class NotFoundError extends RevkvError {
-  constructor (message: string) {
+  /** The revision compaction dropped, when that is why: the read reached history cut there. */
+  readonly dropped: string | undefined
+
+  constructor (message: string, fields: { dropped?: string | undefined } = {}) {
     super(message, 'REVKV_NOT_FOUND', 404)
+    this.dropped = fields.dropped
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return this.dropped === undefined ? super.toJSON() : { ...super.toJSON(), dropped: this.dropped }
   }
 }
 

@@ -64,7 +64,7 @@ export async function revisionOfKey (key: string, id: string, what: string, read
   validateRevisionId(id, what)
   const rev = await read(id)
   if (rev === undefined && await dropped(id) === key) {
-    throw new NotFoundError(`Revision ${id} (${what}) of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
+    throw new NotFoundError(`Revision ${id} (${what}) of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`, { dropped: id })
   }
   if (rev === undefined || rev.key !== key) throw new NotFoundError(`Revision ${id} (${what}) is not a revision of key ${JSON.stringify(key)}.`)
   return rev

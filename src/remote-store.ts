@@ -406,7 +406,8 @@ export class RemoteStore implements RevkvStore {
     try {
       return deepFreeze(await this.#request('GET', path) as Revision)
     } catch (err) {
-      if (err instanceof NotFoundError) return undefined
+      // Absent, unless history was cut there: that the read cannot answer.
+      if (err instanceof NotFoundError && err.dropped === undefined) return undefined
       throw err
     }
   }
@@ -621,7 +622,7 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
   switch (p.code) {
     case 'REVKV_MERGE_CONFLICT': return new MergeConflictError(detail, { ...fields, conflicts: (p.conflicts ?? []) as ConflictPlace[] })
     case 'REVKV_CONFLICT': return new ConflictError(detail, { ...fields, kept: typeof p.kept === 'string' ? p.kept : undefined })
-    case 'REVKV_NOT_FOUND': return new NotFoundError(detail)
+    case 'REVKV_NOT_FOUND': return new NotFoundError(detail, { dropped: optionalText(p.dropped) })
     case 'REVKV_LOCKED': return new LockedError(detail, {
       key: typeof p.key === 'string' ? p.key : undefined,
       owner: typeof p.owner === 'string' ? p.owner : undefined,

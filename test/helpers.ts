@@ -105,3 +105,9 @@ export function instrumentedDb (db = new MemoryLevel<string, string>()): Instrum
 export async function nextTurn (): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
 }
+
+/** A clock the test moves by hand (StoreOptions.clock), so time-dependent behaviour is tested without sleeping. */
+export function fakeClock (start = Date.UTC(2026, 0, 1)): { now: () => number, advance: (ms: number) => void } {
+  let time = start
+  return { now: () => time, advance: (ms) => { time += ms } }
+}
