@@ -117,6 +117,12 @@ export interface EngineBatch {
   setHead: (move: HeadMove) => void
   /** Append one change; sequence numbers are given at write(), in the order added. */
   addChange: (entry: Entry) => void
+  /**
+   * Bind the head moves of these keys together (a multi-key batch): if any of them is
+   * stale, nothing of any of them is written and all are reported stale, while the rest of
+   * the batch is written as usual. A no-op on an engine without sharedWriters.
+   */
+  atomic: (keys: readonly string[]) => void
   /** How many records the batch holds (for flushing large batches early). */
   readonly size: number
   /** Write it; rejects only when the database failed (then nothing was written). */
