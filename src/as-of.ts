@@ -1,3 +1,4 @@
+import { toChange } from './changes.js'
 import type { Engine, HeadsOptions } from './engines/engine.js'
 import { InvalidInputError, NotFoundError } from './errors.js'
 import { checkOptions } from './options.js'
@@ -109,27 +110,37 @@ export function formatAsOf (moment: Moment): string {
 
 /** The key's head at `moment`: undefined if the key did not exist yet (a tombstone if it was deleted then). */
 export async function headAsOf (reader: AsOfReader, key: string, moment: Moment): Promise<Revision | undefined> {
-  if ('seq' in moment) await checkSeq(reader, moment.seq)
-  return await findHead(reader, key, moment)
+  return await findHead(reader, key, 'seq' in moment ? { seq: await checkSeq(reader, moment.seq) } : moment)
 }
 
 /** Keys that existed and were not deleted at `moment`, in order: each key's head then, found as headAsOf finds it. */
 export async function * keysAsOf (reader: AsOfReader, moment: Moment, options: HeadsOptions & { limit: number }): AsyncGenerator<string> {
-  if ('seq' in moment) await checkSeq(reader, moment.seq)
   let left = options.limit
+  const at = 'seq' in moment ? { seq: await checkSeq(reader, moment.seq) } : moment
   if (left <= 0) return
   // Keys deleted now may have been live then: every head is looked at, tombstones too.
   for await (const [key] of reader.engine.heads(options)) {
-    const rev = await findHead(reader, key, moment)
+    const rev = await findHead(reader, key, at)
     if (rev === undefined || rev.deleted === true) continue
     yield key
     if (--left <= 0) return
   }
 }
 
-async function checkSeq (reader: AsOfReader, seq: number): Promise<void> {
+/**
+ * `seq` checked against the feed, as the number to read at: one inside a multi-key batch
+ * stands for the whole batch (its last change), which was committed at once, so no reader
+ * ever saw part of it, and neither does a read as of it.
+ */
+async function checkSeq (reader: AsOfReader, seq: number): Promise<number> {
   const last = await reader.lastSeq()
   if (seq > last) throw new InvalidInputError(`asOf { seq: ${seq} } is past the end of the changes feed, whose last sequence number is ${last}: give a number from 0 to ${last} (or a time).`)
+  if (seq === 0) return seq
+  for await (const [number, entry] of reader.engine.changes(seq - 1)) {
+    const change = toChange(number, entry)
+    return change.seq === seq && change.tx !== undefined ? change.tx + (change.txSize as number) - 1 : seq
+  }
+  return seq
 }
 
 async function findHead (reader: AsOfReader, key: string, moment: Moment): Promise<Revision | undefined> {

@@ -279,7 +279,8 @@ export class ChangeLog implements BatchMember {
   }
 }
 
-function toChange (seq: number, [key, rev, flags]: Entry): Change {
+/** A stored change as the feed gives it. */
+export function toChange (seq: number, [key, rev, flags]: Entry): Change {
   const change: Change = { seq, key, rev }
   if ((flags & DELETED) !== 0) change.deleted = true
   if ((flags & KEPT) !== 0) change.kept = true

@@ -98,6 +98,24 @@ export async function asOfSuite (factory: StoreFactory): Promise<void> {
     assert.instance(await rejection(all(store.keys({ asOf: { seq: last + 1 } }))), InvalidInputError)
   })
 
+  it('asOf { seq } inside a multi-key batch reads the whole batch: never part of it', async () => {
+    const store = await open()
+    const a1 = await store.commit('acct:a', 100)
+    const b1 = await store.commit('acct:b', 0)
+    const [a2, b2] = await store.batch([
+      { type: 'commit', key: 'acct:a', value: 70, parent: a1.id },
+      { type: 'commit', key: 'acct:b', value: 30, parent: b1.id }
+    ])
+    const batch = (await all(store.changes())).filter((c) => c.tx !== undefined)
+    assert.is(batch.length, 2)
+    for (const { seq } of batch) {
+      assert.equal([(await store.head('acct:a', { asOf: { seq } }))?.id, (await store.head('acct:b', { asOf: { seq } }))?.id], [a2?.id, b2?.id], `as of change ${seq}`)
+      assert.equal(await all(store.keys({ asOf: { seq } })), ['acct:a', 'acct:b'])
+    }
+    const before = (batch[0] as Change).seq - 1
+    assert.equal([await store.get('acct:a', { asOf: { seq: before } }), await store.get('acct:b', { asOf: { seq: before } })], [100, 0])
+  })
+
   it('asOf refuses bad input with an error naming it, and rev with asOf', async () => {
     const store = await open()
     const r1 = await store.commit('doc', 1)
