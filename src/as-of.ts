@@ -135,12 +135,9 @@ export async function * keysAsOf (reader: AsOfReader, moment: Moment, options: H
 async function checkSeq (reader: AsOfReader, seq: number): Promise<number> {
   const last = await reader.lastSeq()
   if (seq > last) throw new InvalidInputError(`asOf { seq: ${seq} } is past the end of the changes feed, whose last sequence number is ${last}: give a number from 0 to ${last} (or a time).`)
-  if (seq === 0) return seq
-  for await (const [number, entry] of reader.engine.changes(seq - 1)) {
-    const change = toChange(number, entry)
-    return change.seq === seq && change.tx !== undefined ? change.tx + (change.txSize as number) - 1 : seq
-  }
-  return seq
+  const entry = seq === 0 ? undefined : await reader.engine.change(seq)
+  const change = entry === undefined ? undefined : toChange(seq, entry)
+  return change?.tx === undefined ? seq : change.tx + (change.txSize as number) - 1
 }
 
 async function findHead (reader: AsOfReader, key: string, moment: Moment): Promise<Revision | undefined> {

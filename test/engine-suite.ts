@@ -268,6 +268,9 @@ export function engineSuite (name: string, open: () => Promise<Engine>, options:
     assert.equal(await engine.headChange('b', 5, 'at'), { seq: 2, rev: b1.id })
     assert.is(await engine.headChange('b', 2, 'after'), undefined)
     assert.is(await engine.headChange('nobody', 5, 'at'), undefined)
+    assert.equal(await engine.change(3), ['a', kept.id, KEPT], 'one change, from the middle of a batch\'s record')
+    assert.equal(await engine.change(5), ['a', a4.id, 0])
+    assert.is(await engine.change(6), undefined)
     if (supports.snapshots) {
       const snapshot = await engine.snapshot()
       await commitOne(engine, 'a', a4.id, 'a6')

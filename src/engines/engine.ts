@@ -187,6 +187,8 @@ export interface Engine {
   lastSeq: () => Promise<number>
   /** Changes with a sequence number above `since`, in order. */
   changes: (since: number) => AsyncIterable<[seq: number, entry: Entry]>
+  /** The change numbered `seq`, or undefined (never written, or a failed batch's number). */
+  change: (seq: number, at?: ReadAt) => Promise<Entry | undefined>
   /**
    * As-of reads: of the key's changes that moved its head (not KEPT ones), the last one
    * numbered `seq` or below ('at'), or the first one numbered above `seq` ('after').

@@ -133,6 +133,14 @@ export class LevelEngine implements Engine {
     }
   }
 
+  async change (seq: number, at?: ReadAt): Promise<Entry | undefined> {
+    // The record holding it is the last one starting at or before it.
+    for await (const [stored, text] of this.db.iterator({ gt: CHANGES_RANGE.gt, lte: changesKey(seq), reverse: true, limit: 1, ...readOptions(at) })) {
+      return decodeChanges(stored, text)[seq - seqOfChangesKey(stored)]
+    }
+    return undefined
+  }
+
   /**
    * Change records hold a batch's changes, not one key's, so this scans them: back from
    * `seq` ('at') or on from it ('after') until the key's change. The cost grows with the

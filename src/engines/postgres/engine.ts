@@ -137,6 +137,12 @@ export class PostgresEngine implements Engine {
     for await (const row of this.#changeRows(since, undefined)) yield [Number(row.seq), [row.key, row.rev, row.flags]]
   }
 
+  async change (seq: number, at?: ReadAt): Promise<Entry | undefined> {
+    const rows = await this.#query<{ key: string, rev: string, flags: number }>('read a change', `SELECT key, rev, flags FROM ${this.#s}.changes WHERE seq = $1`, [seq], at)
+    const row = rows[0]
+    return row === undefined ? undefined : [row.key, row.rev, row.flags]
+  }
+
   /** One read of the index changes_key (key, seq): a few rows, however long the feed. */
   async headChange (key: string, seq: number, which: 'at' | 'after', at?: ReadAt): Promise<HeadChange | undefined> {
     const rows = await this.#query<{ seq: string, rev: string }>('read a key\'s changes', `SELECT seq, rev FROM ${this.#s}.changes
