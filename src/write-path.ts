@@ -533,8 +533,11 @@ export class WritePath {
       const decision = decisions[i]
       take(state.queue, op)
       if (decision === undefined || (decision.touch === true && !this.#shared)) {
-        // A check with nothing to write: answered with the batch (and decided again with it if stale).
+        // A check with nothing to write: answered with the batch (and decided again with it
+        // if stale, so its state stays in the cache until then).
         batch.ops.push(op)
+        state.pins++
+        batch.onDone(() => { state.pins-- })
         continue
       }
       this.#place(state, op, decision, batch, decision.head === state.head ? undefined : { offset: offset++, size })
