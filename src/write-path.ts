@@ -16,7 +16,7 @@ import { MAX_RENAMES, numberedName } from './create.js'
 import type { RenameFunction } from './create.js'
 import { modifiedSince } from './unmodified.js'
 import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
-import { builtIn } from './strategies/built-in.js'
+import { baseless, builtIn } from './strategies/built-in.js'
 import { groupRefusal, OpGroup } from './op-group.js'
 import type { Refused } from './op-group.js'
 import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
@@ -803,7 +803,7 @@ export class WritePath {
    * ancestor of ours: then the nearest common ancestor is that parent).
    */
   async #resolve (strategy: Strategy, mode: ResolveMode, ours: Revision, theirs: Revision, from: Revision | undefined, fromIsBase = false): Promise<Resolution> {
-    const baseRev = from === undefined ? undefined : fromIsBase ? from : await mergeBase(ours, from, this.#loadLinked)
+    const baseRev = from === undefined || baseless.has(strategy) ? undefined : fromIsBase ? from : await mergeBase(ours, from, this.#loadLinked)
     const resolution = await strategy.resolve({
       key: ours.key,
       mode,
