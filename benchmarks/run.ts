@@ -18,7 +18,7 @@ import * as unbatched from './scenarios/unbatched.js'
 import * as zipf from './scenarios/zipf.js'
 import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
 import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
-import { STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
+import { noStrategyReason, STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
 
 /** The report and names the CLI needs beside runBench(). */
 export type { BenchReport, StrategyName, WorkloadName } from './types.js'
@@ -79,8 +79,6 @@ export type Step =
 const STRATEGIES: readonly StrategyName[] = STRATEGY_CHOICES
 const WORKLOADS: ReadonlyArray<WorkloadName | 'standard'> = WORKLOAD_CHOICES
 const STORE_RUNS = { distinct, hot, lease, zipf, mixed, transfer, batch, unbatched }
-/** Workloads whose writes are never stale, or settled by the transaction itself: a strategy would change nothing. */
-const NO_STRATEGY: ReadonlyArray<WorkloadName | 'standard'> = ['transfer', 'batch']
 
 /** The runs of one workload at one writer count and round: `batch` beside the same writes as single commits. */
 function storeSteps (workload: StoreWorkload, strategy: StrategyName, writers: number, sync: boolean, round: number): Step[] {
@@ -126,9 +124,8 @@ export function planBench (options: BenchOptions = {}): Step[] {
   if (!WORKLOADS.includes(workload)) throw new Error(`Unknown workload ${JSON.stringify(workload)}: use one of ${WORKLOADS.join(', ')}.`)
   if (workload === 'standard') return standardPlan(options.rounds ?? 3)
   if (workload === 'history' || workload === 'open' || workload === 'dump') return [{ kind: workload }]
-  if (NO_STRATEGY.includes(workload) && options.strategy !== undefined) {
-    throw new Error(`The ${workload} workload takes no strategy: ${workload === 'batch' ? 'its writes go on top of each key\'s head and are never stale' : 'a transaction writes the accounts it read on the heads it read, and retries when one moved'}. Leave out the strategy.`)
-  }
+  const noStrategy = noStrategyReason(workload)
+  if (noStrategy !== undefined && options.strategy !== undefined) throw new Error(`The ${workload} workload takes no strategy: ${noStrategy}. Leave out the strategy.`)
   const strategies = options.strategy === undefined
     ? (workload === 'hot' ? STRATEGIES : ['reject' as const])
     : Array.isArray(options.strategy) ? options.strategy : [options.strategy]
