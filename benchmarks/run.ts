@@ -99,7 +99,7 @@ function standardPlan (rounds: number): Step[] {
     steps.push(...at(writers, false, 0))
     for (const strategy of STRATEGIES) steps.push({ kind: 'store', workload: 'hot', strategy, writers, sync: false, round: 0 })
   }
-  // Targets 1-3, each round measuring revkv beside its own baselines, rounds interleaved.
+  // Targets 1-3 and 8, each round measuring revkv beside its own baselines (batch beside its single commits), rounds interleaved.
   for (let round = 1; round <= rounds; round++) {
     steps.push(...at(TARGET_WRITERS, false, round))
     steps.push({ kind: 'store', workload: 'hot', strategy: 'merge', writers: TARGET_WRITERS, sync: false, round })
