@@ -278,6 +278,12 @@ export class Store implements RevkvStore {
     const message = checkText(options.message, 'transaction() option message')
     for (let attempt = 0; ; attempt++) {
       const view = await this.#view()
+      let open = true
+      const release = async (): Promise<void> => {
+        if (!open) return
+        open = false
+        await view.close()
+      }
       try {
         const tx = new Transaction(view, (value) => serializeValue(value, this.#maxValueBytes))
         let commit: TxCommit | undefined
@@ -288,13 +294,18 @@ export class Store implements RevkvStore {
           commit = tx.end()
         }
         // A transaction that writes nothing read one snapshot: that moment is its place in the serial order.
-        if (commit.writes.size > 0) await this.#path.submitGroup(await this.#txOps(commit, author, message))
+        if (commit.writes.size > 0) {
+          const ops = await this.#txOps(commit, author, message)
+          // The snapshot goes before the commit waits: on PostgreSQL it holds a pooled connection the commit may need.
+          await release()
+          await this.#path.submitGroup(ops)
+        }
         return result
       } catch (err) {
         if (!isRetryable(err)) throw err
         if (attempt >= retries) throw gaveUp(err, attempt + 1)
       } finally {
-        await view.close()
+        await release()
       }
       await backoff(attempt)
     }
