@@ -39,6 +39,8 @@ interface OpBase {
   decision?: Decision
   /** The multi-key batch the write is part of, if any. */
   group?: OpGroup | undefined
+  /** A group's one clock reading, shared by all its revisions (so a read at a time sees all of it or none). */
+  time?: number
 }
 
 /** A commit or delete: `parent` undefined = on top of the head, null = create only, an id = conditional. */
@@ -483,6 +485,8 @@ export class WritePath {
       }
     }
     group.deciding = true
+    const now = this.#clock()
+    for (const op of ops) op.time = now
     for (const state of states) state.running = true
     const epochs = states.map((state) => state.epoch)
     const outcomes = ops.map((op, i) => this.#decideInGroup(states[i] as KeyState, op))
@@ -736,7 +740,7 @@ export class WritePath {
   }
 
   #seal (op: CommitOp, parents: string[], height: number): SealedRevision {
-    const draft: RevisionDraft = { key: op.key, parents, height, time: this.#clock(), author: op.author, message: op.message, token: op.token }
+    const draft: RevisionDraft = { key: op.key, parents, height, time: op.time ?? this.#clock(), author: op.author, message: op.message, token: op.token }
     if (op.kind === 'delete') draft.deleted = true
     return sealRevision(draft, op.valueJson)
   }
@@ -822,7 +826,7 @@ export class WritePath {
       key: op.key,
       parents: [head.id, theirs.id],
       height: Math.max(head.height, theirs.height) + 1,
-      time: this.#clock(),
+      time: op.time ?? this.#clock(),
       author: op.author,
       message: op.message ?? `Merge ${short(theirs.id)} into ${short(head.id)} (${strategy})`,
       strategy,
