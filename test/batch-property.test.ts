@@ -21,8 +21,8 @@ import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BatchConflictError, ConflictError, NotFoundError, Store } from '../src/index.js'
-import type { BatchOp, Change, Revision } from '../src/index.js'
-import { all } from './helpers.js'
+import type { BatchOp, Revision } from '../src/index.js'
+import { all, assertWholeBatches, nextTurn } from './helpers.js'
 
 const SEED = Number(process.env.REVKV_PROPERTY_SEED ?? 1305)
 const RUNS = 30
@@ -94,24 +94,8 @@ async function sample (store: Store): Promise<Map<string, string | null>> {
   })
 }
 
-/** A changes read never shows part of a batch: every batch it shows a change of, it shows whole. */
-function assertWholeBatches (changes: Change[], when: string): void {
-  const bySeq = new Map(changes.map((c) => [c.seq, c]))
-  for (const change of changes) {
-    if (change.tx === undefined) continue
-    const size = change.txSize as number
-    assert.ok(change.seq >= change.tx && change.seq < change.tx + size, `${when}: change ${change.seq} lies within its batch ${change.tx} (size ${size})`)
-    for (let seq = change.tx; seq < change.tx + size; seq++) {
-      const other = bySeq.get(seq)
-      assert.ok(other !== undefined, `${when}: the changes feed shows change ${change.seq} of batch ${change.tx} but not its change ${seq} (size ${size})`)
-      assert.is(other.tx, change.tx, `${when}: change ${seq} belongs to batch ${change.tx}`)
-      assert.is(other.txSize, size)
-    }
-  }
-}
-
 const turns = async (n: number): Promise<void> => {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve))
+  for (let i = 0; i < n; i++) await nextTurn()
 }
 
 async function runScenario (store: Store, scenario: ActionSpec[]): Promise<void> {

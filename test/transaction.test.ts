@@ -17,33 +17,12 @@ import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
 import { BatchConflictError, InvalidInputError, Store } from '../src/index.js'
 import type { Transaction } from '../src/index.js'
-import { all, rejection } from './helpers.js'
+import { mulberry32, zipf } from '../benchmarks/zipf.js'
+import { all, nextTurn, rejection } from './helpers.js'
 
 const ACCOUNTS = Array.from({ length: 20 }, (_, i) => `acct:${String(i).padStart(2, '0')}`)
 const OPENING = 1000
 const TRANSFERERS = 64
-
-/** A small deterministic generator (mulberry32), so the transfers are the same on every run. */
-function random (seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
-/** An account, zipf-skewed: account i is chosen in proportion to 1 / (i + 1), so the first few are hot. */
-function zipf (next: () => number): string {
-  const weights = ACCOUNTS.map((_, i) => 1 / (i + 1))
-  let r = next() * weights.reduce((a, b) => a + b, 0)
-  for (const [i, w] of weights.entries()) {
-    r -= w
-    if (r <= 0) return ACCOUNTS[i] as string
-  }
-  return ACCOUNTS[ACCOUNTS.length - 1] as string
-}
 
 interface Transfer {
   from: string
@@ -86,12 +65,14 @@ for (const [[name, open], retries] of engines.flatMap((engine) => [200, 1].map((
     const { store, done } = await open()
     try {
       await store.batch(ACCOUNTS.map((key) => ({ type: 'commit' as const, key, value: OPENING })))
-      const next = random(13)
+      // Account i is drawn in proportion to 1 / (i + 1): the first few are hot.
+      const next = mulberry32(13)
+      const account = zipf(ACCOUNTS.length, 1, next)
       const planned: Transfer[] = Array.from({ length: TRANSFERERS }, () => {
-        const from = zipf(next)
-        let to = zipf(next)
-        while (to === from) to = zipf(next)
-        return { from, to, amount: 1 + Math.floor(next() * 50) }
+        const from = account()
+        let to = account()
+        while (to === from) to = account()
+        return { from: ACCOUNTS[from] as string, to: ACCOUNTS[to] as string, amount: 1 + Math.floor(next() * 50) }
       })
       const calls = { n: 0 }
       const results = await Promise.allSettled(planned.map(async (t) => await transfer(store, t, retries, calls)))
@@ -302,8 +283,7 @@ tx('a write left un-awaited past the end is refused too', async ({ store }) => {
   await store.transaction((t) => {
     // Not awaited: it runs after the function returned.
     late = (async () => {
-      await Promise.resolve()
-      await new Promise((resolve) => setImmediate(resolve))
+      await nextTurn()
       t.commit('a', 2)
     })()
   })
