@@ -277,7 +277,14 @@ export class Store implements RevkvStore {
           commit = tx.end()
         }
         // A transaction that writes nothing read one snapshot: that moment is its place in the serial order.
-        if (commit.writes.size > 0) await this.#path.submitGroup(await this.#txOps(commit, author, message))
+        if (commit.writes.size > 0) {
+          const ops = await this.#txOps(commit, author, message)
+          // The snapshot is let go before writing: on PostgreSQL it holds a pool connection, and
+          // the write needs one, so as many transactions as connections, each holding one while
+          // waiting for another, would wait until the pool's timeout (and so on, forever).
+          await view.close()
+          await this.#path.submitGroup(ops)
+        }
         return result
       } catch (err) {
         if (!isRetryable(err)) throw err
@@ -315,6 +322,7 @@ export class Store implements RevkvStore {
     const at = { snapshot: await this.#engine.snapshot() }
     const engine = this.#engine
     const records = this.#path.records
+    let closed = false
     return {
       head: async (key) => {
         const record = await engine.head(key, at)
@@ -328,7 +336,12 @@ export class Store implements RevkvStore {
           if (record.deleted !== true) yield key
         }
       },
-      close: async () => { await at.snapshot.close() }
+      // Idempotent: a transaction closes its view before writing, and again when the attempt ends.
+      close: async () => {
+        if (closed) return
+        closed = true
+        await at.snapshot.close()
+      }
     }
   }
 
