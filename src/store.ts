@@ -267,6 +267,12 @@ export class Store implements RevkvStore {
     const message = checkText(options.message, 'transaction() option message')
     for (let attempt = 0; ; attempt++) {
       const view = await this.#view()
+      let open = true
+      const release = async (): Promise<void> => {
+        if (!open) return
+        open = false
+        await view.close()
+      }
       try {
         const tx = new Transaction(view, (value) => serializeValue(value, this.#maxValueBytes))
         let commit: TxCommit | undefined
@@ -279,10 +285,8 @@ export class Store implements RevkvStore {
         // A transaction that writes nothing read one snapshot: that moment is its place in the serial order.
         if (commit.writes.size > 0) {
           const ops = await this.#txOps(commit, author, message)
-          // The snapshot is let go before writing: on PostgreSQL it holds a pool connection, and
-          // the write needs one, so as many transactions as connections, each holding one while
-          // waiting for another, would wait until the pool's timeout (and so on, forever).
-          await view.close()
+          // The snapshot goes before the commit waits: on PostgreSQL it holds a pooled connection the commit may need.
+          await release()
           await this.#path.submitGroup(ops)
         }
         return result
@@ -290,7 +294,7 @@ export class Store implements RevkvStore {
         if (!isRetryable(err)) throw err
         if (attempt >= retries) throw gaveUp(err, attempt + 1)
       } finally {
-        await view.close()
+        await release()
       }
       await backoff(attempt)
     }
@@ -322,7 +326,6 @@ export class Store implements RevkvStore {
     const at = { snapshot: await this.#engine.snapshot() }
     const engine = this.#engine
     const records = this.#path.records
-    let closed = false
     return {
       head: async (key) => {
         const record = await engine.head(key, at)
@@ -336,12 +339,7 @@ export class Store implements RevkvStore {
           if (record.deleted !== true) yield key
         }
       },
-      // Idempotent: a transaction closes its view before writing, and again when the attempt ends.
-      close: async () => {
-        if (closed) return
-        closed = true
-        await at.snapshot.close()
-      }
+      close: async () => { await at.snapshot.close() }
     }
   }
 

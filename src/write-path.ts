@@ -16,7 +16,7 @@ import { MAX_RENAMES, numberedName } from './create.js'
 import type { RenameFunction } from './create.js'
 import { modifiedSince } from './unmodified.js'
 import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
-import { builtIn } from './strategies/built-in.js'
+import { baseless, builtIn } from './strategies/built-in.js'
 import { groupRefusal, OpGroup } from './op-group.js'
 import type { Refused } from './op-group.js'
 import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
@@ -464,8 +464,23 @@ export class WritePath {
   #tryGroup (group: OpGroup): void {
     if (group.deciding) return
     const { ops, states } = group
-    for (const [i, state] of states.entries()) {
-      if (state.queue[0] !== ops[i] || state.running || state.stale || this.#inFlight(state)) return
+    const ready = (i: number): boolean => {
+      const state = states[i] as KeyState
+      return state.queue[0] === ops[i] && !state.running && !state.stale && !this.#inFlight(state)
+    }
+    // Each key's drain asks, so a scan resumes where the last one stopped (keys mostly become
+    // ready in op order); the ops before it are checked again once the rest are ready.
+    for (let i = group.scan; i < ops.length; i++) {
+      if (!ready(i)) {
+        group.scan = i
+        return
+      }
+    }
+    for (let i = 0; i < group.scan; i++) {
+      if (!ready(i)) {
+        group.scan = i
+        return
+      }
     }
     group.deciding = true
     for (const state of states) state.running = true
@@ -533,8 +548,11 @@ export class WritePath {
       const decision = decisions[i]
       take(state.queue, op)
       if (decision === undefined || (decision.touch === true && !this.#shared)) {
-        // A check with nothing to write: answered with the batch (and decided again with it if stale).
+        // A check with nothing to write: answered with the batch (and decided again with it
+        // if stale, so its state stays in the cache until then).
         batch.ops.push(op)
+        state.pins++
+        batch.onDone(() => { state.pins-- })
         continue
       }
       this.#place(state, op, decision, batch, decision.head === state.head ? undefined : { offset: offset++, size })
@@ -791,7 +809,7 @@ export class WritePath {
    * ancestor of ours: then the nearest common ancestor is that parent).
    */
   async #resolve (strategy: Strategy, mode: ResolveMode, ours: Revision, theirs: Revision, from: Revision | undefined, fromIsBase = false): Promise<Resolution> {
-    const baseRev = from === undefined ? undefined : fromIsBase ? from : await mergeBase(ours, from, this.#loadLinked)
+    const baseRev = from === undefined || baseless.has(strategy) ? undefined : fromIsBase ? from : await mergeBase(ours, from, this.#loadLinked)
     const resolution = await strategy.resolve({
       key: ours.key,
       mode,

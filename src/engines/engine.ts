@@ -134,6 +134,12 @@ export type ScannedRecord =
   | { kind: 'format', version: string }
   | { kind: 'unknown', name: string }
 
+/** Synchronous point reads (see Engine.readSync). */
+export interface SyncReads {
+  head: (key: string) => HeadRecord | undefined
+  revision: (id: string) => string | undefined
+}
+
 /** Where a read looks: a snapshot, or the latest data when absent. */
 export interface ReadAt {
   snapshot?: EngineSnapshot | undefined
@@ -157,6 +163,13 @@ export interface Engine {
 
   /** A revision record's text, or undefined. */
   revision: (id: string, at?: ReadAt) => Promise<string | undefined>
+  /**
+   * Point reads of the latest data that complete on the calling thread (LevelDB's getSync:
+   * the memtable, block cache and OS page cache answer in microseconds), where the database
+   * offers them; absent on an engine whose reads are round trips. The write path uses them
+   * to load a key it has not seen without a trip through the thread pool.
+   */
+  readonly readSync?: SyncReads | undefined
   /** The key of a revision dropped by compaction, or undefined. */
   dropped: (id: string, at?: ReadAt) => Promise<string | undefined>
   /** A key's head record, or undefined if the key never existed. A damaged one throws CorruptionError. */
