@@ -736,6 +736,12 @@ export class WritePath {
   async #decideAgainstParent (state: KeyState, op: CommitOp, parentId: string): Promise<Decision> {
     validateRevisionId(parentId, 'Option parent')
     const parent = await this.#revisionOfKey(parentId, op.key, 'Parent')
+    if (state.head === undefined) {
+      // The parent exists but, as this process knows the key, the key does not: on a shared
+      // engine another process created it since. A conflict is checked again on the key
+      // read anew (see #refuse, #refuseGroup); there is no head to settle a strategy against.
+      throw new ConflictError(`Conflict: the write to key ${JSON.stringify(op.key)} was based on ${short(parentId)} but the key has no head. Read the head again and redo the change.`, { key: op.key, expected: parentId, actual: null })
+    }
     return await this.#resolveStale(state, op, this.#seal(op, [parent.id], parent.height + 1), parent)
   }
 
