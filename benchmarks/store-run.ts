@@ -1,5 +1,5 @@
 import { Store } from '../src/index.js'
-import type { JsonValue } from '../src/index.js'
+import type { JsonValue, StoreOptions } from '../src/index.js'
 import { dirBytes, freshDir, removeDir } from './disk.js'
 import { RssSampler } from './memory.js'
 import type { ScenarioContext, ThroughputResult, TransactionStats } from './types.js'
@@ -44,12 +44,13 @@ export function storeTarget (store: Store): VersionedTarget {
 /**
  * Run one revkv workload in a fresh LevelDB directory: open, prepare, drive the writers,
  * close, weigh the directory, then reopen and prove nothing acknowledged was lost.
+ * `options` are the workload's own store options (e.g. a small head cache).
  */
-export async function runStoreScenario (ctx: ScenarioContext, scenario: string, workload: (store: Store, ledger: Ledger) => Workload): Promise<ThroughputResult> {
+export async function runStoreScenario (ctx: ScenarioContext, scenario: string, workload: (store: Store, ledger: Ledger) => Workload, options: Pick<StoreOptions, 'headCacheSize'> = {}): Promise<ThroughputResult> {
   const dir = freshDir(ctx.dir, scenario)
   try {
     const ledger = new Ledger()
-    const store = await Store.open({ path: dir, strategy: ctx.strategy, sync: ctx.sync })
+    const store = await Store.open({ ...options, path: dir, strategy: ctx.strategy, sync: ctx.sync })
     const { prepare, attempt, opSize, verify, transactions } = workload(store, ledger)
     await prepare?.()
     const rss = new RssSampler()

@@ -2,7 +2,7 @@ import type { MachineInfo } from './machine.js'
 import type { LatencySummary } from './writers.js'
 
 /** The workloads a run can choose. */
-export type WorkloadName = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'transfer' | 'batch' | 'history' | 'open' | 'dump'
+export type WorkloadName = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'transfer' | 'batch' | 'insert' | 'cold' | 'history' | 'open' | 'dump'
 
 /** revkv's built-in strategies for stale writes. */
 export type StrategyName = 'reject' | 'lww' | 'merge' | 'manual'
@@ -61,6 +61,18 @@ export interface ThroughputResult {
   verified: { keys: number, revisions: number, acknowledged: number } | undefined
   /** Runs made of store.transaction() calls (`transfer`): how often and how long transactions retried. */
   transactions?: TransactionStats | undefined
+  /** Runs on a store filled before the clock started (`cold` and its baseline): its size and how long the fill took. */
+  store?: FilledStore | undefined
+}
+
+/** A store filled before a run's clock started. */
+export interface FilledStore {
+  /** Keys in the store, one revision (or entry) each. */
+  keys: number
+  /** The revkv store's head cache (StoreOptions headCacheSize); undefined for raw LevelDB. */
+  headCacheSize: number | undefined
+  /** How long the fill took, in milliseconds. */
+  fillMs: number
 }
 
 /**

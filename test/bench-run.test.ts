@@ -49,6 +49,66 @@ test('planBench: batch runs beside the same writes as single commits at each wri
   assert.throws(() => planBench({ workload: 'batch', strategy: 'reject' }), /The batch workload takes no strategy: its writes go on top of each key's head/)
 })
 
+test('planBench: every target round runs insert and insert-blind beside put (and durable put), and cold right after its raw get-put', () => {
+  const steps = planBench()
+  const at64 = (round: number, sync: boolean): string[] => steps.flatMap((s) => 'round' in s && s.round === round && s.writers === 64 && s.sync === sync
+    ? [s.kind === 'store' ? s.workload : s.baseline]
+    : [])
+  for (const round of [1, 2, 3]) {
+    for (const sync of [false, true]) {
+      const names = at64(round, sync)
+      assert.ok(names.includes('put'), `round ${round}${sync ? ' sync' : ''} runs put`)
+      const insert = names.indexOf('insert')
+      assert.ok(insert >= 0, `round ${round}${sync ? ' sync' : ''} runs insert`)
+      assert.is(names[insert + 1], 'insert-blind', 'insert without a parent right after insert with parent: null')
+    }
+    const names = at64(round, false)
+    assert.is(names[names.indexOf('get-put') + 1], 'cold', `round ${round} runs cold right after its get-put baseline`)
+  }
+  assert.equal(planBench({ workload: 'cold', writers: [8] }).map((s) => s.kind === 'store' ? s.workload : s.kind === 'baseline' ? s.baseline : s.kind), ['put', 'batch64', 'get-put', 'cold'])
+  assert.throws(() => planBench({ workload: 'insert', strategy: 'lww' }), /The insert workload takes no strategy: every write creates a key nobody wrote/)
+  assert.throws(() => planBench({ workload: 'cold', strategy: 'merge' }), /The cold workload takes no strategy/)
+  assert.throws(() => planBench({ workload: 'cold', coldKeys: 0 }), /coldKeys must be a whole number of keys ≥ 1, got 0/)
+})
+
+test('runBench: a tiny insert run creates a new key per commit, with parent: null and without a parent, and lost none', async () => {
+  const out = sink()
+  const report = await runBench({ workload: 'insert', writers: [4], ops: 200, progress: false, out })
+  for (const scenario of ['insert', 'insert-blind']) {
+    const run = report.results.find((r) => r.scenario === scenario)
+    assert.ok(run !== undefined, `${scenario} ran`)
+    assert.is(run.commits, 200)
+    assert.is(run.conflicts, 0, 'a new key is never stale')
+    assert.equal(run.verified, { keys: 200, revisions: 200, acknowledged: 200 }, 'one key per commit, each holding its one revision')
+    assert.ok(run.vsPut !== undefined && run.vsPut > 0, 'compared with the put of the same run')
+  }
+  assert.match(out.text(), /\| insert \| reject \| 4 \|/)
+  assert.match(out.text(), /\| insert-blind \| reject \| 4 \|/)
+})
+
+test('runBench: a tiny cold run fills both stores before the clock, updates the same random keys in each, and proves the fill and every write kept', async () => {
+  const out = sink()
+  const report = await runBench({ workload: 'cold', writers: [4], ops: 300, coldKeys: 2000, progress: false, out })
+  const cold = report.results.find((r) => r.scenario === 'cold')
+  const raw = report.results.find((r) => r.scenario === 'get-put')
+  assert.ok(cold !== undefined && raw !== undefined)
+  assert.is(raw.system, 'level')
+  assert.is(cold.commits, 300)
+  assert.is(raw.commits, 300)
+  assert.equal(cold.store?.keys, 2000)
+  assert.equal(cold.store?.headCacheSize, 20, 'a head cache a hundredth of the keys')
+  assert.ok(cold.store !== undefined && cold.store.fillMs > 0)
+  assert.equal(raw.store?.keys, 2000)
+  const verified = cold.verified
+  assert.ok(verified !== undefined)
+  assert.is(verified.acknowledged, 300)
+  assert.ok(verified.keys > 250 && verified.keys <= 300, `uniform keys over 2,000 rarely repeat in 300 draws (${verified.keys} keys)`)
+  assert.is(verified.revisions, verified.keys + 300, 'each updated key holds its fill revision and its acknowledged writes')
+  assert.is(report.settings.coldKeys, 2000)
+  assert.match(out.text(), /\| level get-put \| — \| 4 \|/)
+  assert.match(out.text(), /\| cold \| reject \| 4 \|/)
+})
+
 test('runBench: a tiny transfer run reports transactions/s, retries and starvation, and proves the books', async () => {
   const out = sink()
   const report = await runBench({ workload: 'transfer', writers: [8], ops: 200, progress: false, out })

@@ -56,4 +56,22 @@ test('revkv bench --workload transfer reports transactions, retries and starvati
   assert.equal(readdirSync(stores), [], 'the run removed its store')
 })
 
+test('revkv bench --workload insert and --workload cold --keys run beside their raw baselines; --keys sizes only cold', async () => {
+  const dir = tempDir()
+  const stores = tempDir()
+  const [insert, cold, refused] = await Promise.all([
+    revkv(dir, ['bench', '--workload', 'insert', '--writers', '2', '--ops', '100', '--dir', stores]),
+    revkv(dir, ['bench', '--workload', 'cold', '--keys', '1500', '--writers', '2', '--ops', '100', '--json-file', 'cold.json', '--dir', stores]),
+    revkv(dir, ['bench', '--workload', 'distinct', '--keys', '1000'])
+  ])
+  assert.match(ok(insert).stdout, /\| insert \| reject \| 2 \|/)
+  assert.match(ok(insert).stdout, /\| insert-blind \| reject \| 2 \|/)
+  assert.match(ok(cold).stdout, /\| level get-put \| — \| 2 \|/)
+  const run = (JSON.parse(readFileSync(join(dir, 'cold.json'), 'utf8')) as BenchReport).results.find((r) => r.scenario === 'cold')
+  assert.is(run?.store?.keys, 1500)
+  assert.is(run?.verified?.acknowledged, 100)
+  assert.match(fails(refused, 2), /--keys sizes the cold workload's store; --workload distinct has none/)
+  assert.equal(readdirSync(stores), [], 'each run removed its store')
+})
+
 test.run()
