@@ -22,7 +22,7 @@ export async function commitMany (store: Store, ledger: Ledger, count: number, k
 }
 
 /** How many fill batches are written at once. */
-const BATCHES_IN_FLIGHT = 4
+export const FILL_BATCHES_IN_FLIGHT = 4
 
 /**
  * Fill a store with `count` keys, one revision each, in all-or-nothing batches of
@@ -41,5 +41,5 @@ export async function fillStore (store: Store, count: number, batchSize: number,
       await store.batch(ops)
     }
   }
-  await Promise.all(Array.from({ length: BATCHES_IN_FLIGHT }, filler))
+  await Promise.all(Array.from({ length: FILL_BATCHES_IN_FLIGHT }, filler))
 }
