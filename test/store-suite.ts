@@ -5,6 +5,7 @@ import { all, rejection } from './helpers.js'
 import { createSuite } from './store-suite-create.js'
 import { leaseSuite } from './store-suite-leases.js'
 import { batchSuite } from './store-suite-batch.js'
+import { syncSuite } from './store-suite-sync.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -745,4 +746,5 @@ export async function storeSuite (factory: StoreFactory): Promise<void> {
   createSuite(factory, supports)
   leaseSuite(factory, supports)
   batchSuite(factory)
+  syncSuite(factory)
 }
