@@ -267,6 +267,24 @@ it('a truncated stream is refused: keys without their head line are not applied'
   await dst.close()
 })
 
+it('keys imported into the source reach an incremental pull: an import is in the changes feed', async () => {
+  const src = await memory()
+  await src.commit('a', 1)
+  const dst = await memory()
+  await dst.pull(src)
+  const other = await memory({ strategy: 'manual' })
+  const o1 = await other.commit('imported', 1)
+  await other.commit('imported', 2)
+  await kept(other.commit('imported', 3, { parent: o1.id }))
+  await src.import(other.export())
+  const feed = await all(src.changes({ since: 1 }))
+  assert.equal(feed.map((c) => [c.key, c.kept === true]), [['imported', false], ['imported', true]])
+  const report = await dst.pull(src)
+  assert.equal([report.keys, report.fastForwards, report.revisions], [1, 1, 3])
+  assert.equal(await dump(dst), await dump(src))
+  for (const s of [src, dst, other]) await s.close()
+})
+
 it('pull and push on a LevelDB directory persist their marks across a reopen', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'revkv-sync-'))
   try {
