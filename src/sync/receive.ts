@@ -155,6 +155,30 @@ async function apply (ctx: ReceiveContext, entries: Incoming[], strategy: Strate
   }
 }
 
+/**
+ * The revisions a key keeps unmerged after a sync: those kept on either side and an incoming
+ * head left unmerged, less what the head holds (merged already) and what another kept one
+ * holds (superseded: merging that one brings it). Both sides reduce the same revisions to the
+ * same tips this way, whatever order they arrived in, so stores that keep conflicts converge
+ * to the same set; nothing is lost, since a dropped one stays in the history of one kept.
+ */
+async function keptTips (head: Revision, candidates: string[], key: string, load: LoadRevision): Promise<string[]> {
+  const revs: Revision[] = []
+  // One that cannot be read (cut by compaction, which keeps what conflicts need) stays kept.
+  const tips: string[] = []
+  for (const id of new Set(candidates)) {
+    const rev = await load(id, key)
+    if (rev === undefined) tips.push(id)
+    else if (!await inHistory(rev, head, load)) revs.push(rev)
+  }
+  for (const rev of revs) {
+    let superseded = false
+    for (const other of revs) if (other !== rev && await inHistory(rev, other, load)) superseded = true
+    if (!superseded) tips.push(rev.id)
+  }
+  return tips
+}
+
 /** One atomic batch of key moves; returns the keys whose stored head was no longer the one read. */
 async function applyOnce (ctx: ReceiveContext, entries: Incoming[], strategy: Strategy | undefined, report: SyncReport): Promise<ReadonlySet<string>> {
   const { engine } = ctx
@@ -174,22 +198,9 @@ async function applyOnce (ctx: ReceiveContext, entries: Incoming[], strategy: St
     const incomingHead = entry.head as Revision
     const outcome = await decideHead(local, incomingHead, load, strategy ?? ctx.strategyFor(entry.key), ctx.maxValueBytes)
     const head = outcome.kind === 'fastForward' ? incomingHead : outcome.kind === 'merged' ? outcome.merge.revision : local as Revision
-    const added: string[] = []
-    const removed: string[] = []
-    if (outcome.kind === 'kept' && !localUnmerged.includes(incomingHead.id)) added.push(incomingHead.id)
-    // Revisions kept unmerged there stay kept here, unless this head already holds them;
-    // kept ones here that the new head holds (merged on the other side) are settled.
-    for (const id of entry.unmerged) {
-      if (localUnmerged.includes(id) || added.includes(id)) continue
-      const rev = await load(id, entry.key)
-      if (rev !== undefined && !await inHistory(rev, head, load)) added.push(id)
-    }
-    if (head !== local) {
-      for (const id of localUnmerged) {
-        const rev = await load(id, entry.key)
-        if (rev !== undefined && await inHistory(rev, head, load)) removed.push(id)
-      }
-    }
+    const kept = await keptTips(head, [...localUnmerged, ...(outcome.kind === 'kept' ? [incomingHead.id] : []), ...entry.unmerged], entry.key, load)
+    const added = kept.filter((id) => !localUnmerged.includes(id))
+    const removed = localUnmerged.filter((id) => !kept.includes(id))
     let fresh = 0
     for (const [id, staged] of entry.staged) {
       if (staged.cut === true) {
