@@ -285,6 +285,23 @@ it('keys imported into the source reach an incremental pull: an import is in the
   for (const s of [src, dst, other]) await s.close()
 })
 
+it('a compacted source sends shallow history, its cut marked; the copy verifies clean and merges above the cut', async () => {
+  const src = await memory({ strategy: 'merge' })
+  for (let i = 0; i < 6; i++) await src.commit('k', { n: i, other: 0 })
+  await src.compact({ keep: 2 })
+  const copy = await Store.clone(src, { db: new MemoryLevel(), strategy: 'merge' })
+  assert.equal(await dump(copy), await dump(src))
+  assert.equal((await all(copy.log('k'))).length, 2, 'only what the source kept')
+  assert.equal((await copy.verify()).problems, [])
+  await src.commit('k', { n: 6, other: 0 })
+  await copy.commit('k', { n: 5, other: 1 })
+  const report = await copy.pull(src)
+  assert.equal(report.merges, 1)
+  assert.equal(await copy.get('k'), { n: 6, other: 1 })
+  await src.close()
+  await copy.close()
+})
+
 it('pull and push on a LevelDB directory persist their marks across a reopen', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'revkv-sync-'))
   try {
