@@ -6,12 +6,12 @@
 import { MemoryLevel } from 'memory-level'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { RemoteStore, Store } from '../src/index.js'
+import { RemoteError, RemoteStore, Store } from '../src/index.js'
 import type { StoreOptions } from '../src/index.js'
 import { serve } from '../src/server/index.js'
 import type { RunningServer } from '../src/server/index.js'
 import { kSync } from '../src/sync/types.js'
-import { all } from './helpers.js'
+import { all, rejection } from './helpers.js'
 
 const it = suite('sync over HTTP')
 const TOKEN = 'sync-secret'
@@ -102,6 +102,30 @@ it('the sync routes need the token and are in the OpenAPI document', async () =>
   assert.type(body.seq, 'number')
   const doc = await (await fetch(`${server.url}/v1/openapi.json`, { headers: { authorization: `Bearer ${TOKEN}` } })).json() as { paths: Record<string, unknown> }
   for (const path of ['/v1/sync/info', '/v1/sync/heads', '/v1/sync/send', '/v1/sync/receive']) assert.ok(path in doc.paths, path)
+})
+
+it('a --read-only server answers pulls and refuses pushes and writes with 403, changing nothing', async () => {
+  await served.commit('k', 1)
+  const readOnly = await serve(served, { port: 0, readOnly: true })
+  const client = await RemoteStore.open(readOnly.url)
+  try {
+    const local = await Store.clone(client, { db: new MemoryLevel() })
+    assert.equal(await local.get('k'), 1, 'pulls (and the POST routes they read with) are served')
+    await local.commit('k', 2)
+    const before = await all(served.export())
+    const err = await rejection(local.push(client)) as RemoteError
+    assert.instance(err, RemoteError)
+    assert.is(err.status, 403)
+    assert.match(err.message, /read-only/)
+    const put = await fetch(`${readOnly.url}/v1/keys/k`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '3' })
+    assert.is(put.status, 403)
+    assert.is(((await put.json()) as { code: string }).code, 'REVKV_READ_ONLY')
+    assert.equal(await all(served.export()), before, 'nothing changed')
+    await local.close()
+  } finally {
+    await client.close()
+    await readOnly.app.close()
+  }
 })
 
 it('a push with a strategy object is refused: a server takes a strategy\'s name', async () => {

@@ -38,6 +38,8 @@ export interface ServerOptions {
   token?: string | undefined
   /** Answer 428 to writes that name neither a parent nor an If-Match / If-None-Match precondition. */
   requireParent?: boolean | undefined
+  /** Answer 403 to every request that would change the store (writes, merges, leases, import, compact, sync pushes); reads and sync pulls go on. */
+  readOnly?: boolean | undefined
   /** Largest request body in bytes (default the store's maxValueBytes + 64 KiB: a maximal value plus JSON spacing and escapes). Dumps sent to POST /v1/import stream and are not limited by it. */
   bodyLimit?: number | undefined
   /**
@@ -628,11 +630,15 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     if (route.querystring !== undefined) schema.querystring = route.querystring
     const json = route.body?.['application/json']
     if (json !== undefined && route.method === 'POST') schema.body = json
+    // A read-only server turns writers away before anything is read or changed.
+    const refused = options.readOnly === true && route.method !== 'GET' && route.reads !== true
     app.route({
       method: route.method,
       url: route.path,
       schema,
-      handler: handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+      handler: refused
+        ? async (_req: FastifyRequest, reply: FastifyReply) => await refuse(reply, new HttpError(`This server is read-only (revkv serve --read-only): ${route.method} ${route.path} would change the store. Read, export or pull from it; write elsewhere.`, 'REVKV_READ_ONLY', 403))
+        : handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
       ...(route.largeBody === true ? { bodyLimit: BATCH_BODY_FACTOR * bodyLimit } : {})
     })
   }

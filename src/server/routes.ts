@@ -23,6 +23,8 @@ export interface RouteSpec {
   headers?: string[]
   /** The body may hold many values (a batch): its size limit is BATCH_BODY_FACTOR times the server's. */
   largeBody?: true
+  /** A POST that only reads (sync negotiation): a --read-only server still answers it. Every other non-GET route writes. */
+  reads?: true
 }
 
 /** How many times the server's body limit a batch's body may be (many values in one request). */
@@ -392,7 +394,8 @@ export const ROUTES: RouteSpec[] = [
     summary: 'Heads of the keys named: { heads: [{key,head,deleted?,unmerged?} | null] }, in the order asked',
     body: { 'application/json': { type: 'object', additionalProperties: false, required: ['keys'], properties: { keys: { type: 'array', maxItems: 10000, items: { type: 'string' } } } } },
     responses: { 200: '{ heads }', 400: 'Bad body or key', 401: 'Missing or wrong bearer token' },
-    largeBody: true
+    largeBody: true,
+    reads: true
   },
   {
     method: 'POST',
@@ -408,7 +411,8 @@ export const ROUTES: RouteSpec[] = [
       }
     },
     responses: { 200: 'The lines, streamed; an answer cut short has no end line, and the client refuses it', 400: 'Bad body or key', 401: 'Missing or wrong bearer token' },
-    largeBody: true
+    largeBody: true,
+    reads: true
   },
   {
     method: 'POST',
@@ -417,6 +421,6 @@ export const ROUTES: RouteSpec[] = [
     summary: 'Apply a push: lines as /v1/sync/send gives them, streamed as the body; every revision re-hashed and checked, heads moved by the sync rules. Answers the report { keys, revisions, fastForwards, merges, conflicts, bytes, refused }',
     querystring: { type: 'object', additionalProperties: false, properties: { strategy: { type: 'string', description: 'Settles diverged keys instead of each key\'s strategy on the server: reject, lww, merge, manual or a registered name' } } },
     body: { 'application/x-ndjson': { type: 'string', description: 'Sync lines, one JSON document per line, ending with {"end":{"keys":N}}' } },
-    responses: { 200: 'The report; keys whose revisions failed their checks are listed in refused and not applied', 400: 'Not a sync stream (not JSON, truncated), or an unknown strategy', 401: 'Missing or wrong bearer token', 415: 'Not application/x-ndjson' }
+    responses: { 200: 'The report; keys whose revisions failed their checks are listed in refused and not applied', 400: 'Not a sync stream (not JSON, truncated), or an unknown strategy', 401: 'Missing or wrong bearer token', 403: 'The server runs with --read-only', 415: 'Not application/x-ndjson' }
   }
 ]
