@@ -5,6 +5,7 @@ import { machineInfo } from './machine.js'
 import { formatReport, writeJson } from './report.js'
 import * as baselines from './scenarios/baselines.js'
 import type { BaselineName } from './scenarios/baselines.js'
+import * as batch from './scenarios/batch.js'
 import * as distinct from './scenarios/distinct.js'
 import * as dump from './scenarios/dump.js'
 import * as history from './scenarios/history.js'
@@ -12,10 +13,12 @@ import * as hot from './scenarios/hot.js'
 import * as lease from './scenarios/lease.js'
 import * as mixed from './scenarios/mixed.js'
 import * as open from './scenarios/open.js'
+import * as transfer from './scenarios/transfer.js'
+import * as unbatched from './scenarios/unbatched.js'
 import * as zipf from './scenarios/zipf.js'
 import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
 import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
-import { STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
+import { noStrategyReason, STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
 
 /** The report and names the CLI needs beside runBench(). */
 export type { BenchReport, StrategyName, WorkloadName } from './types.js'
@@ -62,7 +65,8 @@ export interface BenchOptions {
   out?: { write: (text: string) => unknown }
 }
 
-type StoreWorkload = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed'
+/** `unbatched` is not chosen on its own: it runs beside `batch`, as the writes it is compared with. */
+type StoreWorkload = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'transfer' | 'batch' | 'unbatched'
 
 /** One run of the plan. */
 export type Step =
@@ -74,7 +78,13 @@ export type Step =
 
 const STRATEGIES: readonly StrategyName[] = STRATEGY_CHOICES
 const WORKLOADS: ReadonlyArray<WorkloadName | 'standard'> = WORKLOAD_CHOICES
-const STORE_RUNS = { distinct, hot, lease, zipf, mixed }
+const STORE_RUNS = { distinct, hot, lease, zipf, mixed, transfer, batch, unbatched }
+
+/** The runs of one workload at one writer count and round: `batch` beside the same writes as single commits. */
+function storeSteps (workload: StoreWorkload, strategy: StrategyName, writers: number, sync: boolean, round: number): Step[] {
+  const step = (w: StoreWorkload): Step => ({ kind: 'store', workload: w, strategy, writers, sync, round })
+  return workload === 'batch' ? [step('unbatched'), step('batch')] : [step(workload)]
+}
 
 /** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history, open and dump. */
 function standardPlan (rounds: number): Step[] {
@@ -89,17 +99,19 @@ function standardPlan (rounds: number): Step[] {
     steps.push(...at(writers, false, 0))
     for (const strategy of STRATEGIES) steps.push({ kind: 'store', workload: 'hot', strategy, writers, sync: false, round: 0 })
   }
-  // Targets 1-3, each round measuring revkv beside its own baselines, rounds interleaved.
+  // Targets 1-3 and 8, each round measuring revkv beside its own baselines (batch beside its single commits), rounds interleaved.
   for (let round = 1; round <= rounds; round++) {
     steps.push(...at(TARGET_WRITERS, false, round))
     steps.push({ kind: 'store', workload: 'hot', strategy: 'merge', writers: TARGET_WRITERS, sync: false, round })
     steps.push(...at(TARGET_WRITERS, true, round))
+    steps.push(...storeSteps('batch', 'reject', TARGET_WRITERS, false, round))
     if (round === 1) {
       for (const strategy of STRATEGIES.filter((s) => s !== 'merge')) steps.push({ kind: 'store', workload: 'hot', strategy, writers: TARGET_WRITERS, sync: false, round })
       // The same key under pessimistic locking, beside the optimistic strategies above.
       steps.push({ kind: 'store', workload: 'lease', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'zipf', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'mixed', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
+      steps.push({ kind: 'store', workload: 'transfer', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
     }
   }
   steps.push({ kind: 'history' }, { kind: 'open' }, { kind: 'dump' })
@@ -112,6 +124,8 @@ export function planBench (options: BenchOptions = {}): Step[] {
   if (!WORKLOADS.includes(workload)) throw new Error(`Unknown workload ${JSON.stringify(workload)}: use one of ${WORKLOADS.join(', ')}.`)
   if (workload === 'standard') return standardPlan(options.rounds ?? 3)
   if (workload === 'history' || workload === 'open' || workload === 'dump') return [{ kind: workload }]
+  const noStrategy = noStrategyReason(workload)
+  if (noStrategy !== undefined && options.strategy !== undefined) throw new Error(`The ${workload} workload takes no strategy: ${noStrategy}. Leave out the strategy.`)
   const strategies = options.strategy === undefined
     ? (workload === 'hot' ? STRATEGIES : ['reject' as const])
     : Array.isArray(options.strategy) ? options.strategy : [options.strategy]
@@ -130,7 +144,7 @@ export function planBench (options: BenchOptions = {}): Step[] {
         steps.push({ kind: 'baseline', baseline: 'put', writers, sync: s, round })
         steps.push({ kind: 'baseline', baseline: 'batch64', writers, sync: s, round })
       }
-      for (const strategy of strategies) steps.push({ kind: 'store', workload, strategy, writers, sync, round })
+      for (const strategy of strategies) steps.push(...storeSteps(workload, strategy, writers, sync, round))
     }
   }
   return steps

@@ -1,3 +1,4 @@
+import { DELETED, KEPT } from './engines/engine.js'
 import type { Engine, Entry } from './engines/engine.js'
 import type { Batch, BatchMember } from './group-commit.js'
 
@@ -31,8 +32,6 @@ export interface ChangesOptions {
   signal?: AbortSignal
 }
 
-const DELETED = 1
-const KEPT = 2
 /**
  * A multi-key batch's changes carry their position in the batch and the batch's size in the
  * stored flags (14 bits each above DELETED and KEPT, so an int4 column and old records
@@ -305,7 +304,8 @@ export function changeEntry (key: string, rev: string, deleted: boolean, kept: b
   return [key, rev, (deleted ? DELETED : 0) | (kept ? KEPT : 0) | (tx === undefined ? 0 : (tx.offset << TX_OFFSET_SHIFT) | (tx.size << TX_SIZE_SHIFT))]
 }
 
-function toChange (seq: number, [key, rev, flags]: Entry): Change {
+/** A stored change as the feed gives it. */
+export function toChange (seq: number, [key, rev, flags]: Entry): Change {
   const change: Change = { seq, key, rev }
   if ((flags & DELETED) !== 0) change.deleted = true
   if ((flags & KEPT) !== 0) change.kept = true

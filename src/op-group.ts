@@ -36,6 +36,8 @@ export class OpGroup {
   checked = false
   /** True while the group's ops are being decided (their keys are held). */
   deciding = false
+  /** Where the last readiness scan stopped (see WritePath's #tryGroup). */
+  scan = 0
   readonly #results: Array<Revision | undefined>
   #left: number
   #over = false

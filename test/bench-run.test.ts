@@ -30,6 +30,53 @@ test('planBench: a chosen workload runs beside put and batch64 at each writer co
   assert.throws(() => planBench({ workload: 'hot', strategy: 'nope' as 'lww' }), /Unknown strategy/)
 })
 
+test('planBench: the standard suite runs batch right after its single commits in every target round, and transfer once', () => {
+  const steps = planBench()
+  const stores = (round: number): string[] => steps.flatMap((s) => s.kind === 'store' && s.round === round && s.writers === 64 && !s.sync ? [s.workload] : [])
+  for (const round of [1, 2, 3]) {
+    const unbatched = stores(round).indexOf('unbatched')
+    assert.ok(unbatched >= 0, `round ${round} runs unbatched`)
+    assert.is(stores(round)[unbatched + 1], 'batch', `round ${round} runs batch right after unbatched`)
+  }
+  assert.is(steps.filter((s) => s.kind === 'store' && s.workload === 'transfer' && s.writers === 64).length, 1)
+})
+
+test('planBench: batch runs beside the same writes as single commits at each writer count; transfer and batch take no strategy', () => {
+  const stores = planBench({ workload: 'batch', writers: [8, 64] }).flatMap((s) => s.kind === 'store' ? [`${s.workload} ×${s.writers}`] : [])
+  assert.equal(stores, ['unbatched ×8', 'batch ×8', 'unbatched ×64', 'batch ×64'])
+  assert.equal(planBench({ workload: 'transfer' }).flatMap((s) => s.kind === 'store' ? [`${s.workload} ${s.strategy} ×${s.writers}`] : []), ['transfer reject ×64'])
+  assert.throws(() => planBench({ workload: 'transfer', strategy: 'merge' }), /The transfer workload takes no strategy: a transaction writes the accounts it read/)
+  assert.throws(() => planBench({ workload: 'batch', strategy: 'reject' }), /The batch workload takes no strategy: its writes go on top of each key's head/)
+})
+
+test('runBench: a tiny transfer run reports transactions/s, retries and starvation, and proves the books', async () => {
+  const out = sink()
+  const report = await runBench({ workload: 'transfer', writers: [8], ops: 200, progress: false, out })
+  const run = report.results.find((r) => r.scenario === 'transfer')
+  assert.ok(run !== undefined && run.transactions !== undefined)
+  assert.is(run.commits, 200, 'one commit per transaction; every transfer of the budget finished')
+  assert.is(run.transactions.attempts, run.commits + run.conflicts, 'every run of a transaction function either committed or conflicted')
+  assert.is(run.retries, run.transactions.attempts - 200, 'every run after the first of a transfer is a retry')
+  assert.ok(run.transactions.maxAttempts >= 1 && run.transactions.gaveUp >= 0)
+  assert.equal(run.verified, { keys: 1000, revisions: 1000 + 2 * 200, acknowledged: 1000 + 2 * 200 }, 'the opening revisions and two per transfer')
+  assert.match(out.text(), /### Transactions/)
+  assert.match(out.text(), /\| transfer \| 8 \| [\d,]+ \|/)
+})
+
+test('runBench: a tiny batch run measures 100-op batches beside the same writes as single commits, and neither lost anything', async () => {
+  const out = sink()
+  const report = await runBench({ workload: 'batch', writers: [2], ops: 400, progress: false, out })
+  for (const scenario of ['unbatched', 'batch']) {
+    const run = report.results.find((r) => r.scenario === scenario)
+    assert.ok(run !== undefined, `${scenario} ran`)
+    assert.is(run.commits, 400, `${scenario}: 2 operations of 100 writes per writer`)
+    assert.equal(run.verified, { keys: 200, revisions: 400, acknowledged: 400 })
+    assert.is(run.conflicts, 0)
+  }
+  assert.match(out.text(), /\| unbatched \| reject \| 2 \|/)
+  assert.match(out.text(), /\| batch \| reject \| 2 \|/)
+})
+
 test('runBench: a tiny distinct run on a LevelDB temp dir has the result shape and was verified', async () => {
   const out = sink()
   const report = await runBench({ workload: 'distinct', writers: [2], durationMs: 200, progress: false, out })

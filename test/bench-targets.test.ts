@@ -58,4 +58,17 @@ test('a history measured short of 1,000,000 is reported, but not met', () => {
   assert.match(t4?.detail ?? '', /budget ran out/)
 })
 
+test('target 8: batches over the same writes as single commits, per round, median; below 0.8 is not met', () => {
+  const run = (scenario: string, round: number, commitsPerSec: number): ThroughputResult => result({ scenario, round, commitsPerSec })
+  const results = [run('unbatched', 1, 100), run('batch', 1, 70), run('unbatched', 2, 200), run('batch', 2, 150), run('unbatched', 3, 100), run('batch', 3, 90)]
+  const t8 = evaluateTargets(results, undefined, undefined).find((t) => t.id === 8)
+  assert.is(t8?.figure, 0.75, 'median of 0.7, 0.75, 0.9')
+  assert.is(t8?.met, false)
+  assert.match(t8?.goal ?? '', /batches of 100 ops ≥ 0\.8× the same writes as single commits/)
+  assert.match(t8?.detail ?? '', /median of 3 run\(s\): 0\.70, 0\.75, 0\.90/)
+  results.push(run('unbatched', 4, 100), run('batch', 4, 85), run('unbatched', 5, 100), run('batch', 5, 95))
+  assert.is(evaluateTargets(results, undefined, undefined).find((t) => t.id === 8)?.met, true, 'median 0.85 of five rounds')
+  assert.is(evaluateTargets(results.filter((r) => r.scenario !== 'unbatched'), undefined, undefined).find((t) => t.id === 8), undefined, 'not measured without its single commits')
+})
+
 test.run()

@@ -1,7 +1,7 @@
 import { defineCommand } from '../command.js'
 import type { GlobalArgs } from '../command.js'
 import { loadLibrary } from '../library.js'
-import { STRATEGY_CHOICES, WORKLOAD_CHOICES } from '../../benchmarks/names.js'
+import { noStrategyReason, STRATEGY_CHOICES, WORKLOAD_CHOICES } from '../../benchmarks/names.js'
 import { isPostgresUrl } from '../store-location.js'
 
 interface BenchArgs extends GlobalArgs {
@@ -28,7 +28,7 @@ export const bench = defineCommand<BenchArgs>({
   builder: (y) => y
     .option('workload', { type: 'string', default: 'standard', choices: WORKLOADS, describe: 'What to run' })
     .option('writers', { type: 'string', default: '64', requiresArg: true, describe: 'Concurrent writers, a comma-separated list (each count is one run)' })
-    .option('strategy', { type: 'string', requiresArg: true, describe: 'Strategies, comma-separated (default: all four for hot, reject otherwise)' })
+    .option('strategy', { type: 'string', requiresArg: true, describe: 'Strategies, comma-separated (default: all four for hot, reject otherwise; transfer and batch take none)' })
     .option('ops', { type: 'number', requiresArg: true, describe: 'Stop each run after this many operations' })
     .option('duration', { type: 'number', requiresArg: true, describe: 'Stop each run after this many seconds (default 2)' })
     .option('value-size', { type: 'number', default: 100, requiresArg: true, describe: 'Bytes of JSON per value' })
@@ -40,12 +40,16 @@ export const bench = defineCommand<BenchArgs>({
     .example('$0 bench', 'The standard suite (a few minutes on 2 cores), with its targets')
     .example('$0 bench --workload hot --writers 1,8,64 --strategy merge,reject --duration 5', 'One workload at chosen concurrency')
     .example('$0 bench --workload distinct --sync --json out.json --chart out.svg', 'Durable writes, with JSON and an SVG chart')
+    .example('$0 bench --workload transfer', '64 concurrent two-account transactions: transactions/s, retries, starvation, total checked')
+    .example('$0 bench --workload batch', '100-op batches beside the same writes as single commits, in the same run')
     .example('$0 bench --db postgres://app@db:5432/app --duration 3', 'The PostgreSQL suite: revkv against a hand-written versioned UPDATE, 1 and 4 processes (each run in a schema of its own, dropped after)'),
   handler: async (args) => {
     const { InvalidInputError } = await loadLibrary()
     const writers = args.writers.split(',').map((w) => Number(w.trim()))
     if (writers.some((w) => !Number.isInteger(w) || w < 1)) throw new InvalidInputError(`--writers takes whole numbers ≥ 1 separated by commas, got ${args.writers}.`)
     const strategies = args.strategy?.split(',').map((s) => s.trim())
+    const noStrategy = noStrategyReason(args.workload)
+    if (noStrategy !== undefined && strategies !== undefined) throw new InvalidInputError(`--workload ${args.workload} takes no --strategy: ${noStrategy}. Leave out --strategy.`)
     for (const s of strategies ?? []) {
       if (!(STRATEGIES as readonly string[]).includes(s)) throw new InvalidInputError(`Unknown strategy ${JSON.stringify(s)} in --strategy; use ${STRATEGIES.join(', ')}.`)
     }

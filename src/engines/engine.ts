@@ -34,6 +34,17 @@ export interface LeaseRecord {
 /** One change as stored: the key, the revision, and DELETED | KEPT flags (see changes.ts). */
 export type Entry = [key: string, rev: string, flags: number]
 
+/** Flag of a change whose revision is a tombstone. */
+export const DELETED = 1
+/** Flag of a change kept unmerged (manual strategy): the head did not move. */
+export const KEPT = 2
+
+/** A change that moved a key's head (as-of reads): its sequence number and the new head. */
+export interface HeadChange {
+  seq: number
+  rev: string
+}
+
 /** What an engine can do; the write path, the store and the CLI read these instead of checking classes. */
 export interface EngineCapabilities {
   /**
@@ -135,6 +146,12 @@ export type ScannedRecord =
   | { kind: 'sync', name: string }
   | { kind: 'unknown', name: string }
 
+/** Synchronous point reads (see Engine.readSync). */
+export interface SyncReads {
+  head: (key: string) => HeadRecord | undefined
+  revision: (id: string) => string | undefined
+}
+
 /** Where a read looks: a snapshot, or the latest data when absent. */
 export interface ReadAt {
   snapshot?: EngineSnapshot | undefined
@@ -158,6 +175,13 @@ export interface Engine {
 
   /** A revision record's text, or undefined. */
   revision: (id: string, at?: ReadAt) => Promise<string | undefined>
+  /**
+   * Point reads of the latest data that complete on the calling thread (LevelDB's getSync:
+   * the memtable, block cache and OS page cache answer in microseconds), where the database
+   * offers them; absent on an engine whose reads are round trips. The write path uses them
+   * to load a key it has not seen without a trip through the thread pool.
+   */
+  readonly readSync?: SyncReads | undefined
   /** The key of a revision dropped by compaction, or undefined. */
   dropped: (id: string, at?: ReadAt) => Promise<string | undefined>
   /** A key's head record, or undefined if the key never existed. A damaged one throws CorruptionError. */
@@ -177,6 +201,13 @@ export interface Engine {
   lastSeq: () => Promise<number>
   /** Changes with a sequence number above `since`, in order. */
   changes: (since: number) => AsyncIterable<[seq: number, entry: Entry]>
+  /** The change numbered `seq`, or undefined (never written, or a failed batch's number). */
+  change: (seq: number, at?: ReadAt) => Promise<Entry | undefined>
+  /**
+   * As-of reads: of the key's changes that moved its head (not KEPT ones), the last one
+   * numbered `seq` or below ('at'), or the first one numbered above `seq` ('after').
+   */
+  headChange: (key: string, seq: number, which: 'at' | 'after', at?: ReadAt) => Promise<HeadChange | undefined>
   /**
    * Wake `listener` when another process may have written changes (engines with notify).
    * Returns the function that stops listening.

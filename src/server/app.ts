@@ -13,6 +13,8 @@ import { parseJsonText } from '../json-text.js'
 import type { JsonValue } from '../json.js'
 import type { PlaceResolution } from '../json-merge.js'
 import type { Revision } from '../revision.js'
+import { parseAsOf } from '../as-of.js'
+import type { AsOf } from '../as-of.js'
 import type { Change } from '../changes.js'
 import { mergeStrategy } from '../strategies/merge.js'
 import { LOCK_TOKEN_HEADER } from '../leases.js'
@@ -56,6 +58,12 @@ export interface ServerOptions {
 }
 
 type KeyRequest = FastifyRequest<{ Params: { key: string }, Querystring: Record<string, string | undefined> }>
+
+/** The asOf query parameter as a read option ({} when absent). */
+function asOfQuery (req: KeyRequest): { asOf?: AsOf } {
+  const text = req.query.asOf
+  return text === undefined ? {} : { asOf: parseAsOf(text, 'Query parameter asOf') }
+}
 
 /** RFC 9110 preconditions as a request states them (dates in ms). */
 interface Preconditions {
@@ -213,7 +221,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const { prefix, after } = req.query
       const max = Number(req.query.limit ?? 100)
       const keys: string[] = []
-      for await (const key of store.keys({ prefix: prefix ?? '', limit: max + 1, ...(after === undefined ? {} : { after }) })) keys.push(key)
+      for await (const key of store.keys({ prefix: prefix ?? '', limit: max + 1, ...(after === undefined ? {} : { after }), ...asOfQuery(req) })) keys.push(key)
       const more = keys.length > max
       if (more) keys.length = max
       return more ? { keys, next: keys[keys.length - 1] } : { keys }
@@ -223,15 +231,17 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const { key } = req.params
       let rev: Revision | undefined
       if (req.query.rev !== undefined) {
+        if (req.query.asOf !== undefined) throw new InvalidInputError('Give rev or asOf, not both: rev names one revision, asOf the head at a moment.')
         rev = await store.revision(await store.resolveRevision(req.query.rev, { key }))
       } else {
-        rev = await store.head(key)
+        rev = await store.head(key, asOfQuery(req))
       }
-      if (rev === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist.`)
+      const then = req.query.asOf === undefined ? '' : ` as of ${req.query.asOf}`
+      if (rev === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist${then}.`)
       if (rev.deleted === true) {
         const history = `its history is at /v1/keys/${encodeURIComponent(key)}/log`
         throw new NotFoundError(req.query.rev === undefined
-          ? `Key ${JSON.stringify(key)} is deleted (tombstone ${rev.id}); ${history}.`
+          ? `Key ${JSON.stringify(key)} is deleted${then} (tombstone ${rev.id}); ${history}.`
           : `Revision ${rev.id} of key ${JSON.stringify(key)} is a tombstone (the key was deleted there), so it has no value; ${history}.`)
       }
       reply.header('ETag', etagOf(rev.id))
@@ -287,8 +297,8 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     },
 
     getHead: async (req, reply) => {
-      const head = await store.head(req.params.key)
-      if (head === undefined) throw new NotFoundError(`Key ${JSON.stringify(req.params.key)} does not exist.`)
+      const head = await store.head(req.params.key, asOfQuery(req))
+      if (head === undefined) throw new NotFoundError(`Key ${JSON.stringify(req.params.key)} does not exist${req.query.asOf === undefined ? '' : ` as of ${req.query.asOf}`}.`)
       reply.header('ETag', etagOf(head.id))
       reply.header('Last-Modified', httpDate(head.time))
       return head

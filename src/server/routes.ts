@@ -34,6 +34,8 @@ import { LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from '../leases.js'
 import { MAX_BATCH_OPS } from '../op-group.js'
 
 const limit = (max: number, fallback: number): Schema => ({ type: 'integer', minimum: 0, maximum: max, default: fallback })
+/** A point in time to read at (see parseAsOf in ../as-of.ts). */
+const asOf: Schema = { type: 'string', minLength: 1, maxLength: 40, description: 'Read as of a point in time: an ISO 8601 time with a zone (2026-12-01T10:00Z), epoch milliseconds, or @N for changes-feed sequence number N (400 past the last one). A future time reads as now' }
 const revisionRef: Schema = { type: 'string', minLength: 4, maxLength: 64, description: 'A revision id, a unique prefix of at least 4 hex characters, HEAD or HEAD~N' }
 const writeQuery: Schema = {
   type: 'object',
@@ -98,15 +100,15 @@ export const ROUTES: RouteSpec[] = [
     path: '/v1/keys',
     operationId: 'listKeys',
     summary: 'Live keys in order, paged',
-    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string' }, limit: limit(1000, 100), after: { type: 'string', description: 'Continue after this key (the previous page\'s `next`)' } } },
-    responses: { 200: '{ keys: string[], next?: string }', 400: 'Bad parameter' }
+    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string' }, limit: limit(1000, 100), after: { type: 'string', description: 'Continue after this key (the previous page\'s `next`)' }, asOf: { ...asOf, description: `The keys live then. ${asOf.description as string}` } } },
+    responses: { 200: '{ keys: string[], next?: string }', 400: 'Bad parameter', 404: 'With asOf: a key\'s history at that moment was cut by compaction' }
   },
   {
     method: 'GET',
     path: '/v1/keys/:key',
     operationId: 'getValue',
-    summary: 'The value of a key (or of an older revision with ?rev=); ETag is the revision id, Last-Modified its time. HEAD works too.',
-    querystring: { type: 'object', additionalProperties: false, properties: { rev: revisionRef } },
+    summary: 'The value of a key (or of an older revision with ?rev=, or as it was with ?asOf=); ETag is the revision id, Last-Modified its time. HEAD works too.',
+    querystring: { type: 'object', additionalProperties: false, properties: { rev: revisionRef, asOf } },
     headers: ['If-Match', 'If-None-Match', 'If-Unmodified-Since', 'If-Modified-Since'],
     responses: { 200: 'The JSON value', 304: 'Not modified (If-None-Match names it, or If-Modified-Since holds)', 400: 'Malformed If-Match / If-None-Match / If-Unmodified-Since', 404: 'Missing or deleted key, or unknown revision', 412: 'If-Match or If-Unmodified-Since failed' }
   },
@@ -199,8 +201,9 @@ export const ROUTES: RouteSpec[] = [
     method: 'GET',
     path: '/v1/keys/:key/head',
     operationId: 'getHead',
-    summary: 'The head revision of a key, with its value (a tombstone for a deleted key); ETag and Last-Modified as for the value',
-    responses: { 200: 'The revision', 404: 'The key never existed' }
+    summary: 'The head revision of a key (or the head it had then, with ?asOf=), with its value (a tombstone for a deleted key); ETag and Last-Modified as for the value',
+    querystring: { type: 'object', additionalProperties: false, properties: { asOf } },
+    responses: { 200: 'The revision', 400: 'Bad asOf (or a sequence number past the last)', 404: 'The key did not exist (then), or its history then was cut by compaction' }
   },
   {
     method: 'GET',

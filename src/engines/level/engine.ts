@@ -4,8 +4,8 @@ import type { AbstractBatchOptions, AbstractChainedBatch, AbstractSnapshot } fro
 import { Level } from 'level'
 import { decoded, InvalidInputError, LockedError, NotFoundError } from '../../errors.js'
 import { describe } from '../../revision.js'
-import { FORMAT_VERSION } from '../engine.js'
-import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
+import { FORMAT_VERSION, KEPT } from '../engine.js'
+import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadChange, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord, SyncReads } from '../engine.js'
 import { LevelBatch } from './batch.js'
 import {
   CHANGES_RANGE, changesKey, CONFLICT_RANGE, decodeChanges, decodeFence, decodeHead, decodeLease, droppedKey, fenceKey, FORMAT_KEY, headKey, headRange,
@@ -38,11 +38,22 @@ export class LevelEngine implements Engine {
   #nextSeq: number | undefined
   #loadingSeq: Promise<void> | undefined
   readonly #batchOptions: AbstractBatchOptions<string, string>
+  readonly readSync: SyncReads | undefined
 
   constructor (db: RevkvDatabase, location: string) {
     this.db = db
     this.location = location
     this.supports = Object.freeze({ sharedWriters: false, snapshots: db.supports.explicitSnapshots, sync: true, notify: false })
+    // classic-level and memory-level declare getSync in their manifest; level-supports' types do not list it yet.
+    if ((db.supports as { getSync?: boolean }).getSync === true) {
+      this.readSync = {
+        head: (key) => {
+          const text = db.getSync(headKey(key), UTF8)
+          return text === undefined ? undefined : decodeHead(key, text)
+        },
+        revision: (id) => db.getSync(revisionKey(id), UTF8)
+      }
+    }
     // abstract-level copies batch options onto every entry, so encodings are passed only when
     // the database's defaults are not already utf8. `sync` is classic-level's; others ignore it.
     const utf8 = db.keyEncoding().name === 'utf8' && db.valueEncoding().name === 'utf8'
@@ -120,16 +131,47 @@ export class LevelEngine implements Engine {
     return this.#nextSeq !== undefined ? take() : this.lastSeq().then(take)
   }
 
-  async * changes (since: number): AsyncGenerator<[number, Entry]> {
+  async * changes (since: number, at?: ReadAt): AsyncGenerator<[number, Entry]> {
+    const options = readOptions(at)
     // The record holding since + 1 may start before it: start from the last record at or before it.
     let start = changesKey(since + 1)
-    for await (const key of this.db.keys({ gt: CHANGES_RANGE.gt, lte: start, reverse: true, limit: 1, ...UTF8 })) start = key
-    for await (const [key, value] of this.db.iterator({ gte: start, lt: CHANGES_RANGE.lt, ...UTF8 })) {
+    for await (const key of this.db.keys({ gt: CHANGES_RANGE.gt, lte: start, reverse: true, limit: 1, ...options })) start = key
+    for await (const [key, value] of this.db.iterator({ gte: start, lt: CHANGES_RANGE.lt, ...options })) {
       const first = seqOfChangesKey(key)
       for (const [i, entry] of decodeChanges(key, value).entries()) {
         if (first + i > since) yield [first + i, entry]
       }
     }
+  }
+
+  async change (seq: number, at?: ReadAt): Promise<Entry | undefined> {
+    // The record holding it is the last one starting at or before it.
+    for await (const [stored, text] of this.db.iterator({ gt: CHANGES_RANGE.gt, lte: changesKey(seq), reverse: true, limit: 1, ...readOptions(at) })) {
+      return decodeChanges(stored, text)[seq - seqOfChangesKey(stored)]
+    }
+    return undefined
+  }
+
+  /**
+   * Change records hold a batch's changes, not one key's, so this scans them: back from
+   * `seq` ('at') or on from it ('after') until the key's change. The cost grows with the
+   * changes between `seq` and the key's nearest change, the whole feed when it has none.
+   */
+  async headChange (key: string, seq: number, which: 'at' | 'after', at?: ReadAt): Promise<HeadChange | undefined> {
+    const moved = (entry: Entry): boolean => entry[0] === key && (entry[2] & KEPT) === 0
+    if (which === 'after') {
+      for await (const [number, entry] of this.changes(seq, at)) if (moved(entry)) return { seq: number, rev: entry[1] }
+      return undefined
+    }
+    for await (const [stored, text] of this.db.iterator({ gt: CHANGES_RANGE.gt, lte: changesKey(seq), reverse: true, ...readOptions(at) })) {
+      const first = seqOfChangesKey(stored)
+      const entries = decodeChanges(stored, text)
+      for (let i = Math.min(entries.length - 1, seq - first); i >= 0; i--) {
+        const entry = entries[i] as Entry
+        if (moved(entry)) return { seq: first + i, rev: entry[1] }
+      }
+    }
+    return undefined
   }
 
   batch (): LevelBatch {

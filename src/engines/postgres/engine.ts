@@ -1,7 +1,8 @@
 import type pg from 'pg'
 import { CorruptionError, InvalidInputError } from '../../errors.js'
 import { isRevisionId } from '../../revision.js'
-import type { Engine, EngineBatch, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
+import { KEPT } from '../engine.js'
+import type { Engine, EngineBatch, EngineCapabilities, EngineSnapshot, Entry, HeadChange, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
 import { PostgresBatch } from './batch.js'
 import { guarded, quoteIdent } from './connection.js'
 import type { Connection } from './connection.js'
@@ -140,6 +141,20 @@ export class PostgresEngine implements Engine {
 
   async * changes (since: number): AsyncIterable<[seq: number, entry: Entry]> {
     for await (const row of this.#changeRows(since, undefined)) yield [Number(row.seq), [row.key, row.rev, row.flags]]
+  }
+
+  async change (seq: number, at?: ReadAt): Promise<Entry | undefined> {
+    const rows = await this.#query<{ key: string, rev: string, flags: number }>('read a change', `SELECT key, rev, flags FROM ${this.#s}.changes WHERE seq = $1`, [seq], at)
+    const row = rows[0]
+    return row === undefined ? undefined : [row.key, row.rev, row.flags]
+  }
+
+  /** One read of the index changes_key (key, seq): a few rows, however long the feed. */
+  async headChange (key: string, seq: number, which: 'at' | 'after', at?: ReadAt): Promise<HeadChange | undefined> {
+    const rows = await this.#query<{ seq: string, rev: string }>('read a key\'s changes', `SELECT seq, rev FROM ${this.#s}.changes
+  WHERE key = $1 AND seq ${which === 'at' ? '<=' : '>'} $2 AND flags & ${KEPT} = 0 ORDER BY seq ${which === 'at' ? 'DESC' : 'ASC'} LIMIT 1`, [key, seq], at)
+    const row = rows[0]
+    return row === undefined ? undefined : { seq: Number(row.seq), rev: row.rev }
   }
 
   async listen (listener: () => void): Promise<() => Promise<void>> {

@@ -15,7 +15,8 @@ import { quoteIdent, retried } from './connection.js'
  *              A key that was leased but never written has a row with a null head.
  *   unmerged   (key, id) for each revision kept unmerged
  *   dropped    id -> key of a revision dropped by compaction
- *   changes    seq -> key, rev, flags (DELETED | KEPT), one row per change
+ *   changes    seq -> key, rev, flags (DELETED | KEPT), one row per change; the index
+ *              changes_key (key, seq) finds a key's change at a sequence number (as-of reads)
  *   sync       name -> value: sync marks (src/sync/marks.ts), how far this store synced with
  *              another. Added without a layout version change: an older revkv never reads
  *              it, and prepareSchema() creates it in a store made before it existed.
@@ -56,9 +57,20 @@ function ddl (s: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${s}.unmerged (key ${key}, id ${key}, PRIMARY KEY (key, id))`,
     `CREATE TABLE IF NOT EXISTS ${s}.dropped (id ${key} PRIMARY KEY, key ${key})`,
     `CREATE TABLE IF NOT EXISTS ${s}.changes (seq bigint PRIMARY KEY, key ${key}, rev ${key}, flags integer NOT NULL)`,
+    changesKeyIndex(s),
     syncTable(s),
     `INSERT INTO ${s}.meta (version, seq) VALUES ('${FORMAT_VERSION}', 0) ON CONFLICT (one) DO NOTHING`
   ]
+}
+
+/**
+ * The index of as-of reads. It was added after layout 1 without a new layout version: an
+ * index changes nothing a revkv without it reads or writes (PostgreSQL keeps it up to date
+ * for every writer), so older revkv versions keep working on the store. open() adds it to a
+ * store created before it (see prepareSchema).
+ */
+function changesKeyIndex (s: string): string {
+  return `CREATE INDEX IF NOT EXISTS changes_key ON ${s}.changes (key, seq)`
 }
 
 /**
@@ -116,6 +128,17 @@ export async function prepareSchema (pool: pg.Pool, schema: string, createIfMiss
       await client.query(`UPDATE ${s}.meta SET version = $1`, [String(from + 1)])
     }
   }))
+  // Looked up first: CREATE INDEX takes a lock that waits for every write in progress.
+  const index = await pool.query('SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, 'changes_key'])
+  if (index.rowCount === 0) {
+    try {
+      await pool.query(changesKeyIndex(s))
+    } catch (err) {
+      // Another process opening the store created it at the same moment.
+      const code = (err as { code?: unknown }).code
+      if (typeof code !== 'string' || !CREATE_RACES.has(code)) throw err
+    }
+  }
 }
 
 /** Runs `body` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it throws. */
