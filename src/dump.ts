@@ -15,8 +15,7 @@ import { InvalidInputError } from './errors.js'
 import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
 import { canonicalJson, JsonShapeError } from './json.js'
-import type { Engine, Entry, HeadRecord, ReadAt } from './engines/engine.js'
-import { changeEntry } from './changes.js'
+import type { Engine, HeadRecord, ReadAt } from './engines/engine.js'
 import { hashRecord, isRevisionId, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
 
@@ -204,7 +203,7 @@ export async function importLines (
   lines: AsyncIterable<string>,
   exists: (id: string) => Promise<Revision | undefined>,
   exclusive: <T>(task: () => Promise<T>) => Promise<T>,
-  options: { sync: boolean, clock: () => number, written?: (firstSeq: number | undefined, entries: Entry[]) => void },
+  options: { sync: boolean, clock: () => number },
   work: WorkCounter = () => {}
 ): Promise<ImportReport> {
   const headsExist = async (keys: string[]): Promise<boolean[]> => (await engine.headRecords(keys)).map((head) => head !== undefined)
@@ -312,18 +311,12 @@ export async function importLines (
     const batch = engine.batch()
     for (const [id, key, record] of records) batch.putRevision(id, key, record)
     for (const [id, key] of cuts) batch.putDropped(id, key)
-    // Each imported head (and kept revision) is a change like any write's, so a watcher or an
-    // incremental sync reading the feed sees the imported keys.
-    const changes: Entry[] = []
     for (const head of headLines) {
       const unmerged = head.unmerged ?? []
       batch.setHead({ key: head.key, expected: null, head: { head: head.head, ...(head.deleted === true ? { deleted: true } : {}), unmerged: unmerged.length }, added: unmerged, removed: [] })
-      changes.push(changeEntry(head.key, head.head, head.deleted === true, false), ...unmerged.map((id) => changeEntry(head.key, id, false, true)))
     }
-    for (const change of changes) batch.addChange(change)
-    const { stale, firstSeq } = await batch.write({ sync: options.sync, now: options.clock(), allOrNothing: true })
+    const { stale } = await batch.write({ sync: options.sync, now: options.clock(), allOrNothing: true })
     for (const key of stale) fail(`key ${JSON.stringify(key)} was written (or leased) in this store while the dump was being read.`)
-    options.written?.(firstSeq, changes)
     return { revisions: records.length, heads: headLines.length, keys: headLines.map((h) => h.key) }
   })
 }

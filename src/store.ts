@@ -639,7 +639,7 @@ export class Store implements RevkvStore {
         // Cached states may say "no such key" for keys that now exist.
         records.forget((report as ImportReport).keys)
         return report
-      }), { sync: this.#sync, clock: this.#clock, written: (firstSeq, entries) => { this.#path.changes.written(firstSeq, entries) } })
+      }), { sync: this.#sync, clock: this.#clock })
   }
 
   /**

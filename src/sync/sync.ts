@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors.js'
+import { describe } from '../revision.js'
 import { mergeBase } from '../history.js'
 import { checkOptions, checkText } from '../options.js'
 import { markName, readMark, writeMark } from './marks.js'
@@ -97,7 +98,7 @@ async function begin (direction: 'pull' | 'push', local: StoreSync, peer: SyncEn
   const mark = await readMark(local.context.engine, name)
   // A mark past the feed's end means that store is not what it was (restored from a
   // backup, say): everything is compared again.
-  const since = mark !== undefined && mark <= feed.seq ? mark : undefined
+  const since = options.full !== true && mark !== undefined && mark <= feed.seq ? mark : undefined
   return {
     prefix,
     strategy,
@@ -146,5 +147,6 @@ async function * counted (lines: AsyncIterable<string>, report: SyncReport): Asy
 function checkSyncOptions (options: SyncOptions, method: string): { prefix: string, strategy: SyncOptions['strategy'] } {
   checkOptions(options, method)
   const prefix = checkText(options.prefix, `${method}() option prefix`) ?? ''
+  if (options.full !== undefined && typeof options.full !== 'boolean') throw new InvalidInputError(`${method}() option full must be true or false, got ${describe(options.full)}.`)
   return { prefix, strategy: options.strategy }
 }

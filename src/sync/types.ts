@@ -58,6 +58,8 @@ export interface SyncOptions {
    * target). Default: that store's own strategy for each key. Over HTTP, a strategy's name.
    */
   strategy?: StrategyRef
+  /** Compare every key, not only those changed since the last sync (the mark is still updated). Default false. */
+  full?: boolean
 }
 
 /** What a pull or push did. */
