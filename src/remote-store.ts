@@ -23,6 +23,9 @@ import type { Strategy, StrategyRef } from './strategies/types.js'
 import { checkMs, checkOwner, checkToken, LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 import type { RevkvStore, StoreCapabilities } from './store-interface.js'
+import { remoteSyncEndpoint } from './sync/remote.js'
+import { kSync } from './sync/types.js'
+import type { SyncEndpoint } from './sync/types.js'
 
 /** Options of RemoteStore.open(). */
 export interface RemoteStoreOptions {
@@ -356,6 +359,21 @@ export class RemoteStore implements RevkvStore {
    * nothing, and the server holds the dump's records in memory until it writes them.
    */
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
+    return await this.#upload('/v1/import', lines) as ImportReport
+  }
+
+  /** This client's side of sync: the server's sync routes (see src/sync/remote.ts); not part of the public API. */
+  [kSync] (): SyncEndpoint {
+    return remoteSyncEndpoint({
+      request: async (method, path, body) => await this.#request(method, path, body),
+      lines: (method, path, body) => this.#lines(method, path, body === undefined ? {} : { body, type: 'application/json' }),
+      upload: async (path, lines) => await this.#upload(path, lines),
+      base: this.#base
+    })
+  }
+
+  /** POST `lines` as an NDJSON body, streamed as they are read; the JSON answer. */
+  async #upload (path: string, lines: AsyncIterable<string> | Iterable<string>): Promise<unknown> {
     const idle = new IdleTimeout(this.#timeout)
     const source = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
     const encoder = new TextEncoder()
@@ -384,9 +402,9 @@ export class RemoteStore implements RevkvStore {
     try {
       const text: string[] = []
       await this.#track((async () => {
-        for await (const line of this.#lines('POST', '/v1/import', { body, type: NDJSON, idle })) text.push(line)
+        for await (const line of this.#lines('POST', path, { body, type: NDJSON, idle })) text.push(line)
       })())
-      return parseJson(text.join('\n')) as ImportReport
+      return parseJson(text.join('\n'))
     } catch (err) {
       // A failure to read the dump is the caller's own error, not a transport one.
       throw failure ?? err

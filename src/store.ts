@@ -1,4 +1,4 @@
-import { ClosedError, InvalidInputError, NotFoundError } from './errors.js'
+import { ClosedError, InvalidInputError, LockedError, NotFoundError } from './errors.js'
 import { diffValues } from './json-diff.js'
 import type { JsonPatchOperation } from './json-diff.js'
 import { checkResolutions } from './json-merge.js'
@@ -33,6 +33,10 @@ import type { BatchOp, BatchOptions } from './batch-ops.js'
 import { backoff, checkRetries, gaveUp, isRetryable, Transaction } from './transaction.js'
 import type { TransactionOptions, TxCommit, TxView } from './transaction.js'
 import type { RevkvStore, StoreCapabilities } from './store-interface.js'
+import { StoreSync } from './sync/store-side.js'
+import { pull, push } from './sync/sync.js'
+import { kSync } from './sync/types.js'
+import type { SyncOptions, SyncPeer, SyncReport } from './sync/types.js'
 import { headAsOf, keysAsOf, momentOf } from './as-of.js'
 import type { AsOf, AsOfReader, Moment } from './as-of.js'
 import { checkKeysOptions, checkLogOptions, liveKeys, logFrom, revisionOfKey } from './reads.js'
@@ -171,6 +175,7 @@ export class Store implements RevkvStore {
   readonly #clock: () => number
   readonly #snapshots = new Set<StoreSnapshot>()
   #closing: Promise<void> | undefined
+  #syncSide: StoreSync | undefined
 
   private constructor (engine: Engine, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
     this.#engine = engine
@@ -637,6 +642,79 @@ export class Store implements RevkvStore {
       }), { sync: this.#sync, clock: this.#clock })
   }
 
+  /**
+   * Bring in what `source` (another Store or a RemoteStore) has, for keys starting with
+   * `prefix`: missing revisions are copied (each re-hashed and checked, parents first) and
+   * each key's head fast-forwards, stays, or (diverged) is settled by `strategy` or this
+   * store's strategy for the key. Only keys changed since the last pull are compared.
+   */
+  async pull (source: SyncPeer, options: SyncOptions = {}): Promise<SyncReport> {
+    this.#assertOpen('pull')
+    return await pull(this[kSync](), syncEndpointOf(source, 'pull() source'), options)
+  }
+
+  /** Send `target` (another Store or a RemoteStore) what this store has that it lacks; the mirror of pull(), settled by the target's strategies. */
+  async push (target: SyncPeer, options: SyncOptions = {}): Promise<SyncReport> {
+    this.#assertOpen('push')
+    return await push(this[kSync](), syncEndpointOf(target, 'push() target'), options)
+  }
+
+  /**
+   * A new store at `pathOrOptions` (as Store.open takes) holding everything `source` has: a
+   * first pull, which also remembers the source, so later pulls bring only changes. The
+   * store must be empty; the returned store is open.
+   */
+  static async clone (source: SyncPeer, pathOrOptions: string | StoreOptions, options: Omit<SyncOptions, 'strategy'> = {}): Promise<Store> {
+    const endpoint = syncEndpointOf(source, 'Store.clone() source')
+    const store = await Store.open(pathOrOptions)
+    try {
+      for await (const _ of store.#engine.heads({})) throw new InvalidInputError('Store.clone() needs an empty store to clone into; this one holds keys. Pull into it instead, or give a new path.')
+      await pull(store[kSync](), endpoint, options)
+      return store
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+
+  /** This store's side of sync (see src/sync/); not part of the public API. */
+  [kSync] (): StoreSync {
+    this.#assertOpen('sync')
+    this.#syncSide ??= new StoreSync({
+      engine: this.#engine,
+      revision: async (id) => await this.#path.records.revision(id),
+      linked: (id, of) => this.#path.records.linked(id, of),
+      strategyFor: (key) => this.#strategies.forKey(key, undefined),
+      strategy: (ref) => this.#strategies.get(ref, 'option strategy'),
+      maxValueBytes: this.#maxValueBytes,
+      exclusive: async (keys, task) => await this.#path.exclusive(async () => {
+        try {
+          return await task()
+        } finally {
+          // Cached states hold the heads these keys had before.
+          this.#path.records.forget(keys())
+        }
+      }),
+      written: (firstSeq, entries) => { this.#path.changes.written(firstSeq, entries) },
+      leased: async (key) => {
+        await this.#path.leases.ready()
+        try {
+          this.#path.leases.check(key, undefined)
+          return undefined
+        } catch (err) {
+          if (err instanceof LockedError) return `it is leased here (${err.message})`
+          throw err
+        }
+      },
+      visibleSeq: async () => await this.#path.changes.visible(),
+      changes: (since, prefix) => this.#path.changes.read({ since, prefix }),
+      unmergedOf: async (key) => await this.#path.records.unmerged(key),
+      sync: this.#sync,
+      clock: this.#clock
+    })
+    return this.#syncSide
+  }
+
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */
   registerStrategy (strategy: Strategy): void {
     this.#assertOpen('register a strategy')
@@ -723,6 +801,14 @@ export class Store implements RevkvStore {
     if (rev === undefined) throw new NotFoundError(`Revision ${id} was dropped by compaction: history was cut before it.`)
     return rev
   }
+}
+
+/** The sync endpoint of a Store or RemoteStore given to pull, push or clone. */
+function syncEndpointOf (peer: SyncPeer, what: string): ReturnType<SyncPeer[typeof kSync]> {
+  if (peer === null || typeof peer !== 'object' || typeof (peer as Partial<SyncPeer>)[kSync] !== 'function') {
+    throw new InvalidInputError(`${what} must be a Store or a RemoteStore, got ${describe(peer)}.`)
+  }
+  return peer[kSync]()
 }
 
 async function * toAsync (lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {

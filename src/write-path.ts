@@ -786,6 +786,11 @@ export class WritePath {
       // Already part of the head's history: nothing to join, only the unmerged list to tidy.
       return { revisions: [], head, ...(settle === undefined ? {} : { settle }), result: head }
     }
+    if (base?.id === head.id && op.valueJson === undefined) {
+      // The head is in the side's history: like Git, move the head forward to it rather than
+      // record a merge revision that joins nothing (an explicit value still makes one).
+      return { revisions: [], head: side, ...(settle === undefined ? {} : { settle }), result: side }
+    }
     let resolution: Resolution
     let strategyName: string
     if (op.valueJson !== undefined) {

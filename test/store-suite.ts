@@ -6,6 +6,7 @@ import { createSuite } from './store-suite-create.js'
 import { leaseSuite } from './store-suite-leases.js'
 import { asOfSuite } from './store-suite-as-of.js'
 import { batchSuite } from './store-suite-batch.js'
+import { syncSuite } from './store-suite-sync.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -747,4 +748,5 @@ export async function storeSuite (factory: StoreFactory): Promise<void> {
   leaseSuite(factory, supports)
   await asOfSuite(factory)
   batchSuite(factory)
+  syncSuite(factory)
 }

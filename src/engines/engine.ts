@@ -143,6 +143,7 @@ export type ScannedRecord =
   | { kind: 'lease', key: string, record: LeaseRecord | CorruptionError }
   | { kind: 'fence', key: string, record: number | CorruptionError }
   | { kind: 'format', version: string }
+  | { kind: 'sync', name: string }
   | { kind: 'unknown', name: string }
 
 /** Synchronous point reads (see Engine.readSync). */
@@ -235,6 +236,14 @@ export interface Engine {
   renewLease: (key: string, token: number, expires: number, now: number, options: { sync: boolean }) => Promise<LeaseRecord | undefined>
   /** Atomically: remove the lease with `token`, if it is still the key's; false otherwise. */
   releaseLease: (key: string, token: number, options: { sync: boolean }) => Promise<boolean>
+
+  /** A sync mark: what this store noted under `name` about syncing with another store (src/sync/marks.ts), or undefined. */
+  syncMark: (name: string) => Promise<string | undefined>
+  /**
+   * Record a sync mark, durably and on its own. Marks are advisory: a lost or stale one
+   * costs a fuller sync, never data, so they need no atomicity with the heads they describe.
+   */
+  setSyncMark: (name: string, value: string) => Promise<void>
 
   /** Every stored record, for verify(), read at one moment. */
   scan: () => AsyncIterable<ScannedRecord>

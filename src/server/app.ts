@@ -30,6 +30,9 @@ import { answerClientError } from './client-error.js'
 import { logServerError, problemOf } from './problem.js'
 import { BATCH_BODY_FACTOR, ROUTES } from './routes.js'
 import type { RouteSpec } from './routes.js'
+import { validateKey } from '../revision.js'
+import { kSync } from '../sync/types.js'
+import type { HeadLine, Want } from '../sync/types.js'
 
 /** Options of the HTTP server. */
 export interface ServerOptions {
@@ -37,6 +40,8 @@ export interface ServerOptions {
   token?: string | undefined
   /** Answer 428 to writes that name neither a parent nor an If-Match / If-None-Match precondition. */
   requireParent?: boolean | undefined
+  /** Answer 403 to every request that would change the store (writes, merges, leases, import, compact, sync pushes); reads and sync pulls go on. */
+  readOnly?: boolean | undefined
   /** Largest request body in bytes (default the store's maxValueBytes + 64 KiB: a maximal value plus JSON spacing and escapes). Dumps sent to POST /v1/import stream and are not limited by it. */
   bodyLimit?: number | undefined
   /**
@@ -467,6 +472,33 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
 
     verify: async (_req, reply) => await sendOperation(reply, async (progress) => await store.verify({ onProgress: progress })),
 
+    syncInfo: async () => await store[kSync]().info(),
+
+    syncHeads: async (req, reply) => {
+      const { prefix, since } = req.query
+      const heads = store[kSync]().heads(prefix ?? '', since === undefined ? undefined : Number(since))
+      return await reply.type(`${NDJSON}; charset=utf-8`).send(ndjsonStream(headLines(heads)))
+    },
+
+    syncHeadsOf: async (req) => {
+      const { keys } = req.body as { keys: string[] }
+      for (const key of keys) validateKey(key)
+      return { heads: (await store[kSync]().headsOf(keys)).map((head) => head ?? null) }
+    },
+
+    syncSend: async (req, reply) => {
+      const { wants } = req.body as { wants: Want[] }
+      for (const { key } of wants) validateKey(key)
+      return await reply.type(`${NDJSON}; charset=utf-8`).send(ndjsonStream(store[kSync]().send(wants)))
+    },
+
+    syncReceive: async (req) => {
+      requireType(req, 'POST /v1/sync/receive', NDJSON)
+      if (!(req.body instanceof Readable)) throw new InvalidInputError(`POST /v1/sync/receive takes sync lines as the body, with Content-Type: ${NDJSON}.`)
+      const { strategy } = req.query
+      return await store[kSync]().receive(createInterface({ input: req.body, crlfDelay: Infinity }), strategy === undefined ? {} : { strategy })
+    },
+
     compact: async (req, reply) => {
       requireType(req, 'POST')
       const { keep, prefix } = req.body as { keep: number, prefix?: string }
@@ -608,15 +640,29 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     if (route.querystring !== undefined) schema.querystring = route.querystring
     const json = route.body?.['application/json']
     if (json !== undefined && route.method === 'POST') schema.body = json
+    // A read-only server turns writers away before anything is read or changed.
+    const refused = options.readOnly === true && route.method !== 'GET' && route.reads !== true
     app.route({
       method: route.method,
       url: route.path,
       schema,
-      handler: handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+      handler: refused
+        ? async (_req: FastifyRequest, reply: FastifyReply) => await refuse(reply, new HttpError(`This server is read-only (revkv serve --read-only): ${route.method} ${route.path} would change the store. Read, export or pull from it; write elsewhere.`, 'REVKV_READ_ONLY', 403))
+        : handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
       ...(route.largeBody === true ? { bodyLimit: BATCH_BODY_FACTOR * bodyLimit } : {})
     })
   }
   return app
+}
+
+/** Head lines as a stream sends them, then the end line with their count. */
+async function * headLines (heads: AsyncIterable<HeadLine>): AsyncGenerator<string> {
+  let keys = 0
+  for await (const head of heads) {
+    keys++
+    yield JSON.stringify({ head })
+  }
+  yield JSON.stringify({ end: { keys } })
 }
 
 function applyJsonPatch (key: string, current: JsonValue | undefined, patch: JsonValue): JsonValue {

@@ -10,7 +10,7 @@ import { LevelBatch } from './batch.js'
 import {
   CHANGES_RANGE, changesKey, CONFLICT_RANGE, decodeChanges, decodeFence, decodeHead, decodeLease, droppedKey, fenceKey, FORMAT_KEY, headKey, headRange,
   idOfRevisionKey, idOfUnmergedKey, inHeadRange, keyOfConflictKey, keyOfHeadKey, keyOfLeaseKey, LEASE_RANGE, leaseKey, revisionKey, revisionRange,
-  seqOfChangesKey, unmergedRange, UTF8
+  seqOfChangesKey, syncMarkKey, unmergedRange, UTF8
 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 
@@ -241,6 +241,14 @@ export class LevelEngine implements Engine {
     return true
   }
 
+  async syncMark (name: string): Promise<string | undefined> {
+    return await this.db.get(syncMarkKey(name), UTF8)
+  }
+
+  async setSyncMark (name: string, value: string): Promise<void> {
+    await this.db.put(syncMarkKey(name), value, { ...UTF8, sync: true } as AbstractBatchOptions<string, string>)
+  }
+
   async * scan (): AsyncGenerator<ScannedRecord> {
     for await (const [stored, text] of this.db.iterator(UTF8)) {
       const prefix = stored.slice(0, 2)
@@ -253,6 +261,7 @@ export class LevelEngine implements Engine {
       else if (prefix === 'c!') yield { kind: 'conflict', key: name }
       else if (prefix === 'l!') yield { kind: 'lease', key: name, record: decoded(() => decodeLease(name, text)) }
       else if (prefix === 'f!') yield { kind: 'fence', key: name, record: decoded(() => decodeFence(name, text)) }
+      else if (prefix === 'y!') yield { kind: 'sync', name }
       else if (stored === FORMAT_KEY) yield { kind: 'format', version: text }
       else yield { kind: 'unknown', name: stored }
     }

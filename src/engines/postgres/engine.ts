@@ -231,6 +231,15 @@ export class PostgresEngine implements Engine {
     return rows.length > 0
   }
 
+  async syncMark (name: string): Promise<string | undefined> {
+    const rows = await this.#query<{ value: string }>('read a sync mark', `SELECT value FROM ${this.#s}.sync WHERE name = $1`, [name])
+    return rows[0]?.value
+  }
+
+  async setSyncMark (name: string, value: string): Promise<void> {
+    await this.#query('write a sync mark', `INSERT INTO ${this.#s}.sync (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, [name, value])
+  }
+
   async * scan (): AsyncIterable<ScannedRecord> {
     const at = { snapshot: await this.snapshot() }
     const s = this.#s
