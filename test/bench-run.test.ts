@@ -99,6 +99,8 @@ test('runBench: a tiny cold run fills both stores before the clock, updates the 
   assert.equal(cold.store?.headCacheSize, 20, 'a head cache a hundredth of the keys')
   assert.ok(cold.store !== undefined && cold.store.fillMs > 0)
   assert.equal(raw.store?.keys, 2000)
+  assert.is(cold.revisions, 2300, 'bytes/rev weighs the store over the fill revisions and the run\'s')
+  assert.is(cold.bytesPerRevision, cold.bytesOnDisk / 2300)
   const verified = cold.verified
   assert.ok(verified !== undefined)
   assert.is(verified.acknowledged, 300)

@@ -3,7 +3,7 @@ import type { Store } from '../../src/index.js'
 import { FILL_BATCHES_IN_FLIGHT, fillStore } from '../fill.js'
 import { Payloads } from '../payload.js'
 import { runStoreScenario } from '../store-run.js'
-import type { ScenarioContext, ThroughputResult } from '../types.js'
+import type { FilledStore, ScenarioContext, ThroughputResult } from '../types.js'
 import { verifyNothingLost } from '../verify.js'
 import type { Ledger } from '../verify.js'
 import type { Attempt } from '../writers.js'
@@ -98,7 +98,7 @@ export async function run (ctx: ScenarioContext, keys: number = defaults.keys): 
       }
     }
   }, { headCacheSize })
-  return { ...result, store: { keys, headCacheSize, fillMs } }
+  return withFill(result, { keys, headCacheSize, fillMs })
 }
 
 /**
@@ -137,5 +137,11 @@ export async function runBaseline (ctx: ScenarioContext, keys: number = defaults
       attempt
     }
   })
-  return { ...result, store: { keys, headCacheSize: undefined, fillMs } }
+  return withFill(result, { keys, headCacheSize: undefined, fillMs })
+}
+
+/** A result on a filled store: its bytes weighed over the fill's entries too, not only the run's writes. */
+function withFill (result: ThroughputResult, store: FilledStore): ThroughputResult {
+  const revisions = store.keys + result.commits
+  return { ...result, store, revisions, bytesPerRevision: result.bytesOnDisk / revisions }
 }
