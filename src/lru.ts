@@ -5,12 +5,17 @@
  * nothing per entry, which matters on the write path (every commit caches its revision).
  * Entries for which `pinned` returns true survive a rotation (a key with writes in
  * progress must keep its one in-memory state), so the bound is soft while many keys are busy.
+ * A rotation comes after `max / 2` insertions, not when the young map holds that many: the
+ * pinned entries carried over would otherwise fill it at once, and with more pinned entries
+ * than that (a large batch against a small cache) every insertion would rotate, copying them all.
  */
 export class LruMap<K, V> {
   #young = new Map<K, V>()
   #old = new Map<K, V>()
   readonly #half: number
   readonly #pinned: ((value: V) => boolean) | undefined
+  /** Insertions since the last rotation. */
+  #inserted = 0
 
   constructor (max: number, pinned?: (value: V) => boolean) {
     this.#half = Math.max(1, Math.floor(max / 2))
@@ -50,7 +55,8 @@ export class LruMap<K, V> {
 
   #insert (key: K, value: V): void {
     this.#young.set(key, value)
-    if (this.#young.size < this.#half) return
+    if (++this.#inserted < this.#half) return
+    this.#inserted = 0
     const dropped = this.#old
     this.#old = this.#young
     this.#young = new Map()
