@@ -108,6 +108,10 @@ test('a changed value, a wrong height, a parent of another key or missing', asyn
     { kind: 'index', key: 'b', revision: gone.s.b1, message: `The changes feed names revision ${gone.s.b1} of key "b", which is missing.` }
   ])
   assert.is(gone.revisions, 6)
+  // A parent of another key beside one of its own: the height is not judged (one parent is wrong already).
+  const mixed = await verified(async (db, s) => { await rewrite(db, s.c2, (r) => { r.parents = [s.c1, s.b1]; r.height = 5 }) })
+  assert.equal(mixed.problems, [hash(mixed.s.c2, 'c'),
+    { kind: 'parent', key: 'c', revision: mixed.s.c2, message: `Revision ${mixed.s.c2} of key "c" names parent ${mixed.s.b1}, a revision of key "b".` }])
   // Two parents: the height follows the higher one.
   const merged = await verified(async (db, s) => { await rewrite(db, s.c2, (r) => { r.parents = [s.c1, s.c3]; r.height = 2 }) })
   assert.equal(merged.problems, [hash(merged.s.c2, 'c'), { kind: 'height', key: 'c', revision: merged.s.c2, message: `Revision ${merged.s.c2} of key "c" has height 2; its parents make it 3.` }])
@@ -118,6 +122,14 @@ test('history cut by compaction: a child may stand higher than its kept parents,
   assert.equal(equal.problems, [hash(equal.s.a2, 'a')], 'height 1 above a dropped parent: nothing is known to be wrong')
   const taller = await verified(async (db, s) => { await rewrite(db, s.a2, (r) => { r.height = 9 }) }, { compact: true })
   assert.equal(taller.problems, [hash(taller.s.a2, 'a')])
+  // Beside a dropped parent, a kept one still sets the least height.
+  const low = await verified(async (db, s) => {
+    // c1 dropped as compaction drops a revision: its record goes, a marker naming its key stays.
+    await db.del(`r!${s.c1}`)
+    await db.put(`d!${s.c1}`, 'c')
+    await rewrite(db, s.c2, (r) => { r.parents = [s.c1, s.c3] })
+  })
+  assert.equal(low.problems, [hash(low.s.c2, 'c'), { kind: 'height', key: 'c', revision: low.s.c2, message: `Revision ${low.s.c2} of key "c" has height 2; its parents make it 3.` }])
   const foreign = await verified(async (db, s) => { await db.put(`d!${s.a1}`, 'b') }, { compact: true })
   assert.equal(foreign.problems, [
     { kind: 'parent', key: 'a', revision: foreign.s.a2, message: `Revision ${foreign.s.a2} of key "a" names parent ${foreign.s.a1}, which is missing.` },
