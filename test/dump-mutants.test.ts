@@ -14,7 +14,7 @@ import { importLines } from '../src/dump.js'
 import { openLevelDatabase } from '../src/engines/level/engine.js'
 import { canonicalJson } from '../src/json.js'
 import { hashRecord, parseRecord } from '../src/revision.js'
-import { all, rejection } from './helpers.js'
+import { all, instrumentedDb, rejection } from './helpers.js'
 import { sharedCluster } from './pg/cluster.js'
 
 const HEADER = JSON.stringify({ revkv: 'dump', format: 1 })
@@ -72,9 +72,11 @@ test('export: a header, each key\'s revisions parents first (ties by id), its he
   await store.compact({ keep: 1, prefix: 'a' })
   const cut = await all(store.export({ prefix: 'a' }))
   assert.equal(cut, [HEADER, q({ dropped: { id: a1.id, key: 'a' } }), revisionLine(a2), q({ head: { key: 'a', head: a2.id } }), q({ end: { revisions: 1, heads: 1 } })])
-  const to = await Store.open({ db: new MemoryLevel() })
+  const db = new MemoryLevel<string, string>()
+  const to = await Store.open({ db })
   assert.equal(await to.import(cut), { revisions: 1, heads: 1, keys: ['a'] })
   assert.equal(await all(to.export()), cut)
+  assert.equal(await all(db.iterator({ gt: 'd!', lt: 'd"' })), [[`d!${a1.id}`, 'a']], 'exactly the marker of the dump')
   assert.equal((await to.verify()).problems, [])
   await to.close()
   await store.close()
@@ -149,7 +151,20 @@ test('import refuses each bad line with its number and why', async () => {
     [['', ' '], 2, 'the dump is empty.'],
     [[HEADER, a.line, aHead], 3, 'the dump has no end line: it is truncated.']
   ]
+  // A value that cannot be stored: the reason as the JSON check words it, made a sentence.
+  const surrogate = root('a', { value: 'x\ud800' })
+  const shape = (() => { try { canonicalJson(surrogate) } catch (err) { return (err as Error).message } return 'accepted' })()
+  assert.ok(!shape.endsWith('.'), shape)
+  cases.push([[HEADER, q({ revision: { id: 'f'.repeat(64), ...surrogate } })], 2, `${shape}.`])
+  // Behind a cut, a kept parent still sets the least height; reaching it exactly is fine.
+  const dropped = 'd'.repeat(64)
+  const cutChild = (height: number): { id: string, line: string } => crafted({ key: 'a', parents: [a.id, dropped], height, time: 2, value: 2 })
+  const cutDump = (height: number): string[] => [HEADER, q({ dropped: { id: dropped, key: 'a' } }), a.line, cutChild(height).line, q({ head: { key: 'a', head: cutChild(height).id } }), end(2, 1)]
+  cases.push([cutDump(1), 4, `revision ${cutChild(1).id} has height 1; its parents make it 2.`])
   for (const [lines, line, why] of cases) assert.is(await refusal(lines), refused(line, why), `${lines.join('\n')}`)
+  const behind = await Store.open({ db: new MemoryLevel() })
+  assert.equal(await behind.import(cutDump(2)), { revisions: 2, heads: 1, keys: ['a'] })
+  await behind.close()
   // The counts of a sound dump, for the two end-line cases above.
   const to = await Store.open({ db: new MemoryLevel() })
   assert.equal(await to.import([HEADER, a.line, aHead, end(1, 1)]), { revisions: 1, heads: 1, keys: ['a'] })
@@ -173,11 +188,25 @@ test('import: a key that exists refuses the whole dump; on PostgreSQL, so does a
   const pg = await Store.open({ postgres: cluster.url, schema: `dmut_${randomBytes(6).toString('hex')}`, poolSize: 2 })
   try {
     await pg.lock('a', { ttl: 60_000, owner: 'someone' })
-    assert.is((await rejection(pg.import([HEADER, a.line, q({ head: { key: 'a', head: a.id } }), q({ end: { revisions: 1, heads: 1 } })]))).message,
-      refused(4, 'key "a" was written (or leased) in this store while the dump was being read.'))
-    assert.is(await pg.revision(a.id), undefined, 'nothing of the dump was written')
+    const b = crafted(root('b'))
+    assert.is((await rejection(pg.import([HEADER, a.line, b.line, q({ head: { key: 'a', head: a.id } }), q({ head: { key: 'b', head: b.id } }), q({ end: { revisions: 2, heads: 2 } })]))).message,
+      refused(6, 'key "a" was written (or leased) in this store while the dump was being read.'))
+    assert.equal(await all(pg.keys()), [], 'nothing of the dump was written, not even the key no lease held')
+    assert.is(await pg.revision(b.id), undefined)
   } finally {
     await pg.close()
+  }
+})
+
+test('import writes with the store\'s sync setting', async () => {
+  for (const sync of [true, false]) {
+    const { db, writes } = instrumentedDb()
+    const to = await Store.open({ db, sync })
+    const a = crafted(root('a'))
+    const before = writes.length
+    await to.import([HEADER, a.line, q({ head: { key: 'a', head: a.id } }), q({ end: { revisions: 1, heads: 1 } })])
+    assert.equal(writes.slice(before).map((w) => w.options.sync), [sync])
+    await to.close()
   }
 })
 
