@@ -130,6 +130,12 @@ test('history cut by compaction: a child may stand higher than its kept parents,
     await rewrite(db, s.c2, (r) => { r.parents = [s.c1, s.c3] })
   })
   assert.equal(low.problems, [hash(low.s.c2, 'c'), { kind: 'height', key: 'c', revision: low.s.c2, message: `Revision ${low.s.c2} of key "c" has height 2; its parents make it 3.` }])
+  // A marker beside a record that is still there (as no compaction leaves it): the record counts, not the marker.
+  const both = await verified(async (db, s) => {
+    await db.put(`d!${s.a1}`, 'a')
+    await rewrite(db, s.a2, (r) => { r.height = 5 })
+  })
+  assert.equal(both.problems, [hash(both.s.a2, 'a'), { kind: 'height', key: 'a', revision: both.s.a2, message: `Revision ${both.s.a2} of key "a" has height 5; its parents make it 2.` }])
   const foreign = await verified(async (db, s) => { await db.put(`d!${s.a1}`, 'b') }, { compact: true })
   assert.equal(foreign.problems, [
     { kind: 'parent', key: 'a', revision: foreign.s.a2, message: `Revision ${foreign.s.a2} of key "a" names parent ${foreign.s.a1}, which is missing.` },
@@ -213,6 +219,12 @@ test('the changes feed: a revision missing or of another key, a damaged change r
   assert.equal(missing.problems, [{ kind: 'index', key: 'a', revision: other, message: `The changes feed names revision ${other} of key "a", which is missing.` }])
   const foreign = await verified(async (db, s) => { await db.put('s!ffffffffffffff00', q([['a', s.c1, 0], ['c', s.c1, 0]])) })
   assert.equal(foreign.problems, [{ kind: 'index', key: 'a', revision: foreign.s.c1, message: `The changes feed names revision ${foreign.s.c1} of key "a", which belongs to key "c".` }])
+  // A marker saying the revision was dropped from key a does not excuse it: its record is there, of key c.
+  const marked = await verified(async (db, s) => {
+    await db.put(`d!${s.c1}`, 'a')
+    await db.put('s!ffffffffffffff00', q([['a', s.c1, 0]]))
+  })
+  assert.equal(marked.problems, [{ kind: 'index', key: 'a', revision: marked.s.c1, message: `The changes feed names revision ${marked.s.c1} of key "a", which belongs to key "c".` }])
   const damaged = await verified(async (db) => { await db.put('s!ffffffffffffff00', '[[') })
   assert.equal(damaged.problems.map((p) => [p.kind, p.key, p.revision]), [['corrupt', undefined, undefined]])
   assert.match(damaged.problems[0]?.message ?? '', /^The change record s!ffffffffffffff00 cannot be read: .+\.$/)
