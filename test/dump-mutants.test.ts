@@ -82,6 +82,21 @@ test('export: a header, each key\'s revisions parents first (ties by id), its he
   await store.close()
 })
 
+test('export: revisions of one height come in id order, whatever order the walk found them in', async () => {
+  // A fixed clock makes the ids fixed: the head's id falls between the two kept revisions',
+  // so id order is neither the order found (head first, then the kept ones) nor its reverse.
+  const store = await Store.open({ db: new MemoryLevel(), clock: () => 1_000_000 })
+  const c1 = await store.commit('c', 'x')
+  const head = await store.commit('c', 'y0', { parent: c1.id })
+  const kept: string[] = []
+  for (const value of ['z1', 'z2']) kept.push(await store.commit('c', value, { parent: c1.id, strategy: 'manual' }).then(() => '', (e: ConflictError) => e.kept as string))
+  kept.sort()
+  assert.ok((kept[0] as string) < head.id && head.id < (kept[1] as string), 'the ids this test relies on')
+  const ids = (await all(store.export())).filter((l) => l.startsWith('{"revision"')).map((l) => (JSON.parse(l) as { revision: Revision }).revision.id)
+  assert.equal(ids, [c1.id, kept[0], head.id, kept[1]])
+  await store.close()
+})
+
 test('export: many keys (more than are read ahead), each once, in key order, with their own histories', async () => {
   const store = await Store.open({ db: new MemoryLevel() })
   const keys = Array.from({ length: 21 }, (_, i) => `k${String(i).padStart(2, '0')}`)
@@ -139,6 +154,7 @@ test('import refuses each bad line with its number and why', async () => {
     [[HEADER, a.line, q({ head: { key: 'a', head: 'nope' } })], 3, 'the head line of "a" names no revision id.'],
     [[HEADER, a.line, q({ head: { key: 'a', head: a.id, unmerged: 'x' } })], 3, 'the unmerged list of "a" is not a list of revision ids.'],
     [[HEADER, a.line, q({ head: { key: 'a', head: a.id, unmerged: ['x'] } })], 3, 'the unmerged list of "a" is not a list of revision ids.'],
+    [[HEADER, a.line, q({ head: { key: 'a', head: a.id, unmerged: ['f'.repeat(64), 'x'] } })], 3, 'the unmerged list of "a" is not a list of revision ids.'],
     [[HEADER, b.line, q({ head: { key: 'a', head: b.id } })], 3, 'the head of "a" is not one of its revisions.'],
     [[HEADER, q({ head: { key: 'a', head: a.id } })], 2, 'the head of "a" is not one of its revisions.'],
     [[HEADER, a.line, b.line, q({ head: { key: 'a', head: a.id, unmerged: [b.id] } })], 4, `unmerged revision ${b.id} of "a" is not one of its revisions.`],
