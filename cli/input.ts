@@ -15,31 +15,34 @@ export interface JsonSource {
   textName: string
   /** A file path from --file; '-' means standard input. */
   file?: string | undefined
+  /** How to name the file when it cannot be read (default `--file <path>`). */
+  fileName?: string
 }
 
 /** Read and parse the JSON value from its source; throws InvalidInputError (exit 2) naming the source. */
 export async function readJsonInput (source: JsonSource): Promise<JsonValue> {
-  const { InvalidInputError, parseJsonText } = await loadLibrary()
-  let text: string
-  let name: string
-  if (source.text !== undefined && source.text !== '-') {
-    text = source.text
-    name = source.textName
-  } else if (source.file !== undefined && source.file !== '-') {
-    name = `file ${source.file}`
+  const { parseJsonText } = await loadLibrary()
+  const { text, name } = await readTextInput(source, 'the JSON value')
+  return parseJsonText(text, name)
+}
+
+/** The text of a source (UTF-8 checked) and how to name it in messages; `what` says what is read from stdin. */
+export async function readTextInput (source: JsonSource, what: string): Promise<{ text: string, name: string }> {
+  const { InvalidInputError } = await loadLibrary()
+  if (source.text !== undefined && source.text !== '-') return { text: source.text, name: source.textName }
+  if (source.file !== undefined && source.file !== '-' && source.file !== '') {
+    const name = `file ${source.file}`
     try {
-      text = decodeUtf8(await readFile(source.file), `file ${source.file}`, InvalidInputError)
+      return { text: decodeUtf8(await readFile(source.file), name, InvalidInputError), name }
     } catch (err) {
+      if (err instanceof InvalidInputError) throw err
       const code = (err as NodeJS.ErrnoException).code
       const why = code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message
-      throw new InvalidInputError(`Cannot read --file ${source.file}: ${why}.`, { cause: err })
+      throw new InvalidInputError(`Cannot read ${source.fileName ?? `--file ${source.file}`}: ${why}.`, { cause: err })
     }
-  } else {
-    name = 'standard input'
-    if (process.stdin.isTTY === true) process.stderr.write('Reading the JSON value from standard input (end it with Ctrl-D)...\n')
-    text = decodeUtf8(await readStdin(), 'standard input', InvalidInputError)
   }
-  return parseJsonText(text, name)
+  if (process.stdin.isTTY === true) process.stderr.write(`Reading ${what} from standard input (end it with Ctrl-D)...\n`)
+  return { text: decodeUtf8(await readStdin(), 'standard input', InvalidInputError), name: 'standard input' }
 }
 
 async function readStdin (): Promise<Buffer> {

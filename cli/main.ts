@@ -5,6 +5,7 @@
  */
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
+import { batch } from './commands/batch.js'
 import { commit } from './commands/commit.js'
 import { conflicts } from './commands/conflicts.js'
 import { del } from './commands/delete.js'
@@ -32,7 +33,7 @@ import { renew } from './commands/renew.js'
 import { locks } from './commands/locks.js'
 
 /** Every command, in the order `revkv --help` lists them. Later commands (bench, serve) join here. */
-const COMMANDS: readonly Command[] = [init, commit, del, get, show, log, diff, merge, conflicts, lock, renew, unlock, locks, keys, changes, fsck, compact, exportCommand, importCommand, serveCommand, bench]
+const COMMANDS: readonly Command[] = [init, commit, batch, del, get, show, log, diff, merge, conflicts, lock, renew, unlock, locks, keys, changes, fsck, compact, exportCommand, importCommand, serveCommand, bench]
 
 /** Bad usage caught by yargs (unknown option, missing argument, bad choice): exit 2, like bad input. */
 class UsageError extends Error {

@@ -340,7 +340,7 @@ export function reportError (err: unknown, args: Pick<GlobalArgs, 'json' | 'debu
   } else {
     lines.push(`${c.red('revkv:')} ${message}`)
   }
-  if (code === 1) lines.push(...conflictDetails(err as ConflictFields, explanation, c))
+  if (code === 1) lines.push(...(isBatchRefusal(err) ? refusedOps(err.conflicts, c) : conflictDetails(err as ConflictFields, explanation, c)))
   lines.push(...hint.map((line) => `  ${line}`))
   if (args.debug && err instanceof Error && err.stack !== undefined) lines.push(err.stack)
   stderr.write(`${lines.join('\n')}\n`)
@@ -349,6 +349,34 @@ export function reportError (err: unknown, args: Pick<GlobalArgs, 'json' | 'debu
 
 function causeOf (err: unknown): unknown {
   return err instanceof Error ? err.cause : undefined
+}
+
+/** A refused op of a batch, as BatchConflictError lists it (read structurally, like ConflictFields). */
+interface RefusalFields {
+  index: number
+  key: string
+  message: string
+  expected?: string | null
+  actual: string | null
+  places?: ConflictPlaceFields[]
+}
+
+function isBatchRefusal (err: unknown): err is { conflicts: RefusalFields[] } {
+  const conflicts = (err as { conflicts?: unknown } | null)?.conflicts
+  return Array.isArray(conflicts) && conflicts.length > 0 && typeof (conflicts[0] as { index?: unknown }).index === 'number'
+}
+
+/** Every refused op of a batch: why, its expected and actual heads, and its conflicting places. */
+function refusedOps (conflicts: RefusalFields[], c: Palette): string[] {
+  const lines: string[] = []
+  for (const op of conflicts) {
+    lines.push(`  op ${op.index}, key ${JSON.stringify(op.key)}: ${op.message}`)
+    if (op.expected !== undefined) lines.push(`    expected head: ${op.expected ?? 'none (create only: the key must not exist)'}`)
+    lines.push(`    actual head:   ${op.actual ?? 'none (the key does not exist)'}`)
+    const sides = { ours: op.actual === null ? 'head' : `head ${shortId(op.actual)}`, theirs: 'this op' }
+    for (const place of op.places ?? []) lines.push(...diff3Lines(place, sides, c).map((line) => `      ${line}`))
+  }
+  return lines
 }
 
 /** Expected vs actual head, and every conflicting place with its three values. */

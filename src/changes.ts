@@ -10,6 +10,13 @@ export interface Change {
   deleted?: true
   /** The write was kept unmerged by the manual strategy; the head did not move. */
   kept?: true
+  /**
+   * Made by a multi-key batch (store.batch, a transaction): the sequence number of the
+   * batch's first change. A batch's changes have consecutive numbers and share this id.
+   */
+  tx?: number
+  /** With tx: how many changes the batch made (its last one is tx + txSize - 1). */
+  txSize?: number
 }
 
 /** Options of store.changes() and store.watch(). */
@@ -26,6 +33,23 @@ export interface ChangesOptions {
 
 const DELETED = 1
 const KEPT = 2
+/**
+ * A multi-key batch's changes carry their position in the batch and the batch's size in the
+ * stored flags (14 bits each above DELETED and KEPT, so an int4 column and old records
+ * stay as they are): a reader derives the batch's id from any one change, even one read
+ * from the middle of the batch. A size of 0 means a change of no multi-key batch.
+ */
+const TX_OFFSET_SHIFT = 2
+const TX_SIZE_SHIFT = 16
+const TX_FIELD = 0x3fff
+/** The most changes one multi-key batch can number (the size field's range). */
+export const MAX_TX_CHANGES = TX_FIELD
+
+/** Where a change stands in its multi-key batch: its position and the batch's size. */
+export interface TxPosition {
+  offset: number
+  size: number
+}
 
 interface Pending {
   entries: Entry[]
@@ -99,8 +123,9 @@ export class ChangeLog implements BatchMember {
   }
 
   /** Record a change made by a write decided into `batch`. */
-  record (batch: Batch, key: string, rev: string, deleted: boolean, kept: boolean): void {
-    const entry: Entry = [key, rev, (deleted ? DELETED : 0) | (kept ? KEPT : 0)]
+  record (batch: Batch, key: string, rev: string, deleted: boolean, kept: boolean, tx?: TxPosition): void {
+    const flags = (deleted ? DELETED : 0) | (kept ? KEPT : 0) | (tx === undefined ? 0 : (tx.offset << TX_OFFSET_SHIFT) | (tx.size << TX_SIZE_SHIFT))
+    const entry: Entry = [key, rev, flags]
     batch.records.addChange(entry)
     let pending = this.#pending.get(batch)
     if (pending === undefined) {
@@ -256,5 +281,13 @@ export class ChangeLog implements BatchMember {
 }
 
 function toChange (seq: number, [key, rev, flags]: Entry): Change {
-  return { seq, key, rev, ...((flags & DELETED) !== 0 ? { deleted: true as const } : {}), ...((flags & KEPT) !== 0 ? { kept: true as const } : {}) }
+  const change: Change = { seq, key, rev }
+  if ((flags & DELETED) !== 0) change.deleted = true
+  if ((flags & KEPT) !== 0) change.kept = true
+  const size = (flags >>> TX_SIZE_SHIFT) & TX_FIELD
+  if (size > 0) {
+    change.tx = seq - ((flags >>> TX_OFFSET_SHIFT) & TX_FIELD)
+    change.txSize = size
+  }
+  return change
 }

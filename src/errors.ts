@@ -93,6 +93,41 @@ export class MergeConflictError extends ConflictError {
   }
 }
 
+/** One refused op of a multi-key batch (store.batch, a transaction's commit). */
+export interface BatchRefusal {
+  /** The op's position in the batch. */
+  index: number
+  key: string
+  /** Why it was refused: REVKV_CONFLICT, REVKV_MERGE_CONFLICT, REVKV_LOCKED, REVKV_NOT_FOUND or REVKV_INVALID. */
+  code: ErrorCode
+  message: string
+  /** The parent the op named (null: create only), or undefined when it named none. */
+  expected: string | null | undefined
+  /** The key's head when the op was judged, or null when the key had none. */
+  actual: string | null
+  /** A merge conflict's places, each with its base, ours and theirs values. */
+  places?: ConflictPlace[]
+}
+
+/**
+ * A multi-key batch had refused ops, so nothing of it was written (409). `conflicts` lists
+ * every refused op, not only the first; `key`, `expected` and `actual` are the first one's.
+ */
+export class BatchConflictError extends ConflictError {
+  /** Every refused op, in op order. */
+  readonly conflicts: BatchRefusal[]
+
+  constructor (message: string, conflicts: BatchRefusal[]) {
+    const first = conflicts[0]
+    super(message, { key: first?.key ?? '', expected: first?.expected ?? null, actual: first?.actual ?? null })
+    this.conflicts = conflicts
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return { ...super.toJSON(), conflicts: this.conflicts }
+  }
+}
+
 /** A key, revision or parent does not exist (404). */
 export class NotFoundError extends RevkvError {
   constructor (message: string) {

@@ -35,6 +35,8 @@ export class KeyState implements BatchMember {
   readonly queue: WriteOp[] = []
   /** True while a decision loop runs for this key. */
   running = false
+  /** Multi-key batches holding this state while gathering their keys' states (kept in the cache meanwhile). */
+  pins = 0
   /**
    * Another process may have moved the key (a shared engine found it stale, or a refusal
    * must be checked against the stored head): read it again before deciding more.
@@ -106,7 +108,7 @@ export class KeyState implements BatchMember {
 
   /** True while evicting this state from the cache would lose work. */
   get busy (): boolean {
-    return this.running || this.batch !== undefined || this.queue.length > 0
+    return this.running || this.batch !== undefined || this.queue.length > 0 || this.pins > 0
   }
 
   /**

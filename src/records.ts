@@ -52,12 +52,17 @@ export class Records {
   revision (id: string, key?: string, at?: ReadAt): Revision | undefined | Promise<Revision | undefined> {
     const cached = this.#revisions.get(id) ?? this.#written(id)
     if (cached !== undefined) return cached
-    return this.#engine.revision(id, at).then((record) => {
-      if (record === undefined) return undefined
-      const rev = parseRecord(id, record, key)
-      this.#revisions.set(id, rev)
-      return rev
-    })
+    const sync = this.#engine.readSync
+    if (sync !== undefined && at === undefined) return this.#parsed(id, sync.revision(id), key)
+    return this.#engine.revision(id, at).then((record) => this.#parsed(id, record, key))
+  }
+
+  /** A revision read from its record (cached), or undefined when there was none. */
+  #parsed (id: string, record: string | undefined, key: string | undefined): Revision | undefined {
+    if (record === undefined) return undefined
+    const rev = parseRecord(id, record, key)
+    this.#revisions.set(id, rev)
+    return rev
   }
 
   /** The key of a revision dropped by compaction, or undefined if `id` was never dropped. */
@@ -85,7 +90,7 @@ export class Records {
   state (key: string): KeyState | Promise<KeyState> {
     const cached = this.#states.get(key)
     if (cached instanceof Loading) return cached.promise
-    return cached ?? this.#startLoad(key).promise
+    return cached ?? this.#loadSync(key) ?? this.#startLoad(key).promise
   }
 
   /**
@@ -101,7 +106,35 @@ export class Records {
       use(cached)
       return
     }
-    (cached ?? this.#startLoad(key)).waiters.push([use, fail])
+    let loaded: KeyState | undefined
+    try {
+      loaded = cached === undefined ? this.#loadSync(key) : undefined
+    } catch (err) {
+      fail(err)
+      return
+    }
+    if (loaded !== undefined) use(loaded)
+    else (cached ?? this.#startLoad(key)).waiters.push([use, fail])
+  }
+
+  /**
+   * A key's state read at once, where the engine reads synchronously and the key has no
+   * unmerged revisions (listing those takes an iterator): an insert or a cold key then
+   * costs no trip through the thread pool. Undefined when it must be loaded asynchronously.
+   */
+  #loadSync (key: string): KeyState | undefined {
+    const sync = this.#engine.readSync
+    if (sync === undefined) return undefined
+    const record = sync.head(key)
+    if ((record?.unmerged ?? 0) > 0) return undefined
+    let head: Revision | undefined
+    if (record !== undefined) {
+      head = this.revision(record.head, key) as Revision | undefined
+      if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
+    }
+    const state = new KeyState(key, head, [], this.#onSettle)
+    this.#states.set(key, state)
+    return state
   }
 
   /**
@@ -152,7 +185,6 @@ export class Records {
    * engine read (as writes share one batch): many writers reading heads cost one round trip.
    */
   #headRecord (key: string): Promise<HeadRecord | undefined> {
-    if (!this.#engine.supports.sharedWriters) return this.#engine.head(key)
     return new Promise((resolve, reject) => {
       if (this.#headReads === undefined) {
         this.#headReads = new Map()

@@ -1,7 +1,7 @@
 import {
-  ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError, UnavailableError
+  BatchConflictError, ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError, UnavailableError
 } from './errors.js'
-import type { ConflictPlace, RevkvError } from './errors.js'
+import type { BatchRefusal, ConflictPlace, RevkvError } from './errors.js'
 import type { JsonPatchOperation } from './json-diff.js'
 import { deepFreeze } from './json.js'
 import type { JsonValue } from './json.js'
@@ -9,6 +9,8 @@ import { serializeValue, validateKey, validateRevisionId } from './revision.js'
 import { checkDate, checkLimit, checkOptions, checkText } from './options.js'
 import { checkOnExists } from './create.js'
 import type { Revision } from './revision.js'
+import { checkBatchOps } from './batch-ops.js'
+import type { BatchOp, BatchOptions } from './batch-ops.js'
 import type { GetOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
 import type { Change, ChangesOptions } from './changes.js'
 import { checkCompactOptions } from './compact.js'
@@ -114,6 +116,26 @@ export class RemoteStore implements RevkvStore {
   }
 
   /** Join a revision into the key's head. */
+  /** Several writes to distinct keys, all or nothing (POST /v1/batch); returns each key's new head, in op order. */
+  async batch (ops: BatchOp[], options: BatchOptions = {}): Promise<Revision[]> {
+    checkOptions(options, 'batch')
+    for (const [i, op] of checkBatchOps(ops).entries()) {
+      if (op.strategy !== undefined && typeof op.strategy !== 'string') {
+        throw new InvalidInputError(`Batch op ${i}: a strategy object cannot be sent to a server; register it there and name it, or use reject, lww or merge.`)
+      }
+    }
+    // The same canonical form the server stores, so the returned revisions equal the stored ones.
+    const sent = ops.map((op) => op.type === 'commit' ? serializeValue(op.value, Number.MAX_SAFE_INTEGER) : undefined)
+    const body = JSON.stringify({ ops, ...(options.author === undefined ? {} : { author: options.author }), ...(options.message === undefined ? {} : { message: options.message }) })
+    const { revisions } = await this.#request('POST', '/v1/batch', body) as { revisions: Revision[] }
+    // The server leaves values out (as for PUT): an op's value is its revision's, unless a strategy made the revision.
+    return await Promise.all(revisions.map(async (rev, i) => {
+      if (rev.strategy !== undefined) return await this.#revisionOrFail(rev.id)
+      const json = sent[i]
+      return deepFreeze(json === undefined ? rev : { ...rev, value: JSON.parse(json) as JsonValue })
+    }))
+  }
+
   async merge (key: string, rev: string, options: MergeOptions = {}): Promise<Revision> {
     validateKey(key)
     validateRevisionId(rev, 'merge() revision')
@@ -615,7 +637,9 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
   }
   switch (p.code) {
     case 'REVKV_MERGE_CONFLICT': return new MergeConflictError(detail, { ...fields, conflicts: (p.conflicts ?? []) as ConflictPlace[] })
-    case 'REVKV_CONFLICT': return new ConflictError(detail, { ...fields, kept: typeof p.kept === 'string' ? p.kept : undefined })
+    case 'REVKV_CONFLICT':
+      if (Array.isArray(p.conflicts)) return new BatchConflictError(detail, p.conflicts as BatchRefusal[])
+      return new ConflictError(detail, { ...fields, kept: typeof p.kept === 'string' ? p.kept : undefined })
     case 'REVKV_NOT_FOUND': return new NotFoundError(detail)
     case 'REVKV_LOCKED': return new LockedError(detail, {
       key: typeof p.key === 'string' ? p.key : undefined,

@@ -4,6 +4,7 @@
  * What differs between implementations is declared in `supports`, as abstract-level's
  * `db.supports` does, and callers read it instead of checking classes.
  */
+import type { BatchOp, BatchOptions } from './batch-ops.js'
 import type { Change, ChangesOptions } from './changes.js'
 import type { CompactOptions, CompactReport } from './compact.js'
 import type { ExportOptions, ImportReport } from './dump.js'
@@ -34,6 +35,8 @@ export interface RevkvStore {
   commit: (key: string, value: JsonValue, options?: WriteOptions) => Promise<Revision>
   /** Delete a key by writing a tombstone revision; its history stays. */
   delete: (key: string, options?: WriteOptions) => Promise<Revision>
+  /** Several writes to distinct keys, all or nothing; each key's new head, in op order. */
+  batch: (ops: BatchOp[], options?: BatchOptions) => Promise<Revision[]>
   /** Join a revision (an unmerged one, or any side revision) into the key's head. */
   merge: (key: string, rev: string, options?: MergeOptions) => Promise<Revision>
 

@@ -28,7 +28,12 @@ import { checkOnExists } from './create.js'
 import type { OnExists, RenameFunction } from './create.js'
 import { checkMs, checkOwner, checkToken, Leases, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
-import type { WriteOp } from './write-path.js'
+import type { CommitOp, WriteOp } from './write-path.js'
+import { checkBatchOps, inOp } from './batch-ops.js'
+import type { BatchOp, BatchOptions } from './batch-ops.js'
+import { backoff, checkRetries, gaveUp, isRetryable, Transaction } from './transaction.js'
+import type { TransactionOptions, TxCommit, TxView } from './transaction.js'
+import { corruptRevision } from './revision.js'
 import type { RevkvStore, StoreCapabilities } from './store-interface.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
@@ -226,6 +231,116 @@ export class Store implements RevkvStore {
       throw new InvalidInputError('delete() cannot be create-only (parent: null); give the head revision id as parent, or no parent.')
     }
     return await this.#write(this.#writeOp('delete', key, undefined, options))
+  }
+
+  /**
+   * Several writes to distinct keys, all or nothing: each op is decided by its key's rules,
+   * and either every op's revisions are written in one atomic commit, or none is and the
+   * BatchConflictError lists every refused op. Returns each key's new head, in op order.
+   */
+  async batch (ops: BatchOp[], options: BatchOptions = {}): Promise<Revision[]> {
+    this.#assertOpen('batch')
+    checkOptions(options, 'batch')
+    const author = checkText(options.author, 'batch() option author') ?? this.#author
+    const message = checkText(options.message, 'batch() option message')
+    const writes = checkBatchOps(ops).map((op, i) => inOp(i, () => {
+      const valueJson = op.type === 'commit' ? serializeValue(op.value, this.#maxValueBytes) : undefined
+      return this.#writeOp(op.type, op.key, valueJson, { parent: op.parent, strategy: op.strategy, lock: op.lock }, author, message) as WriteOp
+    }))
+    if (writes.length === 0) return []
+    return await this.#path.submitGroup(writes) as Revision[]
+  }
+
+  /**
+   * Run `fn` as a serializable transaction: its reads see one snapshot of the store taken
+   * when it starts, and its writes are made together when it returns, only if every key it
+   * read still has the head it saw; otherwise `fn` runs again (up to `retries` times, with
+   * jittered backoff). `fn` may run several times, so it must not act outside `tx`.
+   * Resolves with what `fn` returned.
+   */
+  async transaction<T> (fn: (tx: Transaction) => Promise<T> | T, options: TransactionOptions = {}): Promise<T> {
+    this.#assertOpen('transaction')
+    if (typeof fn !== 'function') throw new InvalidInputError(`transaction() takes a function (tx) => ..., got ${describe(fn)}.`)
+    checkOptions(options, 'transaction')
+    const retries = checkRetries(options.retries)
+    const author = checkText(options.author, 'transaction() option author') ?? this.#author
+    const message = checkText(options.message, 'transaction() option message')
+    for (let attempt = 0; ; attempt++) {
+      const view = await this.#view()
+      let open = true
+      const release = async (): Promise<void> => {
+        if (!open) return
+        open = false
+        await view.close()
+      }
+      try {
+        const tx = new Transaction(view, (value) => serializeValue(value, this.#maxValueBytes))
+        let commit: TxCommit | undefined
+        let result: T
+        try {
+          result = await fn(tx)
+        } finally {
+          commit = tx.end()
+        }
+        // A transaction that writes nothing read one snapshot: that moment is its place in the serial order.
+        if (commit.writes.size > 0) {
+          const ops = await this.#txOps(commit, author, message)
+          // The snapshot goes before the commit waits: on PostgreSQL it holds a pooled connection the commit may need.
+          await release()
+          await this.#path.submitGroup(ops)
+        }
+        return result
+      } catch (err) {
+        if (!isRetryable(err)) throw err
+        if (attempt >= retries) throw gaveUp(err, attempt + 1)
+      } finally {
+        await release()
+      }
+      await backoff(attempt)
+    }
+  }
+
+  /**
+   * The ops that commit a transaction: a key read and written is written on the head it
+   * was read at, refused if that moved; a key only read is checked; a key only written is
+   * written on the head it had at the start, a stale one settled by its strategy.
+   */
+  async #txOps ({ reads, writes, view }: TxCommit, author: string | undefined, message: string | undefined): Promise<WriteOp[]> {
+    const ops: WriteOp[] = []
+    for (const [key, write] of writes) {
+      const read = reads.get(key)
+      const parent = read !== undefined ? read : (await view.head(key))?.id ?? null
+      const strategy = read !== undefined ? 'reject' : write.strategy
+      const op = this.#writeOp(write.type, key, write.valueJson, { strategy }, author, message) as CommitOp
+      op.parent = parent
+      ops.push(op)
+    }
+    for (const [key, expected] of reads) {
+      if (!writes.has(key)) ops.push({ kind: 'check', key, expected, author, message, token: undefined } satisfies OpFields as WriteOp)
+    }
+    return ops
+  }
+
+  /** A read view of the store as it is now, for one attempt of a transaction. */
+  async #view (): Promise<TxView> {
+    const at = { snapshot: await this.#engine.snapshot() }
+    const engine = this.#engine
+    const records = this.#path.records
+    return {
+      head: async (key) => {
+        const record = await engine.head(key, at)
+        if (record === undefined) return undefined
+        const rev = await records.revision(record.head, key, at)
+        if (rev === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
+        return rev
+      },
+      keys: async function * (options) {
+        for await (const [key, record] of engine.heads({ prefix: options.prefix ?? '', after: options.after, ...at })) {
+          if (record.deleted !== true) yield key
+        }
+      },
+      close: async () => { await at.snapshot.close() }
+    }
   }
 
   /** Join a revision (an unmerged one, or any side revision) into the key's head. */
@@ -537,7 +652,7 @@ export class Store implements RevkvStore {
   }
 
   /** The write op of a commit or delete, its options checked (built in one object: this is the hot path). */
-  #writeOp (kind: 'commit' | 'delete', key: string, valueJson: string | undefined, options: WriteOptions): OpFields {
+  #writeOp (kind: 'commit' | 'delete', key: string, valueJson: string | undefined, options: WriteOptions, author = checkText(options.author, 'Option author') ?? this.#author, message = checkText(options.message, 'Option message')): OpFields {
     const { parent } = options
     const onExists = checkOnExists(options)
     // Only the shape here; the full check runs in the write path unless the parent is the
@@ -552,8 +667,8 @@ export class Store implements RevkvStore {
       onExists,
       rename: options.rename,
       ifUnmodifiedSince: checkDate(options.ifUnmodifiedSince, 'ifUnmodifiedSince'),
-      author: checkText(options.author, 'Option author') ?? this.#author,
-      message: checkText(options.message, 'Option message'),
+      author,
+      message,
       token: options.lock === undefined ? undefined : checkToken(options.lock, 'Option lock')
     }
   }

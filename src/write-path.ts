@@ -1,6 +1,6 @@
 import { ConflictError, InvalidInputError, LockedError, MergeConflictError, NotFoundError } from './errors.js'
 import type { ConflictPlace } from './errors.js'
-import type { ChangeLog } from './changes.js'
+import type { ChangeLog, TxPosition } from './changes.js'
 import { GroupCommit } from './group-commit.js'
 import type { Batch, GroupCommitOptions } from './group-commit.js'
 import { mergeBase } from './history.js'
@@ -17,6 +17,8 @@ import type { RenameFunction } from './create.js'
 import { modifiedSince } from './unmodified.js'
 import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
 import { builtIn } from './strategies/built-in.js'
+import { groupRefusal, OpGroup } from './op-group.js'
+import type { Refused } from './op-group.js'
 import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
 import type { JsonValue } from './json.js'
 
@@ -30,10 +32,13 @@ interface OpBase {
   message: string | undefined
   /** The fencing token of the lease the write is made under, if any. */
   token: number | undefined
-  resolve: (rev: Revision) => void
+  /** Undefined only for a group's check (CheckOp), whose resolve is its group's. */
+  resolve: (rev: Revision | undefined) => void
   reject: (err: unknown) => void
   /** Set when the write is decided into a batch: what to answer once the batch settles. */
   decision?: Decision
+  /** The multi-key batch the write is part of, if any. */
+  group?: OpGroup | undefined
 }
 
 /** A commit or delete: `parent` undefined = on top of the head, null = create only, an id = conditional. */
@@ -62,8 +67,14 @@ export interface MergeOp extends OpBase {
   valueJson: string | undefined
 }
 
+/** A transaction's read of a key, checked when it commits: the head must still be `expected` (null: absent). */
+export interface CheckOp extends OpBase {
+  kind: 'check'
+  expected: string | null
+}
+
 /** A write waiting in its key's queue. */
-export type WriteOp = CommitOp | MergeOp
+export type WriteOp = CommitOp | MergeOp | CheckOp
 
 /** A create that found its key taken moves on to the next candidate name, decided in that key's queue. */
 interface Renamed {
@@ -81,6 +92,8 @@ interface Decision {
   result: Revision
   /** Thrown to the writer once the batch is durable (a `manual` conflict: kept, then reported). */
   error?: ConflictError
+  /** Write the head as it is (a checked read on a shared engine: its compare-and-set is the check). */
+  touch?: true
 }
 
 /** Options of the write path. */
@@ -131,12 +144,17 @@ export class WritePath {
       beforeSettle: (batch, ok) => { this.#settleRevisions(batch, ok) },
       afterSettle: (batch, err) => {
         const again: WriteOp[] = []
+        const groups = new Set<OpGroup>()
+        const staleGroup = (group: OpGroup): boolean => groups.has(group) || group.ops.some((o) => batch.stale(o.key))
         for (const op of batch.ops) {
           if (err !== undefined) this.#fail(op, err)
-          else if (batch.stale(op.key)) again.push(op)
-          else this.#answer(op)
+          else if (op.group !== undefined && staleGroup(op.group)) groups.add(op.group)
+          else if (!batch.stale(op.key)) this.#answer(op)
+          else again.push(op)
         }
         if (again.length > 0) this.#again(again)
+        // The engine wrote nothing of a group one of whose keys was stale: decide it again, whole.
+        for (const group of groups) this.#requeue(group)
       }
     })
     this.#shared = engine.supports.sharedWriters
@@ -149,29 +167,77 @@ export class WritePath {
     this.#outstanding++
     op.arrived = tick()
     return new Promise<Revision>((resolve, reject) => {
-      op.resolve = resolve
+      // A single write is a commit, delete or merge: its decision always has a result.
+      op.resolve = resolve as OpBase['resolve']
       op.reject = reject
-      this.#admit(op)
+      this.#admit(1, () => { this.#route(op) }, (err) => { this.#fail(op, err) })
     })
   }
 
   /**
-   * Let a write in, or hold it at a gate: while an exclusive task runs (an import), and
-   * until the changes feed knows its last number and the leases are read (the first writes after open).
+   * Queue a multi-key batch (distinct keys): decided together, written in one engine batch
+   * or not at all. Resolves with each op's result in op order (undefined for checks), or
+   * rejects with a BatchConflictError listing every refused op.
    */
-  #admit (op: WriteOp): void {
+  submitGroup (ops: WriteOp[]): Promise<Array<Revision | undefined>> {
+    this.#outstanding += ops.length
+    const arrived = tick()
+    return new Promise((resolve, reject) => {
+      const group = new OpGroup(ops, arrived, resolve, reject)
+      ops.forEach((op, i) => {
+        op.arrived = arrived
+        op.group = group
+        op.resolve = (rev) => { group.answered(i, rev) }
+        op.reject = (err) => { group.failed(err) }
+      })
+      this.#admit(ops.length, () => { this.#gather(group) }, (err) => { for (const op of ops) this.#fail(op, err) })
+    })
+  }
+
+  /**
+   * Let `count` writes in (`go`), or hold them at a gate: while an exclusive task runs (an
+   * import), and until the changes feed knows its last number and the leases are read (the first writes after open).
+   */
+  #admit (count: number, go: () => void, fail: (err: unknown) => void): void {
     const gate = this.#pause ?? this.changes.ready() ?? this.leases.ready()
     if (gate === undefined) {
-      this.#route(op)
+      go()
       return
     }
-    this.#gated++
+    this.#gated += count
     gate.then(() => {
-      this.#gated--
-      this.#admit(op)
+      this.#gated -= count
+      this.#admit(count, go, fail)
     }, (err: unknown) => {
-      this.#gated--
-      this.#fail(op, err)
+      this.#gated -= count
+      fail(err)
+    })
+  }
+
+  /**
+   * Get every key state of a group (pinned in the cache meanwhile), then queue all its ops
+   * at once: the one synchronous step that keeps groups in the same order in every queue.
+   */
+  #gather (group: OpGroup): void {
+    let left = group.ops.length
+    let failed = false
+    group.ops.forEach((op, i) => {
+      this.records.stateFor(op.key, (state) => {
+        if (failed) return
+        state.pins++
+        group.states[i] = state
+        if (--left > 0) return
+        for (const [j, held] of group.states.entries()) {
+          held.pins--
+          held.queue.push(group.ops[j] as WriteOp)
+        }
+        for (const held of group.states) this.#drain(held)
+      }, (err) => {
+        if (failed) return
+        failed = true
+        for (const held of group.states) if (held !== undefined) held.pins--
+        for (const failing of group.ops) this.#fail(failing, err)
+      })
     })
   }
 
@@ -238,6 +304,11 @@ export class WritePath {
 
   /** Answer a decided write: its result, or the conflict it was kept with. */
   #answer (op: WriteOp): void {
+    if (op.kind === 'check') {
+      this.#answered()
+      op.resolve(undefined)
+      return
+    }
     const decision = op.decision as Decision
     if (decision.error !== undefined) this.#fail(op, decision.error)
     else {
@@ -295,6 +366,12 @@ export class WritePath {
         return
       }
       const op = state.queue[0] as WriteOp
+      if (op.kind === 'check' || op.group !== undefined) {
+        // Decided with the rest of its group, once it is first in every one of its keys' queues.
+        state.running = false
+        this.#tryGroup(op.group as OpGroup)
+        return
+      }
       let decided: Decision | Renamed | Promise<Decision | Renamed>
       try {
         decided = this.#decide(state, op)
@@ -379,6 +456,160 @@ export class WritePath {
     }
   }
 
+  /**
+   * Decide a group's ops together, once each is first in its key's queue and no key is
+   * busy: the keys are held (running) while any decision is awaited, so nothing else is
+   * decided on them in between.
+   */
+  #tryGroup (group: OpGroup): void {
+    if (group.deciding) return
+    const { ops, states } = group
+    const ready = (i: number): boolean => {
+      const state = states[i] as KeyState
+      return state.queue[0] === ops[i] && !state.running && !state.stale && !this.#inFlight(state)
+    }
+    // Each key's drain asks, so a scan resumes where the last one stopped (keys mostly become
+    // ready in op order); the ops before it are checked again once the rest are ready.
+    for (let i = group.scan; i < ops.length; i++) {
+      if (!ready(i)) {
+        group.scan = i
+        return
+      }
+    }
+    for (let i = 0; i < group.scan; i++) {
+      if (!ready(i)) {
+        group.scan = i
+        return
+      }
+    }
+    group.deciding = true
+    for (const state of states) state.running = true
+    const epochs = states.map((state) => state.epoch)
+    const outcomes = ops.map((op, i) => this.#decideInGroup(states[i] as KeyState, op))
+    if (outcomes.some((outcome) => outcome instanceof Promise)) {
+      void Promise.all(outcomes).then((done) => { this.#groupDecided(group, epochs, done) })
+    } else {
+      this.#groupDecided(group, epochs, outcomes as Outcome[])
+    }
+  }
+
+  #decideInGroup (state: KeyState, op: WriteOp): Outcome | Promise<Outcome> {
+    try {
+      if (op.kind === 'check') return checkRead(state, op)
+      const decided = this.#decide(state, op)
+      if (decided instanceof Promise) return decided.then((decision) => ({ decision }), (error: unknown) => ({ error }))
+      return { decision: decided }
+    } catch (error) {
+      return { error }
+    }
+  }
+
+  /** Every op of a group is decided: write them all into the pending batch, or refuse them all. */
+  #groupDecided (group: OpGroup, epochs: number[], outcomes: Outcome[]): void {
+    const { ops, states } = group
+    group.deciding = false
+    for (const state of states) state.running = false
+    if (states.some((state, i) => state.epoch !== epochs[i] || this.#inFlight(state))) {
+      // A key's batch settled or was sealed meanwhile: decide again on what it left.
+      for (const state of states) this.#drain(state)
+      return
+    }
+    const refused: Refused[] = []
+    const decisions: Array<Decision | undefined> = []
+    for (const [i, outcome] of outcomes.entries()) {
+      const op = ops[i] as WriteOp
+      let error = 'error' in outcome ? outcome.error : undefined
+      if ('decision' in outcome) {
+        const { decision } = outcome
+        if (decision !== undefined && 'moveTo' in decision) error = new InvalidInputError(`Op ${i} (key ${JSON.stringify(op.key)}): onExists 'rename' is not available in a batch.`)
+        else if (decision?.error !== undefined) error = notKept(op, decision.error)
+        else {
+          // Again at the last moment, as for a single write (see #apply).
+          try {
+            if (op.kind !== 'check') this.leases.check(op.key, op.token)
+            decisions[i] = decision
+          } catch (err) {
+            error = err
+          }
+        }
+      }
+      if (error !== undefined) refused.push({ index: i, error, actual: (states[i] as KeyState).head?.id ?? null })
+    }
+    if (refused.length > 0) {
+      this.#refuseGroup(group, refused)
+      return
+    }
+    const batch = this.#group.pending()
+    if (this.#shared && ops.length > 1) batch.records.atomic(ops.map((op) => op.key))
+    const size = decisions.filter((decision, i) => decision !== undefined && decision.head !== (states[i] as KeyState).head).length
+    let offset = 0
+    for (const [i, op] of ops.entries()) {
+      const state = states[i] as KeyState
+      const decision = decisions[i]
+      take(state.queue, op)
+      if (decision === undefined || (decision.touch === true && !this.#shared)) {
+        // A check with nothing to write: answered with the batch (and decided again with it
+        // if stale, so its state stays in the cache until then).
+        batch.ops.push(op)
+        state.pins++
+        batch.onDone(() => { state.pins-- })
+        continue
+      }
+      this.#place(state, op, decision, batch, decision.head === state.head ? undefined : { offset: offset++, size })
+    }
+    this.#group.added()
+    for (const state of states) this.#drain(state)
+  }
+
+  /**
+   * Refuse a whole group. As for a single write (see #refuse), the refusal is given once the
+   * batches it was judged against are durable; on a shared engine, a refusal against a head
+   * not confirmed since the group arrived is decided again once, on heads read anew.
+   */
+  #refuseGroup (group: OpGroup, refused: Refused[]): void {
+    const { ops, states } = group
+    for (const [i, op] of ops.entries()) {
+      const state = states[i] as KeyState
+      take(state.queue, op)
+      // Out of the queues, so the keys go on; kept in the cache, to be queued again if need be.
+      state.pins++
+    }
+    const error = groupRefusal(group, refused)
+    const refusing = refused.map((r) => states[r.index] as KeyState)
+    const pending = [...new Set(refusing.map((state) => state.batch).filter((batch) => batch !== undefined))]
+    let moved = false
+    const conclude = (): void => {
+      for (const state of states) state.pins--
+      const recheck = this.#shared && !group.checked && error instanceof ConflictError &&
+        (moved || refused.some((r) => r.error instanceof LockedError || (states[r.index] as KeyState).confirmed < group.arrived))
+      if (!recheck) {
+        for (const op of ops) this.#fail(op, error)
+        return
+      }
+      group.checked = true
+      for (const state of refusing) state.stale = true
+      this.#requeue(group)
+    }
+    let left = pending.length
+    for (const batch of pending) {
+      batch.onDone((err) => {
+        if (err !== undefined || refusing.some((state) => batch.stale(state.key))) moved = true
+        if (--left === 0) conclude()
+      }, true)
+    }
+    if (left === 0) conclude()
+    for (const state of states) this.#drain(state)
+  }
+
+  /** Put a group's ops back first in their queues, in one step, to be decided again whole. */
+  #requeue (group: OpGroup): void {
+    for (const [i, op] of group.ops.entries()) {
+      op.decision = undefined
+      ;(group.states[i] as KeyState).queue.unshift(op)
+    }
+    for (const state of group.states) this.#drain(state)
+  }
+
   #inFlight (state: KeyState): boolean {
     return state.batch?.sealed === true
   }
@@ -410,13 +641,19 @@ export class WritePath {
       else state.batch.onDone((err) => { if (err === undefined) this.#answer(op); else this.#fail(op, err) })
       return
     }
-    const batch = this.#group.pending()
+    this.#place(state, op, decision, this.#group.pending())
+    this.#group.added()
+  }
+
+  /** Put a decided write's records into `batch` and move its key's state on; `tx` places its change in a multi-key batch. */
+  #place (state: KeyState, op: WriteOp, decision: Decision, batch: Batch<WriteOp>, tx?: TxPosition): void {
+    op.decision = decision
     for (const { revision, record } of decision.revisions) {
       batch.records.putRevision(revision.id, revision.key, record)
       batch.revisions.push(revision)
       this.#undurable.set(revision.id, revision)
     }
-    if (decision.head !== state.head) this.changes.record(batch, state.key, decision.head.id, decision.head.deleted === true, false)
+    if (decision.head !== state.head) this.changes.record(batch, state.key, decision.head.id, decision.head.deleted === true, false, tx)
     if (decision.keep !== undefined) this.changes.record(batch, state.key, decision.keep, false, true)
     state.moveHead(decision.head)
     state.token = op.token
@@ -427,7 +664,6 @@ export class WritePath {
       batch.members.add(state)
     }
     batch.ops.push(op)
-    this.#group.added()
   }
 
   #settleRevisions (batch: Batch<WriteOp>, ok: boolean): void {
@@ -458,7 +694,7 @@ export class WritePath {
     return rev
   }
 
-  #decide (state: KeyState, op: WriteOp): Decision | Renamed | Promise<Decision | Renamed> {
+  #decide (state: KeyState, op: CommitOp | MergeOp): Decision | Renamed | Promise<Decision | Renamed> {
     this.leases.check(op.key, op.token)
     if (op.kind === 'merge') return this.#decideMerge(state, op)
     const head = state.head
@@ -599,6 +835,33 @@ export class WritePath {
     if (!('value' in resolution)) throw new Error('unreachable: a merge needs a value or a delete')
     return sealRevision(draft, serializeValue(resolution.value, this.#maxValueBytes), owned ? resolution.value : undefined)
   }
+}
+
+/** How one op of a group was decided. */
+type Outcome = { decision: Decision | Renamed | undefined } | { error: unknown }
+
+/**
+ * A transaction's read, checked: refused if the head moved since. On a shared engine the
+ * head is written back as it is (touch), so the engine's compare-and-set makes the check
+ * atomic with the batch; a key read as absent has no head to compare, so there the check
+ * is this process's (see the README on transactions).
+ */
+function checkRead (state: KeyState, op: CheckOp): Outcome {
+  const head = state.head
+  const actual = head?.id ?? null
+  if (actual !== op.expected) {
+    const read = op.expected === null ? 'absent' : `at ${short(op.expected)}`
+    throw new ConflictError(`Conflict: key ${JSON.stringify(op.key)} was read ${read} but its head is now ${actual === null ? 'gone' : short(actual)}.`, { key: op.key, expected: op.expected, actual })
+  }
+  return { decision: head === undefined ? undefined : { revisions: [], head, result: head, touch: true } }
+}
+
+/** A stale write the manual strategy would keep unmerged: in a batch, which is all or nothing, it is refused instead. */
+function notKept (op: WriteOp, kept: ConflictError): ConflictError {
+  return new ConflictError(
+    `Conflict on key ${JSON.stringify(op.key)}: the write was based on ${kept.expected === null ? 'nothing (create only)' : short(kept.expected)} but the head is ${short(kept.actual ?? '')}. ` +
+    'Under the manual strategy a single write would be kept unmerged, but a batch is all or nothing, so nothing of it was written.',
+    { key: op.key, expected: kept.expected, actual: kept.actual })
 }
 
 /** Remove `op` from a key's queue (usually its first). */

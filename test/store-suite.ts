@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
 import { createSuite } from './store-suite-create.js'
 import { leaseSuite } from './store-suite-leases.js'
+import { batchSuite } from './store-suite-batch.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -743,4 +744,5 @@ export async function storeSuite (factory: StoreFactory): Promise<void> {
   it.run()
   createSuite(factory, supports)
   leaseSuite(factory, supports)
+  batchSuite(factory)
 }

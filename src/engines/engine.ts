@@ -106,6 +106,12 @@ export interface EngineBatch {
   setHead: (move: HeadMove) => void
   /** Append one change; sequence numbers are given at write(), in the order added. */
   addChange: (entry: Entry) => void
+  /**
+   * Bind the head moves of these keys together (a multi-key batch): if any of them is
+   * stale, nothing of any of them is written and all are reported stale, while the rest of
+   * the batch is written as usual. A no-op on an engine without sharedWriters.
+   */
+  atomic: (keys: readonly string[]) => void
   /** How many records the batch holds (for flushing large batches early). */
   readonly size: number
   /** Write it; rejects only when the database failed (then nothing was written). */
@@ -127,6 +133,12 @@ export type ScannedRecord =
   | { kind: 'fence', key: string, record: number | CorruptionError }
   | { kind: 'format', version: string }
   | { kind: 'unknown', name: string }
+
+/** Synchronous point reads (see Engine.readSync). */
+export interface SyncReads {
+  head: (key: string) => HeadRecord | undefined
+  revision: (id: string) => string | undefined
+}
 
 /** Where a read looks: a snapshot, or the latest data when absent. */
 export interface ReadAt {
@@ -151,6 +163,13 @@ export interface Engine {
 
   /** A revision record's text, or undefined. */
   revision: (id: string, at?: ReadAt) => Promise<string | undefined>
+  /**
+   * Point reads of the latest data that complete on the calling thread (LevelDB's getSync:
+   * the memtable, block cache and OS page cache answer in microseconds), where the database
+   * offers them; absent on an engine whose reads are round trips. The write path uses them
+   * to load a key it has not seen without a trip through the thread pool.
+   */
+  readonly readSync?: SyncReads | undefined
   /** The key of a revision dropped by compaction, or undefined. */
   dropped: (id: string, at?: ReadAt) => Promise<string | undefined>
   /** A key's head record, or undefined if the key never existed. A damaged one throws CorruptionError. */

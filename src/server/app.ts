@@ -5,7 +5,8 @@ import { Readable } from 'node:stream'
 import Fastify from 'fastify'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import jsonpatch from 'fast-json-patch'
-import { ConflictError, HttpError, InvalidInputError, NotFoundError } from '../errors.js'
+import { BatchConflictError, ConflictError, HttpError, InvalidInputError, NotFoundError } from '../errors.js'
+import type { BatchOp } from '../batch-ops.js'
 import type { RevkvError } from '../errors.js'
 import { diffValues } from '../json-diff.js'
 import { parseJsonText } from '../json-text.js'
@@ -25,7 +26,7 @@ import { NDJSON, ndjsonStream, operationLines } from './ndjson.js'
 import { openApiDocument } from './openapi.js'
 import { answerClientError } from './client-error.js'
 import { logServerError, problemOf } from './problem.js'
-import { ROUTES } from './routes.js'
+import { BATCH_BODY_FACTOR, ROUTES } from './routes.js'
 import type { RouteSpec } from './routes.js'
 
 /** Options of the HTTP server. */
@@ -84,8 +85,9 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     throw new InvalidInputError(`requestTimeout must be a whole number of milliseconds (0 for no limit), got ${String(requestTimeout)}.`)
   }
   const log = options.log
+  const bodyLimit = options.bodyLimit ?? store.maxValueBytes + BODY_OVERHEAD
   const app = Fastify({
-    bodyLimit: options.bodyLimit ?? store.maxValueBytes + BODY_OVERHEAD,
+    bodyLimit,
     requestTimeout,
     http: {
       // Node times headers and the whole request apart (headers default to 60 s) and looks
@@ -304,6 +306,40 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     },
 
     getConflicts: async (req) => ({ revisions: await store.conflicts(req.params.key) }),
+
+    batch: async (req, reply) => {
+      requireType(req, 'POST')
+      const body = req.body as { ops: Array<BatchOp & { ifMatch?: string }>, author?: string, message?: string }
+      const preconditioned = new Set<number>()
+      const ops = body.ops.map(({ ifMatch, ...op }, i): BatchOp => {
+        if (ifMatch === undefined) {
+          if (options.requireParent === true && op.parent === undefined) {
+            throw new HttpError(`This server requires every write to name the revision it is based on: batch op ${i} (key ${JSON.stringify(op.key)}) has neither parent nor ifMatch.`, 'REVKV_PRECONDITION_REQUIRED', 428)
+          }
+          return op
+        }
+        if (op.parent !== undefined) throw new InvalidInputError(`Batch op ${i}: give either ifMatch (a precondition: 412) or parent (a versioned edit: 409), not both.`)
+        const condition = parseTagCondition(/^".*"$/.test(ifMatch) ? ifMatch : `"${ifMatch}"`)
+        if (condition === null || condition === undefined || condition.any || condition.tags.length !== 1 || condition.tags[0]?.weak === true) {
+          throw new InvalidInputError(`Batch op ${i}: ifMatch must be one revision id (the key's ETag, quoted or not), got ${JSON.stringify(ifMatch)}.`)
+        }
+        preconditioned.add(i)
+        return { ...op, parent: condition.tags[0]?.opaque as string, strategy: 'reject' }
+      })
+      try {
+        const revisions = await store.batch(ops, {
+          ...(body.author === undefined ? {} : { author: body.author }),
+          ...(body.message === undefined ? {} : { message: body.message })
+        })
+        return await reply.send({ revisions: revisions.map(({ value: _value, ...rev }) => rev) })
+      } catch (err) {
+        if (err instanceof BatchConflictError && err.conflicts.some((c) => preconditioned.has(c.index) && c.code === 'REVKV_CONFLICT')) {
+          throw new HttpError(`Batch refused: the ifMatch of ${err.conflicts.filter((c) => preconditioned.has(c.index)).map((c) => `op ${c.index} (key ${JSON.stringify(c.key)})`).join(', ')} no longer holds, so nothing of the batch was written. Read those keys again and resend the batch with their new ETags.`,
+            'REVKV_PRECONDITION_FAILED', 412, { conflicts: err.conflicts })
+        }
+        throw err
+      }
+    },
 
     merge: async (req, reply) => {
       requireType(req, 'POST')
@@ -562,7 +598,13 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     if (route.querystring !== undefined) schema.querystring = route.querystring
     const json = route.body?.['application/json']
     if (json !== undefined && route.method === 'POST') schema.body = json
-    app.route({ method: route.method, url: route.path, schema, handler: handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown> })
+    app.route({
+      method: route.method,
+      url: route.path,
+      schema,
+      handler: handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+      ...(route.largeBody === true ? { bodyLimit: BATCH_BODY_FACTOR * bodyLimit } : {})
+    })
   }
   return app
 }

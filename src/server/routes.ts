@@ -21,9 +21,15 @@ export interface RouteSpec {
   responses: Record<string, string>
   /** Request headers this route reads. */
   headers?: string[]
+  /** The body may hold many values (a batch): its size limit is BATCH_BODY_FACTOR times the server's. */
+  largeBody?: true
 }
 
+/** How many times the server's body limit a batch's body may be (many values in one request). */
+export const BATCH_BODY_FACTOR = 16
+
 import { LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from '../leases.js'
+import { MAX_BATCH_OPS } from '../op-group.js'
 
 const limit = (max: number, fallback: number): Schema => ({ type: 'integer', minimum: 0, maximum: max, default: fallback })
 const revisionRef: Schema = { type: 'string', minLength: 4, maxLength: 64, description: 'A revision id, a unique prefix of at least 4 hex characters, HEAD or HEAD~N' }
@@ -140,6 +146,52 @@ export const ROUTES: RouteSpec[] = [
     querystring: writeQuery,
     headers: writeHeaders,
     responses: { 200: 'The tombstone revision', ...writeResponses, 404: 'Missing or already deleted key, or unknown parent' }
+  },
+  {
+    method: 'POST',
+    path: '/v1/batch',
+    operationId: 'batch',
+    summary: 'Several writes to distinct keys, all or nothing: each op is decided by its key\'s parent and strategy, and either every op is written in one atomic commit or none is',
+    body: {
+      'application/json': {
+        type: 'object',
+        required: ['ops'],
+        additionalProperties: false,
+        properties: {
+          ops: {
+            type: 'array',
+            maxItems: MAX_BATCH_OPS,
+            items: {
+              type: 'object',
+              required: ['type', 'key'],
+              additionalProperties: false,
+              properties: {
+                type: { type: 'string', enum: ['commit', 'delete'] },
+                key: { type: 'string' },
+                value: { description: 'The new value (commit only): any JSON value' },
+                parent: { type: ['string', 'null'], description: 'The revision the op is based on (null: create only); a stale one goes to the strategy (409 when it refuses)' },
+                ifMatch: { type: 'string', description: 'A precondition: the key\'s head must be this revision (its ETag, quoted or not); 412 for the whole batch when it is not. Not with parent' },
+                strategy: { type: 'string', description: 'Strategy for this op if it is stale: reject, lww, merge or a registered name (under manual a stale op is refused: a batch keeps nothing unmerged)' },
+                lock: { type: 'integer', minimum: 1, description: 'The fencing token of the lease held on the key' }
+              }
+            }
+          },
+          author: { type: 'string' },
+          message: { type: 'string' }
+        }
+      }
+    },
+    largeBody: true,
+    responses: {
+      200: '{ revisions: Revision[] }: each key\'s new head (without its value), in op order',
+      400: 'A malformed op (named by its index), a key twice, more ops than the limit; nothing written',
+      401: 'Missing or wrong bearer token',
+      409: 'Refused: nothing written; conflicts lists every refused op { index, key, code, message, expected, actual, places? }',
+      412: 'An op\'s ifMatch did not hold: nothing written; conflicts lists every refused op',
+      413: 'Body over the batch size limit',
+      415: 'Wrong content type',
+      428: 'The server requires a parent or ifMatch on every op (--require-parent)'
+    }
   },
   {
     method: 'GET',

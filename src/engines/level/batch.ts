@@ -53,6 +53,9 @@ export class LevelBatch implements EngineBatch {
     this.#entries.push(entry)
   }
 
+  /** One process owns the directory, so no head is ever stale: nothing to bind. */
+  atomic (): void {}
+
   /** Numbers are taken when write() is called, so batches are numbered in the order they are written. */
   async write ({ sync }: WriteBatchOptions): Promise<WriteOutcome> {
     let firstSeq: number | undefined

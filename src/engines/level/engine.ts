@@ -5,7 +5,7 @@ import { Level } from 'level'
 import { decoded, InvalidInputError, LockedError, NotFoundError } from '../../errors.js'
 import { describe } from '../../revision.js'
 import { FORMAT_VERSION } from '../engine.js'
-import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
+import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord, SyncReads } from '../engine.js'
 import { LevelBatch } from './batch.js'
 import {
   CHANGES_RANGE, changesKey, CONFLICT_RANGE, decodeChanges, decodeFence, decodeHead, decodeLease, droppedKey, fenceKey, FORMAT_KEY, headKey, headRange,
@@ -38,11 +38,22 @@ export class LevelEngine implements Engine {
   #nextSeq: number | undefined
   #loadingSeq: Promise<void> | undefined
   readonly #batchOptions: AbstractBatchOptions<string, string>
+  readonly readSync: SyncReads | undefined
 
   constructor (db: RevkvDatabase, location: string) {
     this.db = db
     this.location = location
     this.supports = Object.freeze({ sharedWriters: false, snapshots: db.supports.explicitSnapshots, sync: true, notify: false })
+    // classic-level and memory-level declare getSync in their manifest; level-supports' types do not list it yet.
+    if ((db.supports as { getSync?: boolean }).getSync === true) {
+      this.readSync = {
+        head: (key) => {
+          const text = db.getSync(headKey(key), UTF8)
+          return text === undefined ? undefined : decodeHead(key, text)
+        },
+        revision: (id) => db.getSync(revisionKey(id), UTF8)
+      }
+    }
     // abstract-level copies batch options onto every entry, so encodings are passed only when
     // the database's defaults are not already utf8. `sync` is classic-level's; others ignore it.
     const utf8 = db.keyEncoding().name === 'utf8' && db.valueEncoding().name === 'utf8'

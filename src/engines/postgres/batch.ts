@@ -105,6 +105,10 @@ export class PostgresBatch implements EngineBatch {
   readonly #dropped = new Map<string, string>()
   readonly #moves = new Map<string, HeadMove>()
   readonly #changes: Entry[] = []
+  /** Keys bound by atomic(): each group is written whole or not at all. */
+  readonly #groups: Array<readonly string[]> = []
+  /** Keys of groups taken out because one of their keys was stale (kept across a retried run). */
+  readonly #unwritten = new Set<string>()
 
   constructor (target: BatchTarget) {
     this.#target = target
@@ -133,33 +137,90 @@ export class PostgresBatch implements EngineBatch {
     this.#changes.push(entry)
   }
 
+  atomic (keys: readonly string[]): void {
+    this.#groups.push(keys)
+  }
+
   async write (options: WriteBatchOptions): Promise<WriteOutcome> {
-    const { pool, schema, server, channel } = this.#target
-    const params = writeParams({ revisions: this.#revisions, dropped: this.#dropped, moves: this.#moves, changes: this.#changes }, options.now)
-    if (channel !== undefined) params.push(channel)
-    const sql = writeStatement(schema, channel !== undefined)
-    type Row = { base: string | null, stale: string[] }
+    const { server } = this.#target
     // sync: every commit is durable (synchronous_commit stays at the server's setting), so
     // sync: false is not less durable; see the README's PostgreSQL section.
-    const { rows } = await guarded(server, 'write the batch', async () => await retried(async () => {
-      if (options.allOrNothing !== true) return await pool.query<Row>(sql, params)
-      // All or nothing: run the same statement in a transaction and roll it back when any
-      // key was stale. The stale keys are still reported, and the counter is rolled back too.
-      return await transaction(pool, async client => {
-        const result = await client.query<Row>(sql, params)
-        if ((result.rows[0]?.stale.length ?? 0) > 0) throw new StaleRollback(result)
-        return result
-      }).catch((err: unknown) => {
-        if (err instanceof StaleRollback) return err.result
-        throw err
-      })
+    return await guarded(server, 'write the batch', async () => await retried(async () => {
+      if (options.allOrNothing === true) {
+        // All or nothing: roll the statement back when any key was stale. The stale keys
+        // are still reported, and the counter is rolled back too.
+        const row = await this.#attempt(options.now, (stale) => stale.size > 0)
+        return { stale: row.stale, firstSeq: row.stale.size === 0 ? row.first : undefined }
+      }
+      if (this.#groups.length === 0) {
+        const row = await this.#run(this.#target.pool, options.now)
+        return { stale: row.stale, firstSeq: row.first }
+      }
+      return await this.#writeGroups(options.now)
     }))
+  }
+
+  /**
+   * A batch with multi-key groups: the statement's compare-and-set is per key, so a group
+   * one of whose keys turned out stale was half written. Its transaction is then rolled
+   * back, the group taken out, and the rest written again (a group that went stale meanwhile
+   * too): the common case, no group stale, costs a transaction around the one statement.
+   */
+  async #writeGroups (now: number): Promise<WriteOutcome> {
+    for (;;) {
+      let broken: Array<readonly string[]> = []
+      const row = await this.#attempt(now, (stale) => {
+        broken = this.#groups.filter((keys) => keys.some((key) => stale.has(key)))
+        return broken.length > 0
+      })
+      if (broken.length === 0) {
+        for (const key of this.#unwritten) row.stale.add(key)
+        return { stale: row.stale, firstSeq: row.first }
+      }
+      const out = new Set(broken.flat())
+      for (const key of out) this.#unwritten.add(key)
+      this.#without(out)
+      if (this.#moves.size === 0) return { stale: new Set(this.#unwritten), firstSeq: undefined }
+    }
+  }
+
+  /** Run the statement in a transaction, rolled back (and its outcome still returned) when `undo` says so. */
+  async #attempt (now: number, undo: (stale: ReadonlySet<string>) => boolean): Promise<StatementRow> {
+    return await transaction(this.#target.pool, async client => {
+      const row = await this.#run(client, now)
+      if (undo(row.stale)) throw new StaleRollback(row)
+      return row
+    }).catch((err: unknown) => {
+      if (err instanceof StaleRollback) return err.row
+      throw err
+    })
+  }
+
+  async #run (client: pg.Pool | pg.PoolClient, now: number): Promise<StatementRow> {
+    const { schema, channel } = this.#target
+    const params = writeParams({ revisions: this.#revisions, dropped: this.#dropped, moves: this.#moves, changes: this.#changes }, now)
+    if (channel !== undefined) params.push(channel)
+    const { rows } = await client.query<{ base: string | null, stale: string[] }>(writeStatement(schema, channel !== undefined), params)
     const row = rows[0]
     if (row === undefined) throw new Error('The batch statement returned no row.')
-    const stale = new Set(row.stale)
-    const written = stale.size === 0 || options.allOrNothing !== true
-    return { stale, firstSeq: written && row.base !== null ? Number(row.base) + 1 : undefined }
+    return { stale: new Set(row.stale), first: row.base === null ? undefined : Number(row.base) + 1 }
   }
+
+  /** Take every record of these keys out of the batch. */
+  #without (keys: ReadonlySet<string>): void {
+    for (const [id, { key }] of this.#revisions) if (keys.has(key)) this.#revisions.delete(id)
+    for (const [id, key] of this.#dropped) if (keys.has(key)) this.#dropped.delete(id)
+    for (const key of keys) this.#moves.delete(key)
+    const kept = this.#changes.filter(([key]) => !keys.has(key))
+    this.#changes.length = 0
+    this.#changes.push(...kept)
+  }
+}
+
+/** What one run of the statement did: the stale keys, and the first change number it took. */
+interface StatementRow {
+  stale: Set<string>
+  first: number | undefined
 }
 
 /** What a batch holds, as writeParams() takes it. */
@@ -197,12 +258,12 @@ export function writeParams ({ revisions: revisionMap, dropped: droppedMap, move
   ]
 }
 
-/** Carries the result of a rolled-back all-or-nothing batch out of its transaction. */
+/** Carries the outcome of a rolled-back statement out of its transaction. */
 class StaleRollback extends Error {
-  readonly result: pg.QueryResult<{ base: string | null, stale: string[] }>
+  readonly row: StatementRow
 
-  constructor (result: pg.QueryResult<{ base: string | null, stale: string[] }>) {
+  constructor (row: StatementRow) {
     super('A key was stale; the batch was rolled back.')
-    this.result = result
+    this.row = row
   }
 }

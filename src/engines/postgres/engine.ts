@@ -12,9 +12,13 @@ import { paged, prefixBounds } from './pages.js'
 class PostgresSnapshot implements EngineSnapshot {
   readonly client: pg.PoolClient
   #closed = false
+  // A connection lost while the snapshot is idle is reported here; the next read on it fails.
+  // Removed at close: the client goes back to the pool, and each snapshot would add one more.
+  readonly #ignore = (): void => {}
 
   constructor (client: pg.PoolClient) {
     this.client = client
+    client.on('error', this.#ignore)
   }
 
   get closed (): boolean {
@@ -29,6 +33,8 @@ class PostgresSnapshot implements EngineSnapshot {
       this.client.release()
     } catch (err) {
       this.client.release(err as Error)
+    } finally {
+      this.client.off('error', this.#ignore)
     }
   }
 }
@@ -240,8 +246,6 @@ export class PostgresEngine implements Engine {
   async snapshot (): Promise<EngineSnapshot> {
     return await guarded(this.#connection.server, 'open a snapshot', async () => {
       const client = await this.#connection.pool.connect()
-      // A connection lost while the snapshot is idle is reported here; the next read on it fails.
-      client.on('error', () => {})
       const snapshot = new PostgresSnapshot(client)
       try {
         await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
