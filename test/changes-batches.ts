@@ -4,12 +4,12 @@
  * written and settled in the order each test chooses, with no timing involved.
  */
 import * as assert from 'uvu/assert'
-import { ChangeLog, type Change } from '../src/changes.js'
+import { ChangeLog, type Change, type TxPosition } from '../src/changes.js'
 import type { Engine } from '../src/engines/engine.js'
 import { Batch } from '../src/group-commit.js'
 
-/** One write's change: key, revision, and whether it deleted or was kept unmerged. */
-export type Write = [key: string, rev: string, deleted?: boolean, kept?: boolean]
+/** One write's change: key, revision, whether it deleted or was kept unmerged, and its place in a multi-key batch. */
+export type Write = [key: string, rev: string, deleted?: boolean, kept?: boolean, tx?: TxPosition]
 
 /** Each batch's write, started when it was sealed (as group commit does), and its error if it failed. */
 export const written = new WeakMap<Batch, Promise<unknown>>()
@@ -21,7 +21,7 @@ export const written = new WeakMap<Batch, Promise<unknown>>()
  */
 export function sealed (engine: Engine, log: ChangeLog, writes: Write[], stale: string[] = []): Batch {
   const batch = new Batch(engine.batch())
-  for (const [key, rev, deleted = false, kept = false] of writes) log.record(batch, key, rev, deleted, kept)
+  for (const [key, rev, deleted = false, kept = false, tx] of writes) log.record(batch, key, rev, deleted, kept, tx)
   for (const key of stale) batch.records.setHead({ key, expected: 'not-the-head', head: { head: `${key}-new` }, added: [], removed: [] })
   for (const member of batch.members) member.seal(batch)
   written.set(batch, batch.write(false, 0).then(() => undefined, (err: unknown) => err))

@@ -5,11 +5,11 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChangeLog, type Change } from '../src/changes.js'
+import { ChangeLog, MAX_TX_CHANGES, type Change } from '../src/changes.js'
 import { LevelEngine } from '../src/engines/level/engine.js'
 import type { RevkvDatabase } from '../src/engines/level/layout.js'
 import { Batch } from '../src/group-commit.js'
-import { all, instrumentedDb } from './helpers.js'
+import { all, instrumentedDb, rejection } from './helpers.js'
 import { loaded, sealed, seqs, settle, written, type Write } from './changes-batches.js'
 
 /** The LevelDB engine over a real memory-level database whose batch writes can be made to fail. */
@@ -89,6 +89,46 @@ test('flags: deleted and kept survive the record and come back only where set', 
     { seq: 3, key: 'a', rev: 'r3', kept: true },
     { seq: 4, key: 'a', rev: 'r4', deleted: true, kept: true }
   ])
+})
+
+test('multi-key batches: each change carries the batch\'s first number and size, read from any point; flags stay apart', async () => {
+  const { engine } = memoryEngine()
+  const log = await loaded(engine)
+  await settle(sealed(engine, log, [['solo', 's1'], ['a', 'a1', false, false, { offset: 0, size: 3 }], ['b', 'b1', true, false, { offset: 1, size: 3 }], ['c', 'c1', false, true, { offset: 2, size: 3 }]]))
+  const txOf = { tx: 2, txSize: 3 }
+  assert.equal(await all(log.read()), [
+    { seq: 1, key: 'solo', rev: 's1' },
+    { seq: 2, key: 'a', rev: 'a1', ...txOf },
+    { seq: 3, key: 'b', rev: 'b1', deleted: true, ...txOf },
+    { seq: 4, key: 'c', rev: 'c1', kept: true, ...txOf }
+  ])
+  assert.equal(await all(log.read({ since: 3 })), [{ seq: 4, key: 'c', rev: 'c1', kept: true, ...txOf }], 'the batch\'s id from its last change alone')
+  // The widest fields: a position and a size of MAX_TX_CHANGES - 1 and MAX_TX_CHANGES, beside both flags.
+  await settle(sealed(engine, log, [['w', 'w1', true, true, { offset: MAX_TX_CHANGES - 1, size: MAX_TX_CHANGES }]]))
+  assert.equal(await all(log.read({ since: 4 })), [{ seq: 5, key: 'w', rev: 'w1', deleted: true, kept: true, tx: 5 - (MAX_TX_CHANGES - 1), txSize: MAX_TX_CHANGES }])
+  assert.is(MAX_TX_CHANGES, 0x3fff)
+})
+
+test('a load of the last sequence number that failed is tried again by the next use', async () => {
+  const { engine } = memoryEngine()
+  await settle(sealed(engine, await loaded(engine), [['a', 'a1'], ['b', 'b1']]))
+  let failures = 1
+  // The real engine, but its first lastSeq() fails as an unreachable database would.
+  const flaky = new Proxy(engine, {
+    get (target, name) {
+      if (name === 'lastSeq' && failures > 0) {
+        failures--
+        return async () => { throw new Error('simulated: the database is unreachable') }
+      }
+      const value: unknown = Reflect.get(target, name, target)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    }
+  })
+  const log = new ChangeLog(flaky)
+  assert.match((await rejection(log.ready() as Promise<void>)).message, /unreachable/)
+  await log.ready()
+  assert.is(log.published, 2)
+  assert.is(log.ready(), undefined, 'loaded once and for all')
 })
 
 test('read: since inside a record, prefix, and limit counted over the changes it yields', async () => {
