@@ -148,7 +148,7 @@ test('decodeRecord: each damaged shape named, with the key the record or the cal
   assert.equal([notJson.reason, notJson.key], ['its record is not valid JSON', 'k'])
   assert.instance(notJson.cause, SyntaxError)
   assert.is(damaged('[').key, undefined)
-  assert.is(damaged(JSON.stringify({ ...good, height: 0 })).cause, undefined, 'a shape problem has no cause')
+  assert.ok(!('cause' in damaged(JSON.stringify({ ...good, height: 0 }))), 'a shape problem has no cause')
 })
 
 test('validateText and sealRevision\'s optional fields: strategy and token are stored in order', () => {
