@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CliStartupResult } from './cli-startup.js'
 import type { MachineInfo } from './machine.js'
-import { formatTargets, formatThroughput, whole } from './report.js'
+import { formatTargets, formatThroughput, formatTransactions, whole } from './report.js'
 import type { PostgresBenchReport } from './pg-suite.js'
 import type { LoadReport } from './server/load.js'
 import { TARGET_WRITERS } from './targets.js'
@@ -70,6 +70,12 @@ function throughputBlock (latest: BenchReport): string {
     formatThroughput(latest.results.filter((r) => r.writers === TARGET_WRITERS), COLUMNS)
 }
 
+/** The standard suite's `transfer` run: transactions/s, retries and starvation. */
+function transferBlock (latest: BenchReport): string {
+  if (!latest.results.some((r) => r.transactions !== undefined)) return 'benchmarks/results/latest.json holds no `transfer` run yet: run `npm run bench`.'
+  return `\`transfer\` in the latest standard suite (${latest.startedAt.slice(0, 10)}), ${machine(latest.machine)}:\n\n` + formatTransactions(latest.results)
+}
+
 /** revkv against PouchDB in the same run. */
 function peersBlock (peers: BenchResults['peers']): string {
   return `\`npm run bench:peers\` (full table: [benchmarks/results/peers.md](benchmarks/results/peers.md)), ${machine(peers.machine)}:\n\n` +
@@ -94,7 +100,9 @@ function serverTarget (server: LoadReport): TargetResult & { label: string } {
 
 /** Every target: the standard suite's, the peers', the server's. */
 function targetsBlock (results: BenchResults): string {
-  return formatTargets([...results.latest.targets, ...results.peers.targets, serverTarget(results.server)])
+  // By number: the standard suite's later targets (8, batch) after the peers' (6).
+  const numbered = [...results.latest.targets, ...results.peers.targets].sort((a, b) => a.id - b.id)
+  return formatTargets([...numbered, serverTarget(results.server)])
 }
 
 /** `revkv get`, start to exit, on a large and a one-key store. */
@@ -118,6 +126,7 @@ function postgresBlock (report: PostgresBenchReport): string {
 export function readmeBlocks (results: BenchResults): Record<string, string> {
   return {
     throughput: throughputBlock(results.latest),
+    transfer: transferBlock(results.latest),
     peers: peersBlock(results.peers),
     targets: targetsBlock(results),
     cli: cliBlock(results.cliStartup),

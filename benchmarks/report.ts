@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { medianRuns } from './targets.js'
 import type { Verification } from './verify.js'
-import type { BenchReport, DumpResult, HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
+import type { BenchReport, DumpResult, HistoryResult, OpenResult, TargetResult, ThroughputResult, TransactionStats } from './types.js'
 
 /** 3 significant digits, no exponent: 0.0123, 1.23, 123, 12300. */
 export function sig (n: number): string {
@@ -67,6 +67,21 @@ export function formatThroughput (results: ThroughputResult[], columns?: readonl
   return table(shown.map((c) => c.header), ordered.map((r) => shown.map((c) => c.cell(r))), shown.map((c) => c.align).join(''))
 }
 
+/**
+ * The transactions table: for each run of store.transaction() calls (`transfer`; the median
+ * run where it ran several times), transactions/s, retries and starvation.
+ */
+export function formatTransactions (results: ThroughputResult[]): string {
+  const rows = medianRuns(results.filter((r) => r.transactions !== undefined)).map((r) => {
+    const t = r.transactions as TransactionStats
+    return [displayName(r), String(r.writers), whole(r.commitsPerSec), sig(r.latency.p50Ms), sig(r.latency.p99Ms), whole(r.retries), sig(r.retriesPerCommit), whole(t.maxAttempts), whole(t.gaveUp), String(r.starvedWriters), String(r.runs)]
+  })
+  return table(['scenario', 'writers', 'transactions/s', 'p50 ms', 'p99 ms', 'retries', 'retries/transaction', 'most attempts', 'gave up', 'starved', 'runs'], rows) +
+    '\n\nLatency runs from a transaction\'s first attempt to its commit, retries and backoff included; **most attempts** is the most runs of its function ' +
+    'any one transaction needed; **gave up** counts store.transaction() calls that ran out of retries (nothing written; the writer then tried the same transfer again). ' +
+    'After each run the accounts held the total they were opened with, and every balance and history was what the acknowledged transfers leave.'
+}
+
 /** The history table: costs at each height. */
 export function formatHistory (history: HistoryResult): string {
   const rows = history.points.map((p) => [whole(p.height), sig(p.commitMs), sig(p.headMs), sig(p.getRevMs), `${sig(p.logPageMs)} (${p.logEntries})`, sig(p.logPerEntryMs)])
@@ -104,6 +119,7 @@ export function formatReport (report: BenchReport): string {
     `Machine: ${m.cpu}, ${m.cores} cores, ${(m.memoryBytes / 1024 ** 3).toFixed(0)} GiB, Node ${m.node} (${m.platform}/${m.arch})`
   ]
   if (report.results.length > 0) parts.push('### Throughput', formatThroughput(report.results))
+  if (report.results.some((r) => r.transactions !== undefined)) parts.push('### Transactions', formatTransactions(report.results))
   if (report.history !== undefined) parts.push('### History', formatHistory(report.history))
   if (report.open !== undefined) parts.push('### Open', formatOpen(report.open))
   if (report.dump !== undefined) parts.push('### Export and import', formatDump(report.dump))

@@ -5,17 +5,22 @@ import { machineInfo } from './machine.js'
 import { formatReport, writeJson } from './report.js'
 import * as baselines from './scenarios/baselines.js'
 import type { BaselineName } from './scenarios/baselines.js'
+import * as batch from './scenarios/batch.js'
+import * as cold from './scenarios/cold.js'
 import * as distinct from './scenarios/distinct.js'
 import * as dump from './scenarios/dump.js'
 import * as history from './scenarios/history.js'
 import * as hot from './scenarios/hot.js'
+import * as insert from './scenarios/insert.js'
 import * as lease from './scenarios/lease.js'
 import * as mixed from './scenarios/mixed.js'
 import * as open from './scenarios/open.js'
+import * as transfer from './scenarios/transfer.js'
+import * as unbatched from './scenarios/unbatched.js'
 import * as zipf from './scenarios/zipf.js'
 import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
 import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
-import { STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
+import { noStrategyReason, STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
 
 /** The report and names the CLI needs beside runBench(). */
 export type { BenchReport, StrategyName, WorkloadName } from './types.js'
@@ -46,6 +51,8 @@ export interface BenchOptions {
   heights?: number[]
   /** `open`: store sizes in keys (default 10,000 and 1,000,000). */
   openKeys?: number[]
+  /** `cold`: keys in the store before the clock starts (default 1,000,000; the standard suite uses 100,000). */
+  coldKeys?: number
   /** `dump`: keys of the store exported and imported (default 100,000, two revisions each). */
   dumpKeys?: number
   /** `history` / `open`: time allowed for building, each; the size reached is measured and reported. */
@@ -62,19 +69,45 @@ export interface BenchOptions {
   out?: { write: (text: string) => unknown }
 }
 
-type StoreWorkload = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed'
+/**
+ * `unbatched` and `insert-blind` are not chosen on their own: they run beside `batch` and
+ * `insert`, as the writes the first is compared with and the other half of the second.
+ */
+type StoreWorkload = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'transfer' | 'batch' | 'unbatched' | 'insert' | 'insert-blind' | 'cold'
 
 /** One run of the plan. */
 export type Step =
   | { kind: 'store', workload: StoreWorkload, strategy: StrategyName, writers: number, sync: boolean, round: number }
-  | { kind: 'baseline', baseline: BaselineName, writers: number, sync: boolean, round: number }
+  | { kind: 'baseline', baseline: BaselineName | 'get-put', writers: number, sync: boolean, round: number }
   | { kind: 'history' }
   | { kind: 'open' }
   | { kind: 'dump' }
 
 const STRATEGIES: readonly StrategyName[] = STRATEGY_CHOICES
 const WORKLOADS: ReadonlyArray<WorkloadName | 'standard'> = WORKLOAD_CHOICES
-const STORE_RUNS = { distinct, hot, lease, zipf, mixed }
+const STORE_RUNS = { distinct, hot, lease, zipf, mixed, transfer, batch, unbatched, insert, 'insert-blind': { defaults: insert.defaults, run: insert.runBlind }, cold }
+/** Keys of the `cold` store in the standard suite: filling 1,000,000 takes about a minute a round on 2 shared cores. */
+export const STANDARD_COLD_KEYS = 100_000
+
+/**
+ * The runs of one workload at one writer count and round: `batch` beside the same writes as
+ * single commits, `insert` with `parent: null` beside the same without a parent, and `cold`
+ * beside its raw read-then-put.
+ */
+function storeSteps (workload: StoreWorkload, strategy: StrategyName, writers: number, sync: boolean, round: number): Step[] {
+  const step = (w: StoreWorkload): Step => ({ kind: 'store', workload: w, strategy, writers, sync, round })
+  if (workload === 'batch') return [step('unbatched'), step('batch')]
+  if (workload === 'insert') return [step('insert'), step('insert-blind')]
+  if (workload === 'cold') return [{ kind: 'baseline', baseline: 'get-put', writers, sync, round }, step('cold')]
+  return [step(workload)]
+}
+
+/** The `cold` store's keys a set of options asks for. */
+function coldKeysOf (options: BenchOptions): number {
+  const keys = options.coldKeys ?? ((options.workload ?? 'standard') === 'standard' ? STANDARD_COLD_KEYS : cold.defaults.keys)
+  if (!Number.isSafeInteger(keys) || keys < 1) throw new Error(`coldKeys must be a whole number of keys ≥ 1, got ${String(keys)}.`)
+  return keys
+}
 
 /** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history, open and dump. */
 function standardPlan (rounds: number): Step[] {
@@ -89,17 +122,22 @@ function standardPlan (rounds: number): Step[] {
     steps.push(...at(writers, false, 0))
     for (const strategy of STRATEGIES) steps.push({ kind: 'store', workload: 'hot', strategy, writers, sync: false, round: 0 })
   }
-  // Targets 1-3, each round measuring revkv beside its own baselines, rounds interleaved.
+  // Targets 1-3 and 8-10, each round measuring revkv beside its own baselines (batch beside its single commits, cold beside its read-then-put), rounds interleaved.
   for (let round = 1; round <= rounds; round++) {
     steps.push(...at(TARGET_WRITERS, false, round))
+    steps.push(...storeSteps('insert', 'reject', TARGET_WRITERS, false, round))
     steps.push({ kind: 'store', workload: 'hot', strategy: 'merge', writers: TARGET_WRITERS, sync: false, round })
     steps.push(...at(TARGET_WRITERS, true, round))
+    steps.push(...storeSteps('insert', 'reject', TARGET_WRITERS, true, round))
+    steps.push(...storeSteps('batch', 'reject', TARGET_WRITERS, false, round))
+    steps.push(...storeSteps('cold', 'reject', TARGET_WRITERS, false, round))
     if (round === 1) {
       for (const strategy of STRATEGIES.filter((s) => s !== 'merge')) steps.push({ kind: 'store', workload: 'hot', strategy, writers: TARGET_WRITERS, sync: false, round })
       // The same key under pessimistic locking, beside the optimistic strategies above.
       steps.push({ kind: 'store', workload: 'lease', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'zipf', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'mixed', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
+      steps.push({ kind: 'store', workload: 'transfer', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
     }
   }
   steps.push({ kind: 'history' }, { kind: 'open' }, { kind: 'dump' })
@@ -110,8 +148,11 @@ function standardPlan (rounds: number): Step[] {
 export function planBench (options: BenchOptions = {}): Step[] {
   const workload = options.workload ?? 'standard'
   if (!WORKLOADS.includes(workload)) throw new Error(`Unknown workload ${JSON.stringify(workload)}: use one of ${WORKLOADS.join(', ')}.`)
+  coldKeysOf(options)
   if (workload === 'standard') return standardPlan(options.rounds ?? 3)
   if (workload === 'history' || workload === 'open' || workload === 'dump') return [{ kind: workload }]
+  const noStrategy = noStrategyReason(workload)
+  if (noStrategy !== undefined && options.strategy !== undefined) throw new Error(`The ${workload} workload takes no strategy: ${noStrategy}. Leave out the strategy.`)
   const strategies = options.strategy === undefined
     ? (workload === 'hot' ? STRATEGIES : ['reject' as const])
     : Array.isArray(options.strategy) ? options.strategy : [options.strategy]
@@ -130,7 +171,7 @@ export function planBench (options: BenchOptions = {}): Step[] {
         steps.push({ kind: 'baseline', baseline: 'put', writers, sync: s, round })
         steps.push({ kind: 'baseline', baseline: 'batch64', writers, sync: s, round })
       }
-      for (const strategy of strategies) steps.push({ kind: 'store', workload, strategy, writers, sync, round })
+      for (const strategy of strategies) steps.push(...storeSteps(workload, strategy, writers, sync, round))
     }
   }
   return steps
@@ -178,6 +219,7 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
   }
   const seed = options.seed ?? 1
   const budget = options.buildBudgetMs ?? 60_000
+  const coldKeys = coldKeysOf(options)
   const bar = progressBar(options.progress !== false, steps.length)
   const results: ThroughputResult[] = []
   let historyResult: HistoryResult | undefined
@@ -199,8 +241,8 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
         status: bar.status
       }
       try {
-        if (step.kind === 'store') results.push(await STORE_RUNS[step.workload].run(ctx))
-        else if (step.kind === 'baseline') results.push(await baselines.run(ctx, step.baseline))
+        if (step.kind === 'store') results.push(step.workload === 'cold' ? await cold.run(ctx, coldKeys) : await STORE_RUNS[step.workload].run(ctx))
+        else if (step.kind === 'baseline') results.push(step.baseline === 'get-put' ? await cold.runBaseline(ctx, coldKeys) : await baselines.run(ctx, step.baseline))
         else if (step.kind === 'history') historyResult = await history.run(ctx, { ...history.defaults, heights: options.heights ?? history.defaults.heights, buildBudgetMs: budget })
         else if (step.kind === 'open') openResult = await open.run(ctx, { ...open.defaults, keys: options.openKeys ?? open.defaults.keys, buildBudgetMs: budget })
         else dumpResult = await dump.run(ctx, { ...dump.defaults, keys: options.dumpKeys ?? dump.defaults.keys })
@@ -215,7 +257,7 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
   attachRatios(results)
   const report: BenchReport = {
     machine: machineInfo(),
-    settings: { workload: options.workload ?? 'standard', durationMs, ops: options.ops, valueSize, sync: options.sync === true, seed, rounds: options.rounds, buildBudgetMs: budget, targetSize: TARGET_SIZE },
+    settings: { workload: options.workload ?? 'standard', durationMs, ops: options.ops, valueSize, sync: options.sync === true, seed, rounds: options.rounds, buildBudgetMs: budget, coldKeys, targetSize: TARGET_SIZE },
     startedAt: new Date(started).toISOString(),
     elapsedMs: Date.now() - started,
     results,

@@ -2,7 +2,7 @@ import type { MachineInfo } from './machine.js'
 import type { LatencySummary } from './writers.js'
 
 /** The workloads a run can choose. */
-export type WorkloadName = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'history' | 'open' | 'dump'
+export type WorkloadName = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'transfer' | 'batch' | 'insert' | 'cold' | 'history' | 'open' | 'dump'
 
 /** revkv's built-in strategies for stale writes. */
 export type StrategyName = 'reject' | 'lww' | 'merge' | 'manual'
@@ -59,6 +59,36 @@ export interface ThroughputResult {
   vsPut: number | undefined
   /** What the nothing-lost check covered; undefined where there is nothing versioned to check. */
   verified: { keys: number, revisions: number, acknowledged: number } | undefined
+  /** Runs made of store.transaction() calls (`transfer`): how often and how long transactions retried. */
+  transactions?: TransactionStats | undefined
+  /** Runs on a store filled before the clock started (`cold` and its baseline): its size and how long the fill took. */
+  store?: FilledStore | undefined
+}
+
+/** A store filled before a run's clock started. */
+export interface FilledStore {
+  /** Keys in the store, one revision (or entry) each. */
+  keys: number
+  /** The revkv store's head cache (StoreOptions headCacheSize); undefined for raw LevelDB. */
+  headCacheSize: number | undefined
+  /** How long the fill took, in milliseconds. */
+  fillMs: number
+}
+
+/**
+ * How transactions fared. One operation is one intended transaction (a transfer); its
+ * function may run several times inside store.transaction(), and when store.transaction()
+ * gives up the writer calls it again for the same transfer, as an application would.
+ */
+export interface TransactionStats {
+  /** Runs of transaction functions in all (each committed transaction's last run included). */
+  attempts: number
+  /** Runs after the first of each transaction (inside store.transaction() and after a give-up). */
+  retries: number
+  /** The most runs one transaction needed before it committed (or the run ended), give-ups included. */
+  maxAttempts: number
+  /** store.transaction() calls that gave up (their retries exhausted; nothing written, the writer tried again). */
+  gaveUp: number
 }
 
 /** Costs on one key's history at one height, in milliseconds (medians). */

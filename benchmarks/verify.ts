@@ -138,22 +138,29 @@ function some (ids: readonly string[]): string {
 export async function verifyNothingLost (store: VerifiableStore, ledger: Ledger): Promise<Verification> {
   const keys = ledger.keys()
   const total: Verification = { keys: keys.length, revisions: 0, acknowledged: 0 }
-  // Keys are checked several at a time so LevelDB's reads overlap on its threads; a long
-  // history is still walked in order, one revision after another.
-  let next = 0
-  const checker = async (): Promise<void> => {
-    while (next < keys.length) {
-      const { revisions, acknowledged } = await verifyKey(store, ledger, keys[next++] as string)
-      total.revisions += revisions
-      total.acknowledged += acknowledged
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_KEYS, keys.length) }, checker))
+  await forEachConcurrently(keys.length, async (i) => {
+    const { revisions, acknowledged } = await verifyKey(store, ledger, keys[i] as string)
+    total.revisions += revisions
+    total.acknowledged += acknowledged
+  })
   return total
 }
 
 /** Keys checked at the same time. */
 const CONCURRENT_KEYS = 16
+
+/**
+ * Run `check(i)` for i = 0..count-1, a few at a time, so LevelDB's reads for several keys
+ * overlap on its threads (one key's history is still walked in order). Rejects with the
+ * first failure.
+ */
+export async function forEachConcurrently (count: number, check: (i: number) => Promise<void>): Promise<void> {
+  let next = 0
+  const checker = async (): Promise<void> => {
+    while (next < count) await check(next++)
+  }
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_KEYS, count) }, checker))
+}
 
 async function verifyKey (store: VerifiableStore, ledger: Ledger, key: string): Promise<{ revisions: number, acknowledged: number }> {
   const acked = ledger.acknowledged(key)

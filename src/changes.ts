@@ -1,3 +1,4 @@
+import { DELETED, KEPT } from './engines/engine.js'
 import type { Engine, Entry } from './engines/engine.js'
 import type { Batch, BatchMember } from './group-commit.js'
 
@@ -31,8 +32,6 @@ export interface ChangesOptions {
   signal?: AbortSignal
 }
 
-const DELETED = 1
-const KEPT = 2
 /**
  * A multi-key batch's changes carry their position in the batch and the batch's size in the
  * stored flags (14 bits each above DELETED and KEPT, so an int4 column and old records
@@ -117,6 +116,13 @@ export class ChangeLog implements BatchMember {
     return this.#loading
   }
 
+  /** The last sequence number readers can see, once the feed is loaded: every change up to it is durable. */
+  async visible (): Promise<number> {
+    await this.ready()
+    // A shared engine's database holds only changes whose predecessors are durable too.
+    return this.#shared ? await this.#engine.lastSeq() : this.#published
+  }
+
   /** The last sequence number visible to readers. */
   get published (): number {
     return this.#published
@@ -124,8 +130,7 @@ export class ChangeLog implements BatchMember {
 
   /** Record a change made by a write decided into `batch`. */
   record (batch: Batch, key: string, rev: string, deleted: boolean, kept: boolean, tx?: TxPosition): void {
-    const flags = (deleted ? DELETED : 0) | (kept ? KEPT : 0) | (tx === undefined ? 0 : (tx.offset << TX_OFFSET_SHIFT) | (tx.size << TX_SIZE_SHIFT))
-    const entry: Entry = [key, rev, flags]
+    const entry = changeEntry(key, rev, deleted, kept, tx)
     batch.records.addChange(entry)
     let pending = this.#pending.get(batch)
     if (pending === undefined) {
@@ -164,6 +169,20 @@ export class ChangeLog implements BatchMember {
       const next = this.#order.shift() as Pending
       for (const [i, entry] of next.entries.entries()) this.#publish(toChange(next.first + i, entry))
     }
+  }
+
+  /**
+   * Publish changes written outside the write path (sync applies heads with writes paused,
+   * so no batch of the write path is in flight before them): `firstSeq` is their batch's.
+   */
+  written (firstSeq: number | undefined, entries: readonly Entry[]): void {
+    if (firstSeq === undefined || entries.length === 0) return
+    if (this.#shared) {
+      if (this.#watchers.size > 0) this.#tail()
+      else this.#published = Math.max(this.#published, firstSeq + entries.length - 1)
+      return
+    }
+    for (const [i, entry] of entries.entries()) this.#publish(toChange(firstSeq + i, entry))
   }
 
   #publish (change: Change): void {
@@ -280,7 +299,13 @@ export class ChangeLog implements BatchMember {
   }
 }
 
-function toChange (seq: number, [key, rev, flags]: Entry): Change {
+/** The stored form of a change: a head moved to `rev` (a tombstone if `deleted`), or `rev` kept unmerged (`kept`). */
+export function changeEntry (key: string, rev: string, deleted: boolean, kept: boolean, tx?: TxPosition): Entry {
+  return [key, rev, (deleted ? DELETED : 0) | (kept ? KEPT : 0) | (tx === undefined ? 0 : (tx.offset << TX_OFFSET_SHIFT) | (tx.size << TX_SIZE_SHIFT))]
+}
+
+/** A stored change as the feed gives it. */
+export function toChange (seq: number, [key, rev, flags]: Entry): Change {
   const change: Change = { seq, key, rev }
   if ((flags & DELETED) !== 0) change.deleted = true
   if ((flags & KEPT) !== 0) change.kept = true

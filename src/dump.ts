@@ -79,28 +79,36 @@ function revisionLine ({ id, ...fields }: Revision): string {
   return `{"revision":{"id":"${id}",${canonicalJson(fields).slice(1)}}`
 }
 
-interface KeyDump {
+/** One key's dump lines and how many revisions they hold. */
+export interface KeyDump {
   lines: string[]
   revisions: number
 }
 
-/** The dump lines of one key: markers of cut history, its revisions parents first, its head. */
-async function dumpKey (key: string, record: HeadRecord, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>): Promise<KeyDump> {
+const NONE: ReadonlySet<string> = new Set()
+
+/**
+ * The dump lines of one key: markers of cut history, its revisions parents first, its head.
+ * A sync passes `haves`, revisions the receiver already holds: the walk stops at them, so
+ * only what the receiver lacks is sent (their ancestors are the receiver's already).
+ */
+export async function dumpKey (key: string, record: HeadRecord, load: LoadRevision, unmergedOf: (key: string) => Promise<string[]>, haves: ReadonlySet<string> = NONE): Promise<KeyDump> {
   const unmerged = (record.unmerged ?? 0) > 0 ? await unmergedOf(key) : []
+  const walk: LoadRevision = haves.size === 0 ? load : (id, of) => haves.has(id) ? undefined : load(id, of)
   // Every revision reachable from the head or a kept one, oldest (lowest) first: heights
   // strictly grow from parent to child, so ordering by height puts parents first.
   const seen = new Map<string, Revision>()
   for (const start of [record.head, ...unmerged]) {
-    const first = await load(start, key)
+    const first = await walk(start, key)
     if (seen.has(start) || first === undefined) continue
-    for await (const rev of walkHistory(first, load)) {
+    for await (const rev of walkHistory(first, walk)) {
       if (!seen.has(rev.id)) seen.set(rev.id, rev)
     }
   }
   const ordered = [...seen.values()].sort((a, b) => a.height - b.height || (a.id < b.id ? -1 : 1))
   // Parents dropped by compaction travel as markers, so the import knows history was cut there.
   const cut = new Set<string>()
-  for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent)) cut.add(parent)
+  for (const rev of ordered) for (const parent of rev.parents) if (!seen.has(parent) && !haves.has(parent)) cut.add(parent)
   const lines: string[] = []
   for (const id of cut) lines.push(JSON.stringify({ dropped: { id, key } }))
   for (const rev of ordered) lines.push(revisionLine(rev))
@@ -108,15 +116,68 @@ async function dumpKey (key: string, record: HeadRecord, load: LoadRevision, unm
   return { lines, revisions: ordered.length }
 }
 
+/** What is known of a revision that an incoming one may name as a parent. */
+export interface KnownRevision {
+  key: string
+  height: number
+  /** A parent dropped by compaction: the history was cut there. */
+  cut?: true
+}
+
+/** An incoming revision that passed checkRevisionLine(): its canonical record is what to store. */
+export interface CheckedRevision {
+  id: string
+  key: string
+  record: string
+  height: number
+  deleted: boolean
+  parents: string[]
+}
+
+/**
+ * Check one incoming revision (a dump's or a sync's `revision` member: its id and fields):
+ * a storable key, a record that hashes to the id, parents that are known (earlier in the
+ * input, or stored) and of the same key, and the height they imply. Throws
+ * InvalidInputError naming the reason; `input` names where it came from ('the dump').
+ */
+export async function checkRevisionLine (line: unknown, known: (id: string) => Promise<KnownRevision | undefined>, input: string): Promise<CheckedRevision> {
+  const fail = (why: string): never => { throw new InvalidInputError(why) }
+  if (line === null || typeof line !== 'object' || Array.isArray(line)) return fail('a revision line holds no revision.')
+  const { id, ...fields } = line as Record<string, unknown>
+  if (typeof id !== 'string') return fail('a revision has no id.')
+  // Keys first: a key that cannot be stored is named as such, not as a hash mismatch.
+  validateKey(fields.key)
+  const key = fields.key
+  // Every string of the record (author, message, value) must be storable as it is.
+  let record: string
+  try {
+    record = canonicalJson(fields)
+  } catch (err) {
+    if (err instanceof JsonShapeError) return fail(err.message)
+    throw err
+  }
+  if (hashRecord(record) !== id) fail(`revision ${id} does not hash to its id: ${input} was changed.`)
+  let expected = 1
+  let cut = false
+  if (!Array.isArray(fields.parents) || fields.parents.length > 2 || !fields.parents.every((p) => typeof p === 'string')) fail(`revision ${id} has malformed parents.`)
+  if (!Number.isSafeInteger(fields.height) || (fields.height as number) < 1) fail(`revision ${id} has a malformed height.`)
+  for (const parent of fields.parents as string[]) {
+    const found = await known(parent)
+    if (found === undefined) fail(`revision ${id} names parent ${parent}, which comes neither before it in ${input} nor from the store.`)
+    else if (found.key !== key) fail(`revision ${id} of key ${JSON.stringify(key)} names parent ${parent} of key ${JSON.stringify(found.key)}.`)
+    else if (found.cut === true) cut = true
+    else expected = Math.max(expected, found.height + 1)
+  }
+  // Behind a cut the exact height is unknown, but it still exceeds every parent kept.
+  if (cut ? (fields.height as number) < expected : fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
+  return { id, key, record, height: fields.height as number, deleted: fields.deleted === true, parents: fields.parents as string[] }
+}
+
 /** Keys looked up in the store at once by the final check. */
 const CHECK_CHUNK = 1000
 
-interface Staged {
-  key: string
-  height: number
+interface Staged extends KnownRevision {
   deleted: boolean
-  /** A parent dropped by compaction: the history was cut there. */
-  cut?: true
 }
 
 /**
@@ -192,28 +253,15 @@ export async function importLines (
       if (doc.format !== DUMP_FORMAT) fail(`dump format ${String(doc.format)} is not one this revkv reads (${DUMP_FORMAT}).`)
       header = true
     } else if (doc.revision !== undefined) {
-      const { id, ...fields } = doc.revision as Record<string, unknown>
-      if (typeof id !== 'string') return fail('a revision has no id.')
-      // Keys first: a key that cannot be stored is named as such, not as a hash mismatch.
-      const key = validKey(fields.key)
-      // Every string of the record (author, message, value) must be storable as it is.
-      const record = check(() => canonicalJson(fields))
-      if (hashRecord(record) !== id) fail(`revision ${id} does not hash to its id: the dump was changed.`)
-      let expected = 1
-      let cut = false
-      if (!Array.isArray(fields.parents) || fields.parents.length > 2 || !fields.parents.every((p) => typeof p === 'string')) fail(`revision ${id} has malformed parents.`)
-      if (!Number.isSafeInteger(fields.height) || (fields.height as number) < 1) fail(`revision ${id} has a malformed height.`)
-      for (const parent of fields.parents as string[]) {
-        const found = await known(parent)
-        if (found === undefined) fail(`revision ${id} names parent ${parent}, which comes neither before it in the dump nor from the store.`)
-        else if (found.key !== key) fail(`revision ${id} of key ${JSON.stringify(key)} names parent ${parent} of key ${JSON.stringify(found.key)}.`)
-        else if ((found as Staged).cut === true) cut = true
-        else expected = Math.max(expected, found.height + 1)
+      let checked: CheckedRevision
+      try {
+        checked = await checkRevisionLine(doc.revision, known, 'the dump')
+      } catch (err) {
+        if (err instanceof InvalidInputError) return fail(`${err.message}${err.message.endsWith('.') ? '' : '.'}`)
+        throw err
       }
-      // Behind a cut the exact height is unknown, but it still exceeds every parent kept.
-      if (cut ? (fields.height as number) < expected : fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
-      staged.set(id, { key, height: fields.height as number, deleted: fields.deleted === true })
-      records.push([id, key, record])
+      staged.set(checked.id, { key: checked.key, height: checked.height, deleted: checked.deleted })
+      records.push([checked.id, checked.key, checked.record])
     } else if (doc.dropped !== undefined) {
       const { id, key: claimed } = doc.dropped as { id: unknown, key: unknown }
       const key = validKey(claimed)

@@ -128,10 +128,18 @@ export class BatchConflictError extends ConflictError {
   }
 }
 
-/** A key, revision or parent does not exist (404). */
+/** A key, revision or parent does not exist (404), or history was cut by compaction where a read needed it. */
 export class NotFoundError extends RevkvError {
-  constructor (message: string) {
+  /** The revision compaction dropped, when that is why: the read reached history cut there. */
+  readonly dropped: string | undefined
+
+  constructor (message: string, fields: { dropped?: string | undefined } = {}) {
     super(message, 'REVKV_NOT_FOUND', 404)
+    this.dropped = fields.dropped
+  }
+
+  override toJSON (): Record<string, unknown> {
+    return this.dropped === undefined ? super.toJSON() : { ...super.toJSON(), dropped: this.dropped }
   }
 }
 
@@ -217,10 +225,10 @@ export class LockedError extends RevkvError {
   }
 }
 
-/** The store was closed, or is closing, so it takes no more operations (503). */
+/** The store (or a snapshot of it) was closed, or is closing, so it takes no more operations (503). */
 export class ClosedError extends RevkvError {
-  constructor (operation: string) {
-    super(`Cannot ${operation}: the store is closed; open it again to go on.`, 'REVKV_CLOSED', 503)
+  constructor (operation: string, state = 'the store is closed; open it again to go on') {
+    super(`Cannot ${operation}: ${state}.`, 'REVKV_CLOSED', 503)
   }
 }
 
@@ -293,6 +301,7 @@ export type HttpErrorCode =
   | 'REVKV_UNSUPPORTED_MEDIA_TYPE'
   | 'REVKV_PATCH_FAILED'
   | 'REVKV_PRECONDITION_REQUIRED'
+  | 'REVKV_READ_ONLY'
   | 'REVKV_INTERNAL'
 
 /**

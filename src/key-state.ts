@@ -4,6 +4,9 @@ import type { WriteOp } from './write-path.js'
 
 let ticks = 0
 
+/** How many past heads a key remembers as merge-base shortcuts (see KeyState's #pastHeads). */
+const MAX_PAST_HEADS = 1024
+
 /** A counter that only grows: orders events within this process (a write's arrival, a head confirmed). */
 export function tick (): number {
   return ++ticks
@@ -23,14 +26,14 @@ export class KeyState implements BatchMember {
   /** Bumped whenever a batch settles, so a decision that awaited something can tell it is outdated. */
   epoch = 0
   /**
-   * Heads this key had during its current and previous batch. A head only ever moves to
-   * a revision whose first parent is the previous head, so each of these is an ancestor of
-   * the current head: a stale write based on one of them (a writer lagging by a batch or
-   * two, the usual case on a hot key) has that parent as its merge base, found without
-   * walking history. Two generations bound the memory to two batches' worth per key.
+   * The key's last MAX_PAST_HEADS heads, oldest first. A head only ever moves to a revision
+   * whose first parent is the previous head, so each of these is an ancestor of the current
+   * head: a stale write based on one of them (a writer lagging by a few batches, the usual
+   * case on a hot key) has that parent as its merge base, found without walking history.
+   * Bounded by count, not by batches: with hundreds of writers on one key a round of their
+   * writes spans several batches, and a walk per write would cost more the more writers.
    */
-  #pastHeads = new Set<string>()
-  #olderHeads = new Set<string>()
+  readonly #pastHeads = new Set<string>()
   /** Writes waiting for their decision, in arrival order. */
   readonly queue: WriteOp[] = []
   /** True while a decision loop runs for this key. */
@@ -85,12 +88,15 @@ export class KeyState implements BatchMember {
 
   /** True when `id` is the head, the durable head, or a recent head: an ancestor-or-self of the head. */
   isPastHead (id: string): boolean {
-    return id === this.head?.id || id === this.durableHead?.id || this.#pastHeads.has(id) || this.#olderHeads.has(id)
+    return id === this.head?.id || id === this.durableHead?.id || this.#pastHeads.has(id)
   }
 
   /** Move the head to a revision whose first parent is the current head. */
   moveHead (head: Revision): void {
-    if (this.head !== undefined && head !== this.head) this.#pastHeads.add(this.head.id)
+    if (this.head !== undefined && head !== this.head) {
+      this.#pastHeads.add(this.head.id)
+      if (this.#pastHeads.size > MAX_PAST_HEADS) this.#pastHeads.delete(this.#pastHeads.values().next().value as string)
+    }
     this.head = head
   }
 
@@ -100,7 +106,6 @@ export class KeyState implements BatchMember {
     this.unmerged.clear()
     for (const id of unmerged) this.unmerged.add(id)
     this.#pastHeads.clear()
-    this.#olderHeads.clear()
     this.stale = false
     this.confirmed = tick()
     this.epoch++
@@ -149,18 +154,8 @@ export class KeyState implements BatchMember {
     if (this.#removed.length > 0) this.#removed = []
     this.batch = undefined
     this.token = undefined
-    if (ok) {
-      if (this.#pastHeads.size > 0 || this.#olderHeads.size > 0) {
-        const older = this.#olderHeads
-        this.#olderHeads = this.#pastHeads
-        this.#pastHeads = older
-        this.#pastHeads.clear()
-      }
-    } else {
-      // The heads of the failed batch never existed: forget every shortcut, to be safe.
-      this.#pastHeads.clear()
-      this.#olderHeads.clear()
-    }
+    // The heads of a failed batch never existed: forget every shortcut, to be safe.
+    if (!ok) this.#pastHeads.clear()
     this.epoch++
     this.#onSettle(this)
   }

@@ -1,3 +1,4 @@
+import type { CorruptionError } from './errors.js'
 import type { Engine, HeadRecord, ReadAt } from './engines/engine.js'
 import { KeyState } from './key-state.js'
 import { LruMap } from './lru.js'
@@ -130,7 +131,7 @@ export class Records {
     let head: Revision | undefined
     if (record !== undefined) {
       head = this.revision(record.head, key) as Revision | undefined
-      if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
+      if (head === undefined) throw missingHead(key, record.head)
     }
     const state = new KeyState(key, head, [], this.#onSettle)
     this.#states.set(key, state)
@@ -211,9 +212,19 @@ export class Records {
   async #read (key: string): Promise<{ head: Revision | undefined, unmerged: string[] }> {
     const record = await this.#headRecord(key)
     if (record === undefined) return { head: undefined, unmerged: [] }
-    const head = await this.revision(record.head, key)
-    if (head === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
-    return { head, unmerged: (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : [] }
+    return { head: await this.#headOf(key, record), unmerged: (record.unmerged ?? 0) > 0 ? await this.unmerged(key) : [] }
+  }
+
+  /** A key's head as stored at the snapshot `at`, read from the engine (never the cached state, which is the latest). */
+  async headAt (key: string, at: ReadAt): Promise<Revision | undefined> {
+    const record = await this.#engine.head(key, at)
+    return record === undefined ? undefined : await this.#headOf(key, record, at)
+  }
+
+  async #headOf (key: string, record: HeadRecord, at?: ReadAt): Promise<Revision> {
+    const head = await this.revision(record.head, key, at)
+    if (head === undefined) throw missingHead(key, record.head)
+    return head
   }
 
   /** Forget the cached states of keys changed behind the write path's back (import); busy ones stay. */
@@ -234,4 +245,9 @@ export class Records {
     this.#revisions.clear()
     this.#states.clear()
   }
+}
+
+/** The damage of a head record naming a revision that is not stored. */
+function missingHead (key: string, id: string): CorruptionError {
+  return corruptRevision(id, key, 'the key\'s head record points to it but its record is missing')
 }

@@ -9,9 +9,11 @@ import { serializeValue, validateKey, validateRevisionId } from './revision.js'
 import { checkDate, checkLimit, checkOptions, checkText } from './options.js'
 import { checkOnExists } from './create.js'
 import type { Revision } from './revision.js'
+import { formatAsOf, momentOf } from './as-of.js'
+import type { Moment } from './as-of.js'
 import { checkBatchOps } from './batch-ops.js'
 import type { BatchOp, BatchOptions } from './batch-ops.js'
-import type { GetOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
+import type { GetOptions, HeadOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
 import type { Change, ChangesOptions } from './changes.js'
 import { checkCompactOptions } from './compact.js'
 import type { CompactOptions, CompactReport } from './compact.js'
@@ -21,6 +23,9 @@ import type { Strategy, StrategyRef } from './strategies/types.js'
 import { checkMs, checkOwner, checkToken, LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from './leases.js'
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 import type { RevkvStore, StoreCapabilities } from './store-interface.js'
+import { remoteSyncEndpoint } from './sync/remote.js'
+import { kSync } from './sync/types.js'
+import type { SyncEndpoint } from './sync/types.js'
 
 /** Options of RemoteStore.open(). */
 export interface RemoteStoreOptions {
@@ -180,15 +185,16 @@ export class RemoteStore implements RevkvStore {
   }
 
   /** The key's current revision, or undefined if it never existed. */
-  async head (key: string): Promise<Revision | undefined> {
+  async head (key: string, options: HeadOptions = {}): Promise<Revision | undefined> {
     validateKey(key)
-    return await this.#optional(`${keyPath(key)}/head`)
+    return await this.#optional(`${keyPath(key)}/head${asOfQuery(momentOf(options, 'head'))}`)
   }
 
   /** The key's value (or at revision `rev`); undefined when missing or deleted. */
   async get (key: string, options: GetOptions = {}): Promise<JsonValue | undefined> {
     validateKey(key)
-    const rev = options.rev === undefined ? await this.head(key) : await this.revision(options.rev)
+    const moment = momentOf(options, 'get')
+    const rev = options.rev === undefined ? await this.#optional(`${keyPath(key)}/head${asOfQuery(moment)}`) : await this.revision(options.rev)
     if (options.rev !== undefined && (rev === undefined || rev.key !== key)) {
       throw new NotFoundError(`Revision ${options.rev} (option rev) is not a revision of key ${JSON.stringify(key)}.`)
     }
@@ -307,11 +313,13 @@ export class RemoteStore implements RevkvStore {
     checkText(options.prefix, 'keys() option prefix')
     if (options.after !== undefined) validateKey(options.after)
     let remaining = checkLimit(options.limit, 'keys() option limit')
+    const moment = momentOf(options, 'keys')
     let after = options.after
     while (remaining > 0) {
       const page = Math.min(remaining, 1000)
       const query = new URLSearchParams({ prefix: options.prefix ?? '', limit: String(page) })
       if (after !== undefined) query.set('after', after)
+      if (moment !== undefined) query.set('asOf', formatAsOf(moment))
       const result = await this.#request('GET', `/v1/keys?${query.toString()}`) as { keys: string[], next?: string }
       for (const key of result.keys) yield key
       remaining -= result.keys.length
@@ -351,6 +359,21 @@ export class RemoteStore implements RevkvStore {
    * nothing, and the server holds the dump's records in memory until it writes them.
    */
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
+    return await this.#upload('/v1/import', lines) as ImportReport
+  }
+
+  /** This client's side of sync: the server's sync routes (see src/sync/remote.ts); not part of the public API. */
+  [kSync] (): SyncEndpoint {
+    return remoteSyncEndpoint({
+      request: async (method, path, body) => await this.#request(method, path, body),
+      lines: (method, path, body) => this.#lines(method, path, body === undefined ? {} : { body, type: 'application/json' }),
+      upload: async (path, lines) => await this.#upload(path, lines),
+      base: this.#base
+    })
+  }
+
+  /** POST `lines` as an NDJSON body, streamed as they are read; the JSON answer. */
+  async #upload (path: string, lines: AsyncIterable<string> | Iterable<string>): Promise<unknown> {
     const idle = new IdleTimeout(this.#timeout)
     const source = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
     const encoder = new TextEncoder()
@@ -379,9 +402,9 @@ export class RemoteStore implements RevkvStore {
     try {
       const text: string[] = []
       await this.#track((async () => {
-        for await (const line of this.#lines('POST', '/v1/import', { body, type: NDJSON, idle })) text.push(line)
+        for await (const line of this.#lines('POST', path, { body, type: NDJSON, idle })) text.push(line)
       })())
-      return parseJson(text.join('\n')) as ImportReport
+      return parseJson(text.join('\n'))
     } catch (err) {
       // A failure to read the dump is the caller's own error, not a transport one.
       throw failure ?? err
@@ -423,7 +446,8 @@ export class RemoteStore implements RevkvStore {
     try {
       return deepFreeze(await this.#request('GET', path) as Revision)
     } catch (err) {
-      if (err instanceof NotFoundError) return undefined
+      // Absent, unless history was cut there: that the read cannot answer.
+      if (err instanceof NotFoundError && err.dropped === undefined) return undefined
       throw err
     }
   }
@@ -640,7 +664,7 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
     case 'REVKV_CONFLICT':
       if (Array.isArray(p.conflicts)) return new BatchConflictError(detail, p.conflicts as BatchRefusal[])
       return new ConflictError(detail, { ...fields, kept: typeof p.kept === 'string' ? p.kept : undefined })
-    case 'REVKV_NOT_FOUND': return new NotFoundError(detail)
+    case 'REVKV_NOT_FOUND': return new NotFoundError(detail, { dropped: optionalText(p.dropped) })
     case 'REVKV_LOCKED': return new LockedError(detail, {
       key: typeof p.key === 'string' ? p.key : undefined,
       owner: typeof p.owner === 'string' ? p.owner : undefined,
@@ -655,4 +679,9 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
       if (status === 400 || status === 413 || status === 415 || status === 422) return new InvalidInputError(detail)
       return new RemoteError(detail, status)
   }
+}
+
+/** The query string of a read at `moment` ('' when reading now). */
+function asOfQuery (moment: Moment | undefined): string {
+  return moment === undefined ? '' : `?asOf=${encodeURIComponent(formatAsOf(moment))}`
 }

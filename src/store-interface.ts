@@ -12,7 +12,7 @@ import type { JsonPatchOperation } from './json-diff.js'
 import type { JsonValue } from './json.js'
 import type { Lease, LockOptions, LocksOptions, RenewOptions } from './leases.js'
 import type { Revision } from './revision.js'
-import type { GetOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
+import type { GetOptions, HeadOptions, KeysOptions, LogOptions, MergeOptions, ResolveOptions, WriteOptions } from './store.js'
 import type { Strategy } from './strategies/types.js'
 import type { VerifyOptions, VerifyReport } from './verify.js'
 
@@ -49,9 +49,9 @@ export interface RevkvStore {
   /** The live leases (of keys starting with `prefix`), in key order. */
   locks: (options?: LocksOptions) => Promise<Lease[]>
 
-  /** The key's current revision (a tombstone if deleted), or undefined if it never existed. */
-  head: (key: string) => Promise<Revision | undefined>
-  /** The key's value (or at revision `rev`); undefined when missing or deleted. */
+  /** The key's current revision (or as of `asOf`; a tombstone if deleted), or undefined if it did not exist. */
+  head: (key: string, options?: HeadOptions) => Promise<Revision | undefined>
+  /** The key's value (or at revision `rev`, or as of `asOf`); undefined when missing or deleted. */
   get: (key: string, options?: GetOptions) => Promise<JsonValue | undefined>
   /** A revision by id, or undefined when there is none. */
   revision: (id: string) => Promise<Revision | undefined>
@@ -63,7 +63,7 @@ export interface RevkvStore {
   conflicts: (key: string) => Promise<Revision[]>
   /** Keys that have revisions kept unmerged, in order. */
   conflictedKeys: () => AsyncGenerator<string>
-  /** Live (not deleted) keys in order. */
+  /** Live (not deleted) keys in order (or those live as of `asOf`). */
   keys: (options?: KeysOptions) => AsyncGenerator<string>
   /** A full revision id from an id, a unique prefix, or (with `key`) HEAD / HEAD~N. */
   resolveRevision: (ref: string, options?: ResolveOptions) => Promise<string>

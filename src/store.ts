@@ -1,10 +1,9 @@
-import { ClosedError, InvalidInputError, NotFoundError } from './errors.js'
+import { ClosedError, InvalidInputError, LockedError, NotFoundError } from './errors.js'
 import { diffValues } from './json-diff.js'
 import type { JsonPatchOperation } from './json-diff.js'
 import { checkResolutions } from './json-merge.js'
 import type { ConflictSide, PlaceResolution } from './json-merge.js'
 import type { JsonValue } from './json.js'
-import { walkHistory } from './history.js'
 import type { Engine } from './engines/engine.js'
 import { openEngine } from './engines/open.js'
 import type { EngineOptions } from './engines/open.js'
@@ -33,8 +32,15 @@ import { checkBatchOps, inOp } from './batch-ops.js'
 import type { BatchOp, BatchOptions } from './batch-ops.js'
 import { backoff, checkRetries, gaveUp, isRetryable, Transaction } from './transaction.js'
 import type { TransactionOptions, TxCommit, TxView } from './transaction.js'
-import { corruptRevision } from './revision.js'
 import type { RevkvStore, StoreCapabilities } from './store-interface.js'
+import { StoreSync } from './sync/store-side.js'
+import { pull, push } from './sync/sync.js'
+import { kSync } from './sync/types.js'
+import type { SyncOptions, SyncPeer, SyncReport } from './sync/types.js'
+import { headAsOf, keysAsOf, momentOf } from './as-of.js'
+import type { AsOf, AsOfReader, Moment } from './as-of.js'
+import { checkKeysOptions, checkLogOptions, liveKeys, logFrom, revisionOfKey } from './reads.js'
+import { StoreSnapshot } from './snapshot.js'
 
 /** Options of Store.open(). Give `path` (a LevelDB directory) or `db` (any abstract-level database). */
 export interface StoreOptions extends CacheOptions, EngineOptions {
@@ -99,9 +105,15 @@ export interface MergeOptions {
 }
 
 /** Options of get(). */
-export interface GetOptions {
+export interface GetOptions extends HeadOptions {
   /** Read this revision of the key instead of the head. */
   rev?: string
+}
+
+/** Options of head() (and get()). */
+export interface HeadOptions {
+  /** Read the key as it was then: a time (a Date, epoch ms) or { seq }, a changes-feed sequence number (see the README). */
+  asOf?: AsOf
 }
 
 /** Options of log(). */
@@ -120,6 +132,8 @@ export interface KeysOptions {
   limit?: number
   /** Start after this key (for paging). */
   after?: string
+  /** The keys that were live then: a time (a Date, epoch ms) or { seq } (see the README). */
+  asOf?: AsOf
 }
 
 /** Options of resolveRevision(). */
@@ -159,7 +173,9 @@ export class Store implements RevkvStore {
   readonly #author: string | undefined
   readonly #sync: boolean
   readonly #clock: () => number
+  readonly #snapshots = new Set<StoreSnapshot>()
   #closing: Promise<void> | undefined
+  #syncSide: StoreSync | undefined
 
   private constructor (engine: Engine, options: StoreOptions, strategies: StrategyRegistry, maxValueBytes: number) {
     this.#engine = engine
@@ -327,18 +343,8 @@ export class Store implements RevkvStore {
     const engine = this.#engine
     const records = this.#path.records
     return {
-      head: async (key) => {
-        const record = await engine.head(key, at)
-        if (record === undefined) return undefined
-        const rev = await records.revision(record.head, key, at)
-        if (rev === undefined) throw corruptRevision(record.head, key, 'the key\'s head record points to it but its record is missing')
-        return rev
-      },
-      keys: async function * (options) {
-        for await (const [key, record] of engine.heads({ prefix: options.prefix ?? '', after: options.after, ...at })) {
-          if (record.deleted !== true) yield key
-        }
-      },
+      head: async (key) => await records.headAt(key, at),
+      keys: (options) => liveKeys(engine, { prefix: options.prefix ?? '', after: options.after, limit: Infinity }, at),
       close: async () => { await at.snapshot.close() }
     }
   }
@@ -413,23 +419,24 @@ export class Store implements RevkvStore {
     return await this.#path.leases.list(options)
   }
 
-  /** The key's current revision (a tombstone if deleted), or undefined if it never existed. */
-  head (key: string): Promise<Revision | undefined> {
+  /** The key's current revision (or as of `asOf`; a tombstone if deleted), or undefined if it did not exist. */
+  head (key: string, options?: HeadOptions): Promise<Revision | undefined> {
     try {
       this.#assertOpen('read a head')
       validateKey(key)
+      if (options !== undefined) return this.#headAt(key, momentOf(options, 'head'))
       return Promise.resolve(this.#path.records.head(key))
     } catch (err) {
       return Promise.reject(err)
     }
   }
 
-  /** The key's value (or at revision `rev`); undefined when missing or deleted. */
+  /** The key's value (or at revision `rev`, or as of `asOf`); undefined when missing or deleted. */
   async get (key: string, options: GetOptions = {}): Promise<JsonValue | undefined> {
     this.#assertOpen('get')
     validateKey(key)
-    checkOptions(options, 'get')
-    const rev = options.rev === undefined ? await this.#path.records.head(key) : await this.#revisionOfKey(key, options.rev, 'option rev')
+    const moment = momentOf(options, 'get')
+    const rev = options.rev !== undefined ? await this.#revisionOfKey(key, options.rev, 'option rev') : await this.#headAt(key, moment)
     return rev === undefined || rev.deleted === true ? undefined : rev.value
   }
 
@@ -444,15 +451,8 @@ export class Store implements RevkvStore {
   async * log (key: string, options: LogOptions = {}): AsyncGenerator<Revision> {
     this.#assertOpen('read a log')
     validateKey(key)
-    checkOptions(options, 'log')
-    const limit = checkLimit(options.limit, 'log() option limit')
-    const head = await this.#path.records.head(key)
-    if (head === undefined || limit === 0) return
-    let count = 0
-    for await (const rev of walkHistory(head, (id, of) => this.#path.records.linked(id, of), options.firstParent === true)) {
-      yield rev
-      if (++count >= limit) return
-    }
+    const checked = checkLogOptions(options)
+    yield * logFrom(await this.#path.records.head(key), (id, of) => this.#path.records.linked(id, of), checked)
   }
 
   /** RFC 6902 operations that turn revision `from`'s value into revision `to`'s. */
@@ -495,21 +495,34 @@ export class Store implements RevkvStore {
     yield * this.#engine.conflictedKeys()
   }
 
-  /** Live (not deleted) keys in order. */
+  /** Live (not deleted) keys in order (or those live as of `asOf`). */
   async * keys (options: KeysOptions = {}): AsyncGenerator<string> {
     this.#assertOpen('list keys')
-    checkOptions(options, 'keys')
-    const prefix = checkText(options.prefix, 'keys() option prefix') ?? ''
-    if (options.after !== undefined) validateKey(options.after)
-    const limit = checkLimit(options.limit, 'keys() option limit')
-    if (limit === 0) return
-    let count = 0
-    const after = options.after !== undefined && options.after >= prefix ? options.after : undefined
-    for await (const [key, record] of this.#engine.heads({ prefix, after })) {
-      if (record.deleted === true) continue
-      yield key
-      if (++count >= limit) break
+    const range = checkKeysOptions(options)
+    const moment = momentOf(options, 'keys')
+    if (moment === undefined) yield * liveKeys(this.#engine, range)
+    else yield * keysAsOf(this.#asOfReader(), moment, range)
+  }
+
+  /**
+   * A read-only view (get, head, keys, log) of the whole store at this moment, unaffected by
+   * later writes and compaction, until its close() (or the store's). It holds what the
+   * engine needs for that: a LevelDB snapshot (older records are kept meanwhile), or on
+   * PostgreSQL a transaction on a pooled connection of its own.
+   */
+  async snapshot (): Promise<StoreSnapshot> {
+    this.#assertOpen('take a snapshot')
+    if (!this.#engine.supports.snapshots) {
+      throw new InvalidInputError('This database cannot take snapshots (its abstract-level supports.explicitSnapshots is false): open the store on a LevelDB directory, memory-level or PostgreSQL, or read with asOf instead.')
     }
+    const at = { snapshot: await this.#engine.snapshot() }
+    if (this.#closing !== undefined) {
+      await at.snapshot.close()
+      throw new ClosedError('take a snapshot')
+    }
+    const snapshot: StoreSnapshot = new StoreSnapshot(this.#engine, this.#path.records, at, () => { this.#snapshots.delete(snapshot) })
+    this.#snapshots.add(snapshot)
+    return snapshot
   }
 
   /**
@@ -629,6 +642,79 @@ export class Store implements RevkvStore {
       }), { sync: this.#sync, clock: this.#clock })
   }
 
+  /**
+   * Bring in what `source` (another Store or a RemoteStore) has, for keys starting with
+   * `prefix`: missing revisions are copied (each re-hashed and checked, parents first) and
+   * each key's head fast-forwards, stays, or (diverged) is settled by `strategy` or this
+   * store's strategy for the key. Only keys changed since the last pull are compared.
+   */
+  async pull (source: SyncPeer, options: SyncOptions = {}): Promise<SyncReport> {
+    this.#assertOpen('pull')
+    return await pull(this[kSync](), syncEndpointOf(source, 'pull() source'), options)
+  }
+
+  /** Send `target` (another Store or a RemoteStore) what this store has that it lacks; the mirror of pull(), settled by the target's strategies. */
+  async push (target: SyncPeer, options: SyncOptions = {}): Promise<SyncReport> {
+    this.#assertOpen('push')
+    return await push(this[kSync](), syncEndpointOf(target, 'push() target'), options)
+  }
+
+  /**
+   * A new store at `pathOrOptions` (as Store.open takes) holding everything `source` has: a
+   * first pull, which also remembers the source, so later pulls bring only changes. The
+   * store must be empty; the returned store is open.
+   */
+  static async clone (source: SyncPeer, pathOrOptions: string | StoreOptions, options: Omit<SyncOptions, 'strategy'> = {}): Promise<Store> {
+    const endpoint = syncEndpointOf(source, 'Store.clone() source')
+    const store = await Store.open(pathOrOptions)
+    try {
+      for await (const _ of store.#engine.heads({})) throw new InvalidInputError('Store.clone() needs an empty store to clone into; this one holds keys. Pull into it instead, or give a new path.')
+      await pull(store[kSync](), endpoint, options)
+      return store
+    } catch (err) {
+      await store.close()
+      throw err
+    }
+  }
+
+  /** This store's side of sync (see src/sync/); not part of the public API. */
+  [kSync] (): StoreSync {
+    this.#assertOpen('sync')
+    this.#syncSide ??= new StoreSync({
+      engine: this.#engine,
+      revision: async (id) => await this.#path.records.revision(id),
+      linked: (id, of) => this.#path.records.linked(id, of),
+      strategyFor: (key) => this.#strategies.forKey(key, undefined),
+      strategy: (ref) => this.#strategies.get(ref, 'option strategy'),
+      maxValueBytes: this.#maxValueBytes,
+      exclusive: async (keys, task) => await this.#path.exclusive(async () => {
+        try {
+          return await task()
+        } finally {
+          // Cached states hold the heads these keys had before.
+          this.#path.records.forget(keys())
+        }
+      }),
+      written: (firstSeq, entries) => { this.#path.changes.written(firstSeq, entries) },
+      leased: async (key) => {
+        await this.#path.leases.ready()
+        try {
+          this.#path.leases.check(key, undefined)
+          return undefined
+        } catch (err) {
+          if (err instanceof LockedError) return `it is leased here (${err.message})`
+          throw err
+        }
+      },
+      visibleSeq: async () => await this.#path.changes.visible(),
+      changes: (since, prefix) => this.#path.changes.read({ since, prefix }),
+      unmergedOf: async (key) => await this.#path.records.unmerged(key),
+      sync: this.#sync,
+      clock: this.#clock
+    })
+    return this.#syncSide
+  }
+
   /** Make a custom strategy usable by name (in options, prefix rules and per write). */
   registerStrategy (strategy: Strategy): void {
     this.#assertOpen('register a strategy')
@@ -641,6 +727,7 @@ export class Store implements RevkvStore {
       await this.#path.leases.close()
       await this.#path.idle()
       await this.#path.changes.close()
+      await Promise.all([...this.#snapshots].map(async (snapshot) => { await snapshot.close() }))
       this.#path.records.clear()
       await this.#engine.close()
     })()
@@ -688,13 +775,25 @@ export class Store implements RevkvStore {
   }
 
   async #revisionOfKey (key: string, id: string, what: string): Promise<Revision> {
-    validateRevisionId(id, what)
-    const rev = await this.#path.records.revision(id, key)
-    if (rev === undefined && await this.#path.records.dropped(id) === key) {
-      throw new NotFoundError(`Revision ${id} (${what}) of key ${JSON.stringify(key)} was dropped by compaction: history was cut before it.`)
+    const records = this.#path.records
+    return await revisionOfKey(key, id, what, (id) => records.revision(id, key), async (id) => await records.dropped(id))
+  }
+
+  /** The key's head at `moment` (now when undefined). */
+  async #headAt (key: string, moment: Moment | undefined): Promise<Revision | undefined> {
+    return moment === undefined ? await this.#path.records.head(key) : await headAsOf(this.#asOfReader(), key, moment)
+  }
+
+  #asOfReader (): AsOfReader {
+    const { records, changes } = this.#path
+    return {
+      engine: this.#engine,
+      head: (key) => records.head(key),
+      linked: (id, key) => records.linked(id, key),
+      // A shared engine's database holds only changes whose predecessors are committed;
+      // here, changes are readable up to the last one published (every one before it is durable).
+      lastSeq: async () => this.#engine.supports.sharedWriters ? await this.#engine.lastSeq() : (await changes.ready(), changes.published)
     }
-    if (rev === undefined || rev.key !== key) throw new NotFoundError(`Revision ${id} (${what}) is not a revision of key ${JSON.stringify(key)}.`)
-    return rev
   }
 
   async #linked (id: string, key: string): Promise<Revision> {
@@ -702,6 +801,14 @@ export class Store implements RevkvStore {
     if (rev === undefined) throw new NotFoundError(`Revision ${id} was dropped by compaction: history was cut before it.`)
     return rev
   }
+}
+
+/** The sync endpoint of a Store or RemoteStore given to pull, push or clone. */
+function syncEndpointOf (peer: SyncPeer, what: string): ReturnType<SyncPeer[typeof kSync]> {
+  if (peer === null || typeof peer !== 'object' || typeof (peer as Partial<SyncPeer>)[kSync] !== 'function') {
+    throw new InvalidInputError(`${what} must be a Store or a RemoteStore, got ${describe(peer)}.`)
+  }
+  return peer[kSync]()
 }
 
 async function * toAsync (lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {

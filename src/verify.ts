@@ -130,6 +130,8 @@ export async function verifyStore (engine: Engine, options: VerifyOptions = {}):
     } else if (record.kind === 'lease' || record.kind === 'fence') {
       // Leases and fencing tokens (see leases.ts): checked for shape; they name no revision.
       if (record.record instanceof CorruptionError) problems.push({ kind: 'corrupt', key: record.key, message: `The ${record.kind === 'lease' ? 'lease' : 'fencing token'} record of key ${JSON.stringify(record.key)} cannot be read: ${record.record.reason}.` })
+    } else if (record.kind === 'sync') {
+      // A sync mark (src/sync/marks.ts) names no revision: a wrong one costs a fuller sync, never data.
     } else if (record.kind === 'format') {
       format = record.version
     } else {

@@ -16,7 +16,7 @@ import { MAX_RENAMES, numberedName } from './create.js'
 import type { RenameFunction } from './create.js'
 import { modifiedSince } from './unmodified.js'
 import type { Revision, RevisionDraft, SealedRevision } from './revision.js'
-import { builtIn } from './strategies/built-in.js'
+import { baseless, builtIn } from './strategies/built-in.js'
 import { groupRefusal, OpGroup } from './op-group.js'
 import type { Refused } from './op-group.js'
 import type { Resolution, ResolveMode, Strategy } from './strategies/types.js'
@@ -39,6 +39,8 @@ interface OpBase {
   decision?: Decision
   /** The multi-key batch the write is part of, if any. */
   group?: OpGroup | undefined
+  /** A group's one clock reading, shared by all its revisions (so a read at a time sees all of it or none). */
+  time?: number
 }
 
 /** A commit or delete: `parent` undefined = on top of the head, null = create only, an id = conditional. */
@@ -483,6 +485,8 @@ export class WritePath {
       }
     }
     group.deciding = true
+    const now = this.#clock()
+    for (const op of ops) op.time = now
     for (const state of states) state.running = true
     const epochs = states.map((state) => state.epoch)
     const outcomes = ops.map((op, i) => this.#decideInGroup(states[i] as KeyState, op))
@@ -732,11 +736,17 @@ export class WritePath {
   async #decideAgainstParent (state: KeyState, op: CommitOp, parentId: string): Promise<Decision> {
     validateRevisionId(parentId, 'Option parent')
     const parent = await this.#revisionOfKey(parentId, op.key, 'Parent')
+    if (state.head === undefined) {
+      // The parent exists but, as this process knows the key, the key does not: on a shared
+      // engine another process created it since. A conflict is checked again on the key
+      // read anew (see #refuse, #refuseGroup); there is no head to settle a strategy against.
+      throw new ConflictError(`Conflict: the write to key ${JSON.stringify(op.key)} was based on ${short(parentId)} but the key has no head. Read the head again and redo the change.`, { key: op.key, expected: parentId, actual: null })
+    }
     return await this.#resolveStale(state, op, this.#seal(op, [parent.id], parent.height + 1), parent)
   }
 
   #seal (op: CommitOp, parents: string[], height: number): SealedRevision {
-    const draft: RevisionDraft = { key: op.key, parents, height, time: this.#clock(), author: op.author, message: op.message, token: op.token }
+    const draft: RevisionDraft = { key: op.key, parents, height, time: op.time ?? this.#clock(), author: op.author, message: op.message, token: op.token }
     if (op.kind === 'delete') draft.deleted = true
     return sealRevision(draft, op.valueJson)
   }
@@ -776,6 +786,11 @@ export class WritePath {
       // Already part of the head's history: nothing to join, only the unmerged list to tidy.
       return { revisions: [], head, ...(settle === undefined ? {} : { settle }), result: head }
     }
+    if (base?.id === head.id && op.valueJson === undefined) {
+      // The head is in the side's history: like Git, move the head forward to it rather than
+      // record a merge revision that joins nothing (an explicit value still makes one).
+      return { revisions: [], head: side, ...(settle === undefined ? {} : { settle }), result: side }
+    }
     let resolution: Resolution
     let strategyName: string
     if (op.valueJson !== undefined) {
@@ -803,7 +818,7 @@ export class WritePath {
    * ancestor of ours: then the nearest common ancestor is that parent).
    */
   async #resolve (strategy: Strategy, mode: ResolveMode, ours: Revision, theirs: Revision, from: Revision | undefined, fromIsBase = false): Promise<Resolution> {
-    const baseRev = from === undefined ? undefined : fromIsBase ? from : await mergeBase(ours, from, this.#loadLinked)
+    const baseRev = from === undefined || baseless.has(strategy) ? undefined : fromIsBase ? from : await mergeBase(ours, from, this.#loadLinked)
     const resolution = await strategy.resolve({
       key: ours.key,
       mode,
@@ -822,7 +837,7 @@ export class WritePath {
       key: op.key,
       parents: [head.id, theirs.id],
       height: Math.max(head.height, theirs.height) + 1,
-      time: this.#clock(),
+      time: op.time ?? this.#clock(),
       author: op.author,
       message: op.message ?? `Merge ${short(theirs.id)} into ${short(head.id)} (${strategy})`,
       strategy,

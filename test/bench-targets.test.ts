@@ -58,4 +58,43 @@ test('a history measured short of 1,000,000 is reported, but not met', () => {
   assert.match(t4?.detail ?? '', /budget ran out/)
 })
 
+test('target 8: batches over the same writes as single commits, per round, median; below 0.8 is not met', () => {
+  const run = (scenario: string, round: number, commitsPerSec: number): ThroughputResult => result({ scenario, round, commitsPerSec })
+  const results = [run('unbatched', 1, 100), run('batch', 1, 70), run('unbatched', 2, 200), run('batch', 2, 150), run('unbatched', 3, 100), run('batch', 3, 90)]
+  const t8 = evaluateTargets(results, undefined, undefined).find((t) => t.id === 8)
+  assert.is(t8?.figure, 0.75, 'median of 0.7, 0.75, 0.9')
+  assert.is(t8?.met, false)
+  assert.match(t8?.goal ?? '', /batches of 100 ops ≥ 0\.8× the same writes as single commits/)
+  assert.match(t8?.detail ?? '', /median of 3 run\(s\): 0\.70, 0\.75, 0\.90/)
+  results.push(run('unbatched', 4, 100), run('batch', 4, 85), run('unbatched', 5, 100), run('batch', 5, 95))
+  assert.is(evaluateTargets(results, undefined, undefined).find((t) => t.id === 8)?.met, true, 'median 0.85 of five rounds')
+  assert.is(evaluateTargets(results.filter((r) => r.scenario !== 'unbatched'), undefined, undefined).find((t) => t.id === 8), undefined, 'not measured without its single commits')
+})
+
+test('target 9: insert and insert-blind against put (≥ 0.8×) and durable put (≥ 3×) of the same round, each its own row', () => {
+  const results = [
+    put(1, 100), result({ scenario: 'insert', round: 1, commitsPerSec: 90 }), result({ scenario: 'insert-blind', round: 1, commitsPerSec: 70 }),
+    put(1, 10, true), result({ scenario: 'insert', round: 1, commitsPerSec: 31, sync: true }), result({ scenario: 'insert-blind', round: 1, commitsPerSec: 29, sync: true })
+  ]
+  const t9 = evaluateTargets(results, undefined, undefined).filter((t) => t.id === 9)
+  assert.equal(t9.map((t) => [t.figure, t.met]), [[0.9, true], [0.7, false], [3.1, true], [2.9, false]])
+  assert.match(t9[0]?.goal ?? '', /^insert ×64 \(new keys, parent: null\) ≥ 0\.8× raw put ×64$/)
+  assert.match(t9[3]?.goal ?? '', /^insert-blind ×64 \(new keys, no parent\), sync ≥ 3× raw durable put ×64$/)
+})
+
+test('target 10: cold against get-put of the same round, naming the store measured, its fill times, and the issue\'s size when smaller', () => {
+  const filled = (keys: number, headCacheSize: number | undefined, fillMs: number): ThroughputResult['store'] => ({ keys, headCacheSize, fillMs })
+  const run = (system: 'revkv' | 'level', round: number, commitsPerSec: number): ThroughputResult => system === 'revkv'
+    ? result({ scenario: 'cold', round, commitsPerSec, store: filled(100_000, 1000, 5000) })
+    : result({ scenario: 'get-put', system: 'level', strategy: undefined, round, commitsPerSec, store: filled(100_000, undefined, 500) })
+  const results = [run('level', 1, 100), run('revkv', 1, 70), run('level', 2, 100), run('revkv', 2, 90), run('level', 3, 100), run('revkv', 3, 85)]
+  const t10 = evaluateTargets(results, undefined, undefined).find((t) => t.id === 10)
+  assert.is(t10?.figure, 0.85, 'median of 0.7, 0.9, 0.85')
+  assert.is(t10?.met, true)
+  assert.match(t10?.goal ?? '', /random keys of a 100,000-key store, head cache 1,000 ≥ 0\.8× raw get-then-put/)
+  assert.match(t10?.detail ?? '', /filled in 5\.0, 5\.0, 5\.0 s \(revkv\) and 0\.5, 0\.5, 0\.5 s \(level\)/)
+  assert.match(t10?.detail ?? '', /the issue sets it at 1,000,000 keys/)
+  assert.is(evaluateTargets(results.filter((r) => r.system === 'revkv'), undefined, undefined).find((t) => t.id === 10), undefined, 'not measured without its baseline')
+})
+
 test.run()

@@ -178,7 +178,7 @@ it('the store lives in the schema it is given, beside the user\'s own tables', a
   assert.is(await other.head('k'), undefined, 'another schema is another store')
   assert.equal((await sql(`SELECT name FROM ${schema}.users`)).rows, [{ name: 'ada' }])
   const tables = (await sql('SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema])).rows.map(r => r.table_name as string)
-  assert.equal(tables, ['changes', 'dropped', 'heads', 'meta', 'revisions', 'unmerged', 'users'])
+  assert.equal(tables, ['changes', 'dropped', 'heads', 'meta', 'revisions', 'sync', 'unmerged', 'users'])
 })
 
 it('a schema with a table of a revkv name that is not revkv\'s is refused, untouched', async () => {

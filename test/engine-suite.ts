@@ -3,6 +3,7 @@ import { suite } from 'uvu'
 import type { Test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { all } from './helpers.js'
+import { DELETED, KEPT } from '../src/engines/engine.js'
 import type { Engine, EngineCapabilities, Entry, HeadMove, HeadRecord, ScannedRecord } from '../src/engines/engine.js'
 
 /** What the conformance suite needs to know about an engine before opening one. */
@@ -237,6 +238,49 @@ export function engineSuite (name: string, open: () => Promise<Engine>, options:
       return r.entries
     }), [['k', h.id, 0]])
     assert.equal(find('revision').map(r => r.id).sort(), [h.id, u.id].sort())
+  })
+
+  itIf(true)('headChange: a key\'s last head move at or before a number, or its first after; kept changes and other keys skipped', async () => {
+    const engine = await fresh()
+    const a1 = await commitOne(engine, 'a', null, 'a1')
+    // One batch of three changes (one record on LevelDB): b, a kept (no head move), a deleted.
+    const b1 = fakeRevision('b1')
+    const kept = fakeRevision('a-kept')
+    const gone = fakeRevision('a-gone')
+    const batch = engine.batch()
+    for (const rev of [b1, kept, gone]) batch.putRevision(rev.id, rev.id === b1.id ? 'b' : 'a', rev.record)
+    batch.setHead(move('b', null, b1.id))
+    batch.setHead(move('a', a1.id, gone.id, { deleted: true }))
+    batch.addChange(['b', b1.id, 0])
+    batch.addChange(['a', kept.id, KEPT])
+    batch.addChange(['a', gone.id, DELETED])
+    await batch.write({ sync: false, now: NOW })
+    const a4 = await commitOne(engine, 'a', gone.id, 'a4')
+    assert.equal([a1.firstSeq, a4.firstSeq], [1, 5])
+    assert.is(await engine.headChange('a', 0, 'at'), undefined)
+    assert.equal(await engine.headChange('a', 1, 'at'), { seq: 1, rev: a1.id })
+    assert.equal(await engine.headChange('a', 3, 'at'), { seq: 1, rev: a1.id }, 'the kept change (3) moved no head')
+    assert.equal(await engine.headChange('a', 4, 'at'), { seq: 4, rev: gone.id })
+    assert.equal(await engine.headChange('a', 99, 'at'), { seq: 5, rev: a4.id })
+    assert.equal(await engine.headChange('a', 0, 'after'), { seq: 1, rev: a1.id })
+    assert.equal(await engine.headChange('a', 1, 'after'), { seq: 4, rev: gone.id })
+    assert.is(await engine.headChange('a', 5, 'after'), undefined)
+    assert.equal(await engine.headChange('b', 5, 'at'), { seq: 2, rev: b1.id })
+    assert.is(await engine.headChange('b', 2, 'after'), undefined)
+    assert.is(await engine.headChange('nobody', 5, 'at'), undefined)
+    assert.equal(await engine.change(3), ['a', kept.id, KEPT], 'one change, from the middle of a batch\'s record')
+    assert.equal(await engine.change(5), ['a', a4.id, 0])
+    assert.is(await engine.change(6), undefined)
+    if (supports.snapshots) {
+      const snapshot = await engine.snapshot()
+      await commitOne(engine, 'a', a4.id, 'a6')
+      try {
+        assert.equal(await engine.headChange('a', 99, 'at', { snapshot }), { seq: 5, rev: a4.id }, 'read at a snapshot, a later change is not there')
+        assert.is(await engine.headChange('a', 5, 'after', { snapshot }), undefined)
+      } finally {
+        await snapshot.close()
+      }
+    }
   })
 
   itIf(supports.snapshots)('a snapshot does not see later writes', async () => {

@@ -1,6 +1,7 @@
 /** Small helpers shared by the tests. */
 import { MemoryLevel } from 'memory-level'
 import * as assert from 'uvu/assert'
+import type { Change } from '../src/index.js'
 
 /** The rejection of a promise, failing the test if it resolves. */
 export async function rejection (promise: Promise<unknown>): Promise<Error> {
@@ -104,4 +105,26 @@ export function instrumentedDb (db = new MemoryLevel<string, string>()): Instrum
 /** Resolve after the current turn of the event loop and everything it queued (setImmediate, not a timer). */
 export async function nextTurn (): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve))
+}
+
+/** A clock the test moves by hand (StoreOptions.clock), so time-dependent behaviour is tested without sleeping. */
+export function fakeClock (start = Date.UTC(2026, 0, 1)): { now: () => number, advance: (ms: number) => void } {
+  let time = start
+  return { now: () => time, advance: (ms) => { time += ms } }
+}
+
+/** A changes read never shows part of a batch: every batch it shows a change of, it shows whole. */
+export function assertWholeBatches (changes: Change[], when: string): void {
+  const bySeq = new Map(changes.map((c) => [c.seq, c]))
+  for (const change of changes) {
+    if (change.tx === undefined) continue
+    const size = change.txSize as number
+    assert.ok(change.seq >= change.tx && change.seq < change.tx + size, `${when}: change ${change.seq} lies within its batch ${change.tx} (size ${size})`)
+    for (let seq = change.tx; seq < change.tx + size; seq++) {
+      const other = bySeq.get(seq)
+      assert.ok(other !== undefined, `${when}: the changes feed shows change ${change.seq} of batch ${change.tx} but not its change ${seq} (size ${size})`)
+      assert.is(other.tx, change.tx, `${when}: change ${seq} belongs to batch ${change.tx}`)
+      assert.is(other.txSize, size)
+    }
+  }
 }

@@ -35,6 +35,30 @@ test('a changed figure in a results file changes the README tables', () => {
   assert.is(readmeTables(text, changed), text)
 })
 
+test('the transfer block shows the standard suite\'s transfer run, or says how to make one', () => {
+  const readme = readFileSync(README, 'utf8')
+  const results: BenchResults = structuredClone(readResults(RESULTS))
+  results.latest.results = results.latest.results.filter((r) => r.transactions === undefined)
+  assert.ok(readmeTables(readme, results).includes('<!-- bench:transfer:start -->\nbenchmarks/results/latest.json holds no `transfer` run yet: run `npm run bench`.\n<!-- bench:transfer:end -->'))
+  results.latest.results.push({
+    ...run('revkv', { keys: 1000, revisions: 9000, acknowledged: 9000 }),
+    scenario: 'transfer', strategy: 'reject', writers: 64, commitsPerSec: 4321, retries: 1500, retriesPerCommit: 0.375, starvedWriters: 0,
+    transactions: { attempts: 5500, retries: 1500, maxAttempts: 12, gaveUp: 3 }
+  })
+  const text = readmeTables(readme, results)
+  assert.ok(text.includes('| transfer | 64 | 4,321 | 1 | 2 | 1,500 | 0.375 | 12 | 3 | 0 | 1 |'), 'transactions/s, p50, p99, retries, per transaction, most attempts, gave up, starved, runs')
+  assert.ok(text.includes('| transfer | reject | 64 | no | 4,321 |'), 'and a row in the throughput table')
+})
+
+test('the targets table lists the standard suite\'s and the peers\' targets by number, the server\'s last', () => {
+  const results: BenchResults = structuredClone(readResults(RESULTS))
+  results.latest.targets.push({ id: 8, goal: 'batch ×64: a batch target', figure: 0.9, bound: 0.8, met: true, detail: 'median of 3 run(s)' })
+  const text = readmeTables(readFileSync(README, 'utf8'), results)
+  const block = text.slice(text.indexOf('<!-- bench:targets:start -->'), text.indexOf('<!-- bench:targets:end -->'))
+  const ids = block.split('\n').flatMap((line) => /^\| (\w+) \| [^-]/.exec(line)?.[1] ?? [])
+  assert.equal(ids, [...results.latest.targets.map((t) => String(t.id)).filter((id) => id !== '8'), ...results.peers.targets.map((t) => String(t.id)), '8', 'server'])
+})
+
 test('replaceBlock: only between the markers, and a missing, doubled or swapped marker is refused', () => {
   const text = 'intro\n<!-- bench:x:start -->\nold\n<!-- bench:x:end -->\noutro'
   assert.is(replaceBlock(text, 'x', 'new'), 'intro\n<!-- bench:x:start -->\nnew\n<!-- bench:x:end -->\noutro')

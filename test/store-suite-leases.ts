@@ -1,15 +1,10 @@
 import * as assert from 'uvu/assert'
-import { all, rejection } from './helpers.js'
+import { all, fakeClock, rejection } from './helpers.js'
 import { ConflictError, InvalidInputError, LockedError } from '../src/index.js'
 import type { Lease, StoreCapabilities, Strategy } from '../src/index.js'
 import { backendSuite } from './store-suite.js'
 import type { StoreFactory } from './store-suite.js'
 
-/** A clock the test moves by hand, so expiry is tested without sleeping. */
-function fakeClock (start = Date.UTC(2026, 0, 1)): { now: () => number, advance: (ms: number) => void } {
-  let time = start
-  return { now: () => time, advance: (ms) => { time += ms } }
-}
 
 /** Leases with fencing tokens, for every backend the behavioural suite runs against. */
 export function leaseSuite (factory: StoreFactory, supports: StoreCapabilities): void {

@@ -4,7 +4,9 @@ import * as assert from 'uvu/assert'
 import { all, rejection } from './helpers.js'
 import { createSuite } from './store-suite-create.js'
 import { leaseSuite } from './store-suite-leases.js'
+import { asOfSuite } from './store-suite-as-of.js'
 import { batchSuite } from './store-suite-batch.js'
+import { syncSuite } from './store-suite-sync.js'
 import {
   ConflictError, InvalidInputError, MergeConflictError, NotFoundError, RevkvError, mergeStrategy
 } from '../src/index.js'
@@ -744,5 +746,7 @@ export async function storeSuite (factory: StoreFactory): Promise<void> {
   it.run()
   createSuite(factory, supports)
   leaseSuite(factory, supports)
+  await asOfSuite(factory)
   batchSuite(factory)
+  syncSuite(factory)
 }

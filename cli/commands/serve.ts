@@ -9,6 +9,7 @@ interface ServeArgs extends GlobalArgs {
   port: number
   host: string
   'require-parent': boolean
+  'read-only': boolean
   'body-limit': number | undefined
   quiet: boolean
   strategy: string | undefined
@@ -23,6 +24,7 @@ export const serveCommand = defineCommand<ServeArgs>({
     .option('port', { type: 'number', default: 7070, requiresArg: true, describe: 'Port to listen on; 0 picks a free one (the URL is printed)' })
     .option('host', { type: 'string', default: '127.0.0.1', requiresArg: true, describe: 'Interface to bind; loopback unless you say otherwise' })
     .option('require-parent', { type: 'boolean', default: false, describe: 'Answer 428 to writes naming no parent and no If-Match / If-None-Match' })
+    .option('read-only', { type: 'boolean', default: false, describe: 'Answer 403 to anything that would change the store (writes, merges, leases, import, compact, pushes); reads and pulls go on' })
     .option('body-limit', { type: 'number', requiresArg: true, describe: 'Largest request body in bytes (default: --max-value-bytes + 64 KiB, so any storable value fits)' })
     .option('quiet', { type: 'boolean', default: false, describe: 'Do not log one line per request' })
     .option('strategy', { type: 'string', requiresArg: true, describe: 'The store\'s default strategy for stale writes (default reject)' })
@@ -52,6 +54,7 @@ export const serveCommand = defineCommand<ServeArgs>({
       host: args.host,
       token,
       requireParent: args['require-parent'],
+      readOnly: args['read-only'],
       bodyLimit: args['body-limit'],
       version: packageVersion(),
       log: args.quiet ? undefined : (line) => { process.stderr.write(`${line}\n`) }

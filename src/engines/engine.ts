@@ -34,6 +34,17 @@ export interface LeaseRecord {
 /** One change as stored: the key, the revision, and DELETED | KEPT flags (see changes.ts). */
 export type Entry = [key: string, rev: string, flags: number]
 
+/** Flag of a change whose revision is a tombstone. */
+export const DELETED = 1
+/** Flag of a change kept unmerged (manual strategy): the head did not move. */
+export const KEPT = 2
+
+/** A change that moved a key's head (as-of reads): its sequence number and the new head. */
+export interface HeadChange {
+  seq: number
+  rev: string
+}
+
 /** What an engine can do; the write path, the store and the CLI read these instead of checking classes. */
 export interface EngineCapabilities {
   /**
@@ -132,6 +143,7 @@ export type ScannedRecord =
   | { kind: 'lease', key: string, record: LeaseRecord | CorruptionError }
   | { kind: 'fence', key: string, record: number | CorruptionError }
   | { kind: 'format', version: string }
+  | { kind: 'sync', name: string }
   | { kind: 'unknown', name: string }
 
 /** Synchronous point reads (see Engine.readSync). */
@@ -189,6 +201,13 @@ export interface Engine {
   lastSeq: () => Promise<number>
   /** Changes with a sequence number above `since`, in order. */
   changes: (since: number) => AsyncIterable<[seq: number, entry: Entry]>
+  /** The change numbered `seq`, or undefined (never written, or a failed batch's number). */
+  change: (seq: number, at?: ReadAt) => Promise<Entry | undefined>
+  /**
+   * As-of reads: of the key's changes that moved its head (not KEPT ones), the last one
+   * numbered `seq` or below ('at'), or the first one numbered above `seq` ('after').
+   */
+  headChange: (key: string, seq: number, which: 'at' | 'after', at?: ReadAt) => Promise<HeadChange | undefined>
   /**
    * Wake `listener` when another process may have written changes (engines with notify).
    * Returns the function that stops listening.
@@ -217,6 +236,14 @@ export interface Engine {
   renewLease: (key: string, token: number, expires: number, now: number, options: { sync: boolean }) => Promise<LeaseRecord | undefined>
   /** Atomically: remove the lease with `token`, if it is still the key's; false otherwise. */
   releaseLease: (key: string, token: number, options: { sync: boolean }) => Promise<boolean>
+
+  /** A sync mark: what this store noted under `name` about syncing with another store (src/sync/marks.ts), or undefined. */
+  syncMark: (name: string) => Promise<string | undefined>
+  /**
+   * Record a sync mark, durably and on its own. Marks are advisory: a lost or stale one
+   * costs a fuller sync, never data, so they need no atomicity with the heads they describe.
+   */
+  setSyncMark: (name: string, value: string) => Promise<void>
 
   /** Every stored record, for verify(), read at one moment. */
   scan: () => AsyncIterable<ScannedRecord>

@@ -13,6 +13,8 @@ import { parseJsonText } from '../json-text.js'
 import type { JsonValue } from '../json.js'
 import type { PlaceResolution } from '../json-merge.js'
 import type { Revision } from '../revision.js'
+import { parseAsOf } from '../as-of.js'
+import type { AsOf } from '../as-of.js'
 import type { Change } from '../changes.js'
 import { mergeStrategy } from '../strategies/merge.js'
 import { LOCK_TOKEN_HEADER } from '../leases.js'
@@ -28,6 +30,9 @@ import { answerClientError } from './client-error.js'
 import { logServerError, problemOf } from './problem.js'
 import { BATCH_BODY_FACTOR, ROUTES } from './routes.js'
 import type { RouteSpec } from './routes.js'
+import { validateKey } from '../revision.js'
+import { kSync } from '../sync/types.js'
+import type { HeadLine, Want } from '../sync/types.js'
 
 /** Options of the HTTP server. */
 export interface ServerOptions {
@@ -35,6 +40,8 @@ export interface ServerOptions {
   token?: string | undefined
   /** Answer 428 to writes that name neither a parent nor an If-Match / If-None-Match precondition. */
   requireParent?: boolean | undefined
+  /** Answer 403 to every request that would change the store (writes, merges, leases, import, compact, sync pushes); reads and sync pulls go on. */
+  readOnly?: boolean | undefined
   /** Largest request body in bytes (default the store's maxValueBytes + 64 KiB: a maximal value plus JSON spacing and escapes). Dumps sent to POST /v1/import stream and are not limited by it. */
   bodyLimit?: number | undefined
   /**
@@ -51,6 +58,12 @@ export interface ServerOptions {
 }
 
 type KeyRequest = FastifyRequest<{ Params: { key: string }, Querystring: Record<string, string | undefined> }>
+
+/** The asOf query parameter as a read option ({} when absent). */
+function asOfQuery (req: KeyRequest): { asOf?: AsOf } {
+  const text = req.query.asOf
+  return text === undefined ? {} : { asOf: parseAsOf(text, 'Query parameter asOf') }
+}
 
 /** RFC 9110 preconditions as a request states them (dates in ms). */
 interface Preconditions {
@@ -208,7 +221,7 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const { prefix, after } = req.query
       const max = Number(req.query.limit ?? 100)
       const keys: string[] = []
-      for await (const key of store.keys({ prefix: prefix ?? '', limit: max + 1, ...(after === undefined ? {} : { after }) })) keys.push(key)
+      for await (const key of store.keys({ prefix: prefix ?? '', limit: max + 1, ...(after === undefined ? {} : { after }), ...asOfQuery(req) })) keys.push(key)
       const more = keys.length > max
       if (more) keys.length = max
       return more ? { keys, next: keys[keys.length - 1] } : { keys }
@@ -218,15 +231,17 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
       const { key } = req.params
       let rev: Revision | undefined
       if (req.query.rev !== undefined) {
+        if (req.query.asOf !== undefined) throw new InvalidInputError('Give rev or asOf, not both: rev names one revision, asOf the head at a moment.')
         rev = await store.revision(await store.resolveRevision(req.query.rev, { key }))
       } else {
-        rev = await store.head(key)
+        rev = await store.head(key, asOfQuery(req))
       }
-      if (rev === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist.`)
+      const then = req.query.asOf === undefined ? '' : ` as of ${req.query.asOf}`
+      if (rev === undefined) throw new NotFoundError(`Key ${JSON.stringify(key)} does not exist${then}.`)
       if (rev.deleted === true) {
         const history = `its history is at /v1/keys/${encodeURIComponent(key)}/log`
         throw new NotFoundError(req.query.rev === undefined
-          ? `Key ${JSON.stringify(key)} is deleted (tombstone ${rev.id}); ${history}.`
+          ? `Key ${JSON.stringify(key)} is deleted${then} (tombstone ${rev.id}); ${history}.`
           : `Revision ${rev.id} of key ${JSON.stringify(key)} is a tombstone (the key was deleted there), so it has no value; ${history}.`)
       }
       reply.header('ETag', etagOf(rev.id))
@@ -282,8 +297,8 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     },
 
     getHead: async (req, reply) => {
-      const head = await store.head(req.params.key)
-      if (head === undefined) throw new NotFoundError(`Key ${JSON.stringify(req.params.key)} does not exist.`)
+      const head = await store.head(req.params.key, asOfQuery(req))
+      if (head === undefined) throw new NotFoundError(`Key ${JSON.stringify(req.params.key)} does not exist${req.query.asOf === undefined ? '' : ` as of ${req.query.asOf}`}.`)
       reply.header('ETag', etagOf(head.id))
       reply.header('Last-Modified', httpDate(head.time))
       return head
@@ -457,6 +472,33 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
 
     verify: async (_req, reply) => await sendOperation(reply, async (progress) => await store.verify({ onProgress: progress })),
 
+    syncInfo: async () => await store[kSync]().info(),
+
+    syncHeads: async (req, reply) => {
+      const { prefix, since } = req.query
+      const heads = store[kSync]().heads(prefix ?? '', since === undefined ? undefined : Number(since))
+      return await reply.type(`${NDJSON}; charset=utf-8`).send(ndjsonStream(headLines(heads)))
+    },
+
+    syncHeadsOf: async (req) => {
+      const { keys } = req.body as { keys: string[] }
+      for (const key of keys) validateKey(key)
+      return { heads: (await store[kSync]().headsOf(keys)).map((head) => head ?? null) }
+    },
+
+    syncSend: async (req, reply) => {
+      const { wants } = req.body as { wants: Want[] }
+      for (const { key } of wants) validateKey(key)
+      return await reply.type(`${NDJSON}; charset=utf-8`).send(ndjsonStream(store[kSync]().send(wants)))
+    },
+
+    syncReceive: async (req) => {
+      requireType(req, 'POST /v1/sync/receive', NDJSON)
+      if (!(req.body instanceof Readable)) throw new InvalidInputError(`POST /v1/sync/receive takes sync lines as the body, with Content-Type: ${NDJSON}.`)
+      const { strategy } = req.query
+      return await store[kSync]().receive(createInterface({ input: req.body, crlfDelay: Infinity }), strategy === undefined ? {} : { strategy })
+    },
+
     compact: async (req, reply) => {
       requireType(req, 'POST')
       const { keep, prefix } = req.body as { keep: number, prefix?: string }
@@ -598,15 +640,29 @@ export function buildServer (store: Store, options: ServerOptions = {}): Fastify
     if (route.querystring !== undefined) schema.querystring = route.querystring
     const json = route.body?.['application/json']
     if (json !== undefined && route.method === 'POST') schema.body = json
+    // A read-only server turns writers away before anything is read or changed.
+    const refused = options.readOnly === true && route.method !== 'GET' && route.reads !== true
     app.route({
       method: route.method,
       url: route.path,
       schema,
-      handler: handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
+      handler: refused
+        ? async (_req: FastifyRequest, reply: FastifyReply) => await refuse(reply, new HttpError(`This server is read-only (revkv serve --read-only): ${route.method} ${route.path} would change the store. Read, export or pull from it; write elsewhere.`, 'REVKV_READ_ONLY', 403))
+        : handler as (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>,
       ...(route.largeBody === true ? { bodyLimit: BATCH_BODY_FACTOR * bodyLimit } : {})
     })
   }
   return app
+}
+
+/** Head lines as a stream sends them, then the end line with their count. */
+async function * headLines (heads: AsyncIterable<HeadLine>): AsyncGenerator<string> {
+  let keys = 0
+  for await (const head of heads) {
+    keys++
+    yield JSON.stringify({ head })
+  }
+  yield JSON.stringify({ end: { keys } })
 }
 
 function applyJsonPatch (key: string, current: JsonValue | undefined, patch: JsonValue): JsonValue {

@@ -23,6 +23,8 @@ export interface RouteSpec {
   headers?: string[]
   /** The body may hold many values (a batch): its size limit is BATCH_BODY_FACTOR times the server's. */
   largeBody?: true
+  /** A POST that only reads (sync negotiation): a --read-only server still answers it. Every other non-GET route writes. */
+  reads?: true
 }
 
 /** How many times the server's body limit a batch's body may be (many values in one request). */
@@ -32,6 +34,8 @@ import { LOCK_TOKEN_HEADER, MAX_TTL_MS, MAX_WAIT_MS } from '../leases.js'
 import { MAX_BATCH_OPS } from '../op-group.js'
 
 const limit = (max: number, fallback: number): Schema => ({ type: 'integer', minimum: 0, maximum: max, default: fallback })
+/** A point in time to read at (see parseAsOf in ../as-of.ts). */
+const asOf: Schema = { type: 'string', minLength: 1, maxLength: 40, description: 'Read as of a point in time: an ISO 8601 time with a zone (2026-12-01T10:00Z), epoch milliseconds, or @N for changes-feed sequence number N (400 past the last one). A future time reads as now' }
 const revisionRef: Schema = { type: 'string', minLength: 4, maxLength: 64, description: 'A revision id, a unique prefix of at least 4 hex characters, HEAD or HEAD~N' }
 const writeQuery: Schema = {
   type: 'object',
@@ -96,15 +100,15 @@ export const ROUTES: RouteSpec[] = [
     path: '/v1/keys',
     operationId: 'listKeys',
     summary: 'Live keys in order, paged',
-    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string' }, limit: limit(1000, 100), after: { type: 'string', description: 'Continue after this key (the previous page\'s `next`)' } } },
-    responses: { 200: '{ keys: string[], next?: string }', 400: 'Bad parameter' }
+    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string' }, limit: limit(1000, 100), after: { type: 'string', description: 'Continue after this key (the previous page\'s `next`)' }, asOf: { ...asOf, description: `The keys live then. ${asOf.description as string}` } } },
+    responses: { 200: '{ keys: string[], next?: string }', 400: 'Bad parameter', 404: 'With asOf: a key\'s history at that moment was cut by compaction' }
   },
   {
     method: 'GET',
     path: '/v1/keys/:key',
     operationId: 'getValue',
-    summary: 'The value of a key (or of an older revision with ?rev=); ETag is the revision id, Last-Modified its time. HEAD works too.',
-    querystring: { type: 'object', additionalProperties: false, properties: { rev: revisionRef } },
+    summary: 'The value of a key (or of an older revision with ?rev=, or as it was with ?asOf=); ETag is the revision id, Last-Modified its time. HEAD works too.',
+    querystring: { type: 'object', additionalProperties: false, properties: { rev: revisionRef, asOf } },
     headers: ['If-Match', 'If-None-Match', 'If-Unmodified-Since', 'If-Modified-Since'],
     responses: { 200: 'The JSON value', 304: 'Not modified (If-None-Match names it, or If-Modified-Since holds)', 400: 'Malformed If-Match / If-None-Match / If-Unmodified-Since', 404: 'Missing or deleted key, or unknown revision', 412: 'If-Match or If-Unmodified-Since failed' }
   },
@@ -197,8 +201,9 @@ export const ROUTES: RouteSpec[] = [
     method: 'GET',
     path: '/v1/keys/:key/head',
     operationId: 'getHead',
-    summary: 'The head revision of a key, with its value (a tombstone for a deleted key); ETag and Last-Modified as for the value',
-    responses: { 200: 'The revision', 404: 'The key never existed' }
+    summary: 'The head revision of a key (or the head it had then, with ?asOf=), with its value (a tombstone for a deleted key); ETag and Last-Modified as for the value',
+    querystring: { type: 'object', additionalProperties: false, properties: { asOf } },
+    responses: { 200: 'The revision', 400: 'Bad asOf (or a sequence number past the last)', 404: 'The key did not exist (then), or its history then was cut by compaction' }
   },
   {
     method: 'GET',
@@ -367,5 +372,58 @@ export const ROUTES: RouteSpec[] = [
     operationId: 'getRevision',
     summary: 'One revision by id or unique prefix',
     responses: { 200: 'The revision', 404: 'No such revision', 400: 'Not a revision id, or an ambiguous prefix' }
+  },
+  // Sync (store.pull / store.push with a RemoteStore; see the README's Sync section). A
+  // client lists heads, compares them in batches, then fetches or sends histories as streams.
+  {
+    method: 'GET',
+    path: '/v1/sync/info',
+    operationId: 'syncInfo',
+    summary: 'The store\'s sync id (stable, made on first use) and its last change sequence number: { id, seq }',
+    responses: { 200: '{ id, seq }', 401: 'Missing or wrong bearer token' }
+  },
+  {
+    method: 'GET',
+    path: '/v1/sync/heads',
+    operationId: 'syncHeads',
+    summary: 'Heads of every key under prefix, or (with since) of the keys changed after that sequence number, as application/x-ndjson lines {"head":{key,head,deleted?,unmerged?}}, then {"end":{"keys":N}}',
+    querystring: { type: 'object', additionalProperties: false, properties: { prefix: { type: 'string', default: '' }, since: { type: 'integer', minimum: 0 } } },
+    responses: { 200: 'The head lines, streamed; a list cut short by a failure has no end line', 400: 'Bad parameter', 401: 'Missing or wrong bearer token' }
+  },
+  {
+    method: 'POST',
+    path: '/v1/sync/heads',
+    operationId: 'syncHeadsOf',
+    summary: 'Heads of the keys named: { heads: [{key,head,deleted?,unmerged?} | null] }, in the order asked',
+    body: { 'application/json': { type: 'object', additionalProperties: false, required: ['keys'], properties: { keys: { type: 'array', maxItems: 10000, items: { type: 'string' } } } } },
+    responses: { 200: '{ heads }', 400: 'Bad body or key', 401: 'Missing or wrong bearer token' },
+    largeBody: true,
+    reads: true
+  },
+  {
+    method: 'POST',
+    path: '/v1/sync/send',
+    operationId: 'syncSend',
+    summary: 'Histories of the keys wanted, down to the revisions the client has (haves), as application/x-ndjson dump lines (dropped markers, revisions parents first, each key\'s head), then {"end":{"keys":N}}',
+    body: {
+      'application/json': {
+        type: 'object',
+        additionalProperties: false,
+        required: ['wants'],
+        properties: { wants: { type: 'array', maxItems: 10000, items: { type: 'object', additionalProperties: false, required: ['key', 'haves'], properties: { key: { type: 'string' }, haves: { type: 'array', maxItems: 1000, items: { type: 'string', pattern: '^[0-9a-f]{64}$' } } } } } }
+      }
+    },
+    responses: { 200: 'The lines, streamed; an answer cut short has no end line, and the client refuses it', 400: 'Bad body or key', 401: 'Missing or wrong bearer token' },
+    largeBody: true,
+    reads: true
+  },
+  {
+    method: 'POST',
+    path: '/v1/sync/receive',
+    operationId: 'syncReceive',
+    summary: 'Apply a push: lines as /v1/sync/send gives them, streamed as the body; every revision re-hashed and checked, heads moved by the sync rules. Answers the report { keys, revisions, fastForwards, merges, conflicts, bytes, refused }',
+    querystring: { type: 'object', additionalProperties: false, properties: { strategy: { type: 'string', description: 'Settles diverged keys instead of each key\'s strategy on the server: reject, lww, merge, manual or a registered name' } } },
+    body: { 'application/x-ndjson': { type: 'string', description: 'Sync lines, one JSON document per line, ending with {"end":{"keys":N}}' } },
+    responses: { 200: 'The report; keys whose revisions failed their checks are listed in refused and not applied', 400: 'Not a sync stream (not JSON, truncated), or an unknown strategy', 401: 'Missing or wrong bearer token', 403: 'The server runs with --read-only', 415: 'Not application/x-ndjson' }
   }
 ]

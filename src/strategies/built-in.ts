@@ -7,8 +7,16 @@ import type { Strategy } from './types.js'
  */
 export const builtIn = new WeakSet<Strategy>()
 
-/** Mark a strategy as revkv's own; returns it. */
-export function ownStrategy<S extends Strategy> (strategy: S): S {
+/**
+ * Built-in strategies that never read the merge base (lww, reject, manual): the write path
+ * does not look for it for them. Finding it may walk history, which under many writers on
+ * one key (each stale by many heads) costs more the more writers there are.
+ */
+export const baseless = new WeakSet<Strategy>()
+
+/** Mark a strategy as revkv's own (`base: false`: it never reads the merge base); returns it. */
+export function ownStrategy<S extends Strategy> (strategy: S, options: { base?: false } = {}): S {
   builtIn.add(strategy)
+  if (options.base === false) baseless.add(strategy)
   return strategy
 }

@@ -16,4 +16,4 @@ export const lww: Strategy = ownStrategy({
     const winner = theirsWins ? ctx.theirs : ctx.ours
     return winner === undefined ? { deleted: true } : { value: winner }
   }
-})
+}, { base: false })

@@ -5,4 +5,4 @@ import type { Strategy } from './types.js'
 export const manual: Strategy = ownStrategy({
   name: 'manual',
   resolve: () => ({ keep: true })
-})
+}, { base: false })

@@ -5,4 +5,4 @@ import type { Strategy } from './types.js'
 export const reject: Strategy = ownStrategy({
   name: 'reject',
   resolve: () => ({ reject: true })
-})
+}, { base: false })

@@ -10,7 +10,8 @@ import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import type { WriterConfig, WriterMessage } from '../fixtures/pg-writer.js'
 
-const WRITER = fileURLToPath(new URL('../fixtures/pg-writer.js', import.meta.url))
+/** The default child: the single-key writers of writer-loop.ts. */
+export const WRITER = fileURLToPath(new URL('../fixtures/pg-writer.js', import.meta.url))
 
 /** How long any awaited condition may take before the test gives up on it: a hang guard, not a measurement. */
 export const LIVENESS_MS = 120_000
@@ -18,6 +19,13 @@ export const LIVENESS_MS = 120_000
 type Ack = Extract<WriterMessage, { type: 'ack' }>
 type Failure = Extract<WriterMessage, { type: 'error' }>
 type Done = Extract<WriterMessage, { type: 'done' }>
+
+/**
+ * What a child prints, one JSON line each: `ready` once its store is open, then its own
+ * acknowledgements (A) and failures, then `done` (D). Another child script speaks the same
+ * protocol with its own A and D (see startWriters' `script`).
+ */
+type ChildMessage<A, D> = { type: 'ready' } | A | Failure | D
 
 /**
  * Something that changes as events arrive; until() waits for a condition of it, re-checked
@@ -51,27 +59,27 @@ export class Progress {
 }
 
 /** One writer process and everything it reported so far. */
-export class WriterProcess {
-  readonly acks: Ack[] = []
+export class WriterProcess<A extends { type: 'ack' } = Ack, D extends { type: 'done' } = Done> {
+  readonly acks: A[] = []
   readonly errors: Failure[] = []
-  done: Done | undefined
+  done: D | undefined
   exitCode: number | null | undefined
   readonly #child: ChildProcessWithoutNullStreams
   readonly #progress: Progress
   #ready = false
   #stderr = ''
 
-  /** Spawns the child; `progress` hears of every line it prints (shared by several children and in-process writers). */
-  constructor (config: WriterConfig, progress: Progress) {
+  /** Spawns the child running `script` (its config as JSON in argv[2]); `progress` hears of every line it prints (shared by several children and in-process writers). */
+  constructor (config: object, progress: Progress, script = WRITER) {
     this.#progress = progress
-    this.#child = spawn(process.execPath, [WRITER, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
+    this.#child = spawn(process.execPath, [script, JSON.stringify(config)], { stdio: ['pipe', 'pipe', 'pipe'] })
     this.#child.stderr.setEncoding('utf8').on('data', (chunk: string) => { this.#stderr += chunk })
     createInterface({ input: this.#child.stdout }).on('line', (line) => {
-      const message = JSON.parse(line) as WriterMessage
+      const message = JSON.parse(line) as ChildMessage<A, D>
       if (message.type === 'ready') this.#ready = true
-      else if (message.type === 'ack') this.acks.push(message)
-      else if (message.type === 'error') this.errors.push(message)
-      else this.done = message
+      else if (message.type === 'ack') this.acks.push(message as A)
+      else if (message.type === 'error') this.errors.push(message as Failure)
+      else this.done = message as D
       progress.changed()
     })
     this.#child.on('exit', (code) => {
@@ -97,7 +105,7 @@ export class WriterProcess {
   }
 
   /** Resolves with the child's final report once it has exited cleanly. */
-  async finished (): Promise<Done> {
+  async finished (): Promise<D> {
     await this.#progress.until(() => this.exitCode !== undefined, 'a writer process to finish')
     if (this.exitCode !== 0 || this.done === undefined) throw new Error(`The writer process exited with code ${String(this.exitCode)}: ${this.#stderr}`)
     return this.done
@@ -109,9 +117,14 @@ export class WriterProcess {
   }
 }
 
-/** Spawns `count` writer processes with `config` (named p0, p1, ...), waits until all are ready, then starts them together. */
-export async function startWriters (count: number, config: Omit<WriterConfig, 'name'>, progress: Progress): Promise<WriterProcess[]> {
-  const children = Array.from({ length: count }, (_, i) => new WriterProcess({ ...config, name: `p${i}` }, progress))
+/**
+ * Spawns `count` writer processes with `config` (named p0, p1, ...), waits until all are
+ * ready, then starts them together. `script` is another child speaking the same protocol.
+ */
+export async function startWriters (count: number, config: Omit<WriterConfig, 'name'>, progress: Progress): Promise<WriterProcess[]>
+export async function startWriters<A extends { type: 'ack' }, D extends { type: 'done' }> (count: number, config: object, progress: Progress, script: string): Promise<Array<WriterProcess<A, D>>>
+export async function startWriters<A extends { type: 'ack' }, D extends { type: 'done' }> (count: number, config: object, progress: Progress, script = WRITER): Promise<Array<WriterProcess<A, D>>> {
+  const children = Array.from({ length: count }, (_, i) => new WriterProcess<A, D>({ ...config, name: `p${i}` }, progress, script))
   try {
     await Promise.all(children.map(async (child) => { await child.ready() }))
   } catch (err) {

@@ -4,13 +4,13 @@ import type { AbstractBatchOptions, AbstractChainedBatch, AbstractSnapshot } fro
 import { Level } from 'level'
 import { decoded, InvalidInputError, LockedError, NotFoundError } from '../../errors.js'
 import { describe } from '../../revision.js'
-import { FORMAT_VERSION } from '../engine.js'
-import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord, SyncReads } from '../engine.js'
+import { FORMAT_VERSION, KEPT } from '../engine.js'
+import type { Engine, EngineCapabilities, EngineSnapshot, Entry, HeadChange, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord, SyncReads } from '../engine.js'
 import { LevelBatch } from './batch.js'
 import {
   CHANGES_RANGE, changesKey, CONFLICT_RANGE, decodeChanges, decodeFence, decodeHead, decodeLease, droppedKey, fenceKey, FORMAT_KEY, headKey, headRange,
   idOfRevisionKey, idOfUnmergedKey, inHeadRange, keyOfConflictKey, keyOfHeadKey, keyOfLeaseKey, LEASE_RANGE, leaseKey, revisionKey, revisionRange,
-  seqOfChangesKey, unmergedRange, UTF8
+  seqOfChangesKey, syncMarkKey, unmergedRange, UTF8
 } from './layout.js'
 import type { RevkvDatabase } from './layout.js'
 
@@ -131,16 +131,47 @@ export class LevelEngine implements Engine {
     return this.#nextSeq !== undefined ? take() : this.lastSeq().then(take)
   }
 
-  async * changes (since: number): AsyncGenerator<[number, Entry]> {
+  async * changes (since: number, at?: ReadAt): AsyncGenerator<[number, Entry]> {
+    const options = readOptions(at)
     // The record holding since + 1 may start before it: start from the last record at or before it.
     let start = changesKey(since + 1)
-    for await (const key of this.db.keys({ gt: CHANGES_RANGE.gt, lte: start, reverse: true, limit: 1, ...UTF8 })) start = key
-    for await (const [key, value] of this.db.iterator({ gte: start, lt: CHANGES_RANGE.lt, ...UTF8 })) {
+    for await (const key of this.db.keys({ gt: CHANGES_RANGE.gt, lte: start, reverse: true, limit: 1, ...options })) start = key
+    for await (const [key, value] of this.db.iterator({ gte: start, lt: CHANGES_RANGE.lt, ...options })) {
       const first = seqOfChangesKey(key)
       for (const [i, entry] of decodeChanges(key, value).entries()) {
         if (first + i > since) yield [first + i, entry]
       }
     }
+  }
+
+  async change (seq: number, at?: ReadAt): Promise<Entry | undefined> {
+    // The record holding it is the last one starting at or before it.
+    for await (const [stored, text] of this.db.iterator({ gt: CHANGES_RANGE.gt, lte: changesKey(seq), reverse: true, limit: 1, ...readOptions(at) })) {
+      return decodeChanges(stored, text)[seq - seqOfChangesKey(stored)]
+    }
+    return undefined
+  }
+
+  /**
+   * Change records hold a batch's changes, not one key's, so this scans them: back from
+   * `seq` ('at') or on from it ('after') until the key's change. The cost grows with the
+   * changes between `seq` and the key's nearest change, the whole feed when it has none.
+   */
+  async headChange (key: string, seq: number, which: 'at' | 'after', at?: ReadAt): Promise<HeadChange | undefined> {
+    const moved = (entry: Entry): boolean => entry[0] === key && (entry[2] & KEPT) === 0
+    if (which === 'after') {
+      for await (const [number, entry] of this.changes(seq, at)) if (moved(entry)) return { seq: number, rev: entry[1] }
+      return undefined
+    }
+    for await (const [stored, text] of this.db.iterator({ gt: CHANGES_RANGE.gt, lte: changesKey(seq), reverse: true, ...readOptions(at) })) {
+      const first = seqOfChangesKey(stored)
+      const entries = decodeChanges(stored, text)
+      for (let i = Math.min(entries.length - 1, seq - first); i >= 0; i--) {
+        const entry = entries[i] as Entry
+        if (moved(entry)) return { seq: first + i, rev: entry[1] }
+      }
+    }
+    return undefined
   }
 
   batch (): LevelBatch {
@@ -210,6 +241,14 @@ export class LevelEngine implements Engine {
     return true
   }
 
+  async syncMark (name: string): Promise<string | undefined> {
+    return await this.db.get(syncMarkKey(name), UTF8)
+  }
+
+  async setSyncMark (name: string, value: string): Promise<void> {
+    await this.db.put(syncMarkKey(name), value, { ...UTF8, sync: true } as AbstractBatchOptions<string, string>)
+  }
+
   async * scan (): AsyncGenerator<ScannedRecord> {
     for await (const [stored, text] of this.db.iterator(UTF8)) {
       const prefix = stored.slice(0, 2)
@@ -222,6 +261,7 @@ export class LevelEngine implements Engine {
       else if (prefix === 'c!') yield { kind: 'conflict', key: name }
       else if (prefix === 'l!') yield { kind: 'lease', key: name, record: decoded(() => decodeLease(name, text)) }
       else if (prefix === 'f!') yield { kind: 'fence', key: name, record: decoded(() => decodeFence(name, text)) }
+      else if (prefix === 'y!') yield { kind: 'sync', name }
       else if (stored === FORMAT_KEY) yield { kind: 'format', version: text }
       else yield { kind: 'unknown', name: stored }
     }

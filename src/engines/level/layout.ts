@@ -17,6 +17,9 @@ import type { Entry, HeadRecord, LeaseRecord } from '../engine.js'
  *   l!<key>          -> LeaseRecord JSON of the key's lease while one is held (deleted on release)
  *   f!<key>          -> the newest fencing token ever granted on the key, in decimal (never deleted)
  *   m!format         -> the layout version, checked at open
+ *   y!<name>         -> a sync mark (src/sync/marks.ts): how far this store synced with another;
+ *                       added without a layout version change, since an older revkv never
+ *                       reads them and losing one costs only a fuller sync
  *
  * Head records are ordered by key, so listing keys is one range scan and opening
  * a store reads nothing but the format record: nothing scans the store at open. Lease
@@ -130,6 +133,13 @@ function decodeJson<T> (what: string, fields: { key?: string }, text: string, in
   }
   if (record === null || typeof record !== 'object' || !valid(record as Partial<T>)) throw CorruptionError.of(what, invalid, fields)
   return record as T
+}
+
+const SYNC_PREFIX = 'y!'
+
+/** LevelDB key of a sync mark. */
+export function syncMarkKey (name: string): string {
+  return SYNC_PREFIX + name
 }
 
 const LEASE_PREFIX = 'l!'

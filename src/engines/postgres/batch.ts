@@ -178,6 +178,18 @@ export class PostgresBatch implements EngineBatch {
         return { stale: row.stale, firstSeq: row.first }
       }
       const out = new Set(broken.flat())
+      // Taking a key out takes every record of it, other groups' too (a key's later group
+      // builds on its earlier one in the same batch): a group sharing a key taken out goes
+      // out whole as well, or its other keys would be written without it.
+      for (let grew = true; grew;) {
+        grew = false
+        for (const keys of this.#groups) {
+          if (keys.some((key) => out.has(key)) && keys.some((key) => !out.has(key))) {
+            for (const key of keys) out.add(key)
+            grew = true
+          }
+        }
+      }
       for (const key of out) this.#unwritten.add(key)
       this.#without(out)
       if (this.#moves.size === 0) return { stale: new Set(this.#unwritten), firstSeq: undefined }

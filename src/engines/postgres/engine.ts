@@ -1,7 +1,8 @@
 import type pg from 'pg'
 import { CorruptionError, InvalidInputError } from '../../errors.js'
 import { isRevisionId } from '../../revision.js'
-import type { Engine, EngineBatch, EngineCapabilities, EngineSnapshot, Entry, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
+import { KEPT } from '../engine.js'
+import type { Engine, EngineBatch, EngineCapabilities, EngineSnapshot, Entry, HeadChange, HeadRecord, HeadsOptions, LeaseGrant, LeaseRecord, ReadAt, ScannedRecord } from '../engine.js'
 import { PostgresBatch } from './batch.js'
 import { guarded, quoteIdent } from './connection.js'
 import type { Connection } from './connection.js'
@@ -142,6 +143,20 @@ export class PostgresEngine implements Engine {
     for await (const row of this.#changeRows(since, undefined)) yield [Number(row.seq), [row.key, row.rev, row.flags]]
   }
 
+  async change (seq: number, at?: ReadAt): Promise<Entry | undefined> {
+    const rows = await this.#query<{ key: string, rev: string, flags: number }>('read a change', `SELECT key, rev, flags FROM ${this.#s}.changes WHERE seq = $1`, [seq], at)
+    const row = rows[0]
+    return row === undefined ? undefined : [row.key, row.rev, row.flags]
+  }
+
+  /** One read of the index changes_key (key, seq): a few rows, however long the feed. */
+  async headChange (key: string, seq: number, which: 'at' | 'after', at?: ReadAt): Promise<HeadChange | undefined> {
+    const rows = await this.#query<{ seq: string, rev: string }>('read a key\'s changes', `SELECT seq, rev FROM ${this.#s}.changes
+  WHERE key = $1 AND seq ${which === 'at' ? '<=' : '>'} $2 AND flags & ${KEPT} = 0 ORDER BY seq ${which === 'at' ? 'DESC' : 'ASC'} LIMIT 1`, [key, seq], at)
+    const row = rows[0]
+    return row === undefined ? undefined : { seq: Number(row.seq), rev: row.rev }
+  }
+
   async listen (listener: () => void): Promise<() => Promise<void>> {
     if (this.#channel === undefined) throw new InvalidInputError('This PostgreSQL store was opened with notify: false, so it cannot listen; poll changes() instead.')
     const stop = await listenOn(this.#connection.pool, this.#connection.server, this.#channel, listener)
@@ -214,6 +229,15 @@ export class PostgresEngine implements Engine {
     const rows = await this.#query('release a lease',
       `UPDATE ${this.#s}.heads SET lease_token = NULL, lease_owner = NULL, lease_expires = NULL WHERE key = $1 AND lease_token = $2 RETURNING key`, [key, token])
     return rows.length > 0
+  }
+
+  async syncMark (name: string): Promise<string | undefined> {
+    const rows = await this.#query<{ value: string }>('read a sync mark', `SELECT value FROM ${this.#s}.sync WHERE name = $1`, [name])
+    return rows[0]?.value
+  }
+
+  async setSyncMark (name: string, value: string): Promise<void> {
+    await this.#query('write a sync mark', `INSERT INTO ${this.#s}.sync (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value`, [name, value])
   }
 
   async * scan (): AsyncIterable<ScannedRecord> {

@@ -15,7 +15,11 @@ import { quoteIdent, retried } from './connection.js'
  *              A key that was leased but never written has a row with a null head.
  *   unmerged   (key, id) for each revision kept unmerged
  *   dropped    id -> key of a revision dropped by compaction
- *   changes    seq -> key, rev, flags (DELETED | KEPT), one row per change
+ *   changes    seq -> key, rev, flags (DELETED | KEPT), one row per change; the index
+ *              changes_key (key, seq) finds a key's change at a sequence number (as-of reads)
+ *   sync       name -> value: sync marks (src/sync/marks.ts), how far this store synced with
+ *              another. Added without a layout version change: an older revkv never reads
+ *              it, and prepareSchema() creates it in a store made before it existed.
  *
  * Leases live in the heads row, not a table of their own, so that a batch's
  * compare-and-set checks the head, the unmerged count and the lease on one row: under READ
@@ -23,7 +27,12 @@ import { quoteIdent, retried } from './connection.js'
  * updates, but reads every other table at the statement's start, so a lease granted in
  * another table meanwhile would go unseen.
  */
-export const TABLES = ['meta', 'revisions', 'heads', 'unmerged', 'dropped', 'changes'] as const
+export const TABLES = ['meta', 'revisions', 'heads', 'unmerged', 'dropped', 'changes', 'sync'] as const
+
+/** The sync marks table (see above), created with the rest or added to an older store at open. */
+function syncTable (s: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${s}.sync (name text COLLATE "C" PRIMARY KEY, value text NOT NULL)`
+}
 
 /** Schema names revkv accepts: plain identifiers, short enough for the notify channel name. */
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/
@@ -48,8 +57,20 @@ function ddl (s: string): string[] {
     `CREATE TABLE IF NOT EXISTS ${s}.unmerged (key ${key}, id ${key}, PRIMARY KEY (key, id))`,
     `CREATE TABLE IF NOT EXISTS ${s}.dropped (id ${key} PRIMARY KEY, key ${key})`,
     `CREATE TABLE IF NOT EXISTS ${s}.changes (seq bigint PRIMARY KEY, key ${key}, rev ${key}, flags integer NOT NULL)`,
+    changesKeyIndex(s),
+    syncTable(s),
     `INSERT INTO ${s}.meta (version, seq) VALUES ('${FORMAT_VERSION}', 0) ON CONFLICT (one) DO NOTHING`
   ]
+}
+
+/**
+ * The index of as-of reads. It was added after layout 1 without a new layout version: an
+ * index changes nothing a revkv without it reads or writes (PostgreSQL keeps it up to date
+ * for every writer), so older revkv versions keep working on the store. open() adds it to a
+ * store created before it (see prepareSchema).
+ */
+function changesKeyIndex (s: string): string {
+  return `CREATE INDEX IF NOT EXISTS changes_key ON ${s}.changes (key, seq)`
 }
 
 /**
@@ -90,6 +111,8 @@ export async function prepareSchema (pool: pg.Pool, schema: string, createIfMiss
   }
   await retried(async () => await transaction(pool, async client => {
     const { rows } = await client.query<{ version: string }>(`SELECT version FROM ${s}.meta FOR UPDATE`)
+    // Under the meta row's lock, so two processes opening an older store do not race to add it.
+    if (!names.has('sync')) await client.query(syncTable(s))
     const version = Number(rows[0]?.version)
     const current = Number(FORMAT_VERSION)
     if (!Number.isSafeInteger(version)) {
@@ -105,6 +128,17 @@ export async function prepareSchema (pool: pg.Pool, schema: string, createIfMiss
       await client.query(`UPDATE ${s}.meta SET version = $1`, [String(from + 1)])
     }
   }))
+  // Looked up first: CREATE INDEX takes a lock that waits for every write in progress.
+  const index = await pool.query('SELECT 1 FROM pg_indexes WHERE schemaname = $1 AND indexname = $2', [schema, 'changes_key'])
+  if (index.rowCount === 0) {
+    try {
+      await pool.query(changesKeyIndex(s))
+    } catch (err) {
+      // Another process opening the store created it at the same moment.
+      const code = (err as { code?: unknown }).code
+      if (typeof code !== 'string' || !CREATE_RACES.has(code)) throw err
+    }
+  }
 }
 
 /** Runs `body` in a transaction on one pooled connection: COMMIT when it resolves, ROLLBACK when it throws. */
