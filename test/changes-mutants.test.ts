@@ -5,13 +5,12 @@
  */
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ChangeLog, type Change } from '../src/changes.js'
+import { ChangeLog, MAX_TX_CHANGES, type Change } from '../src/changes.js'
 import { LevelEngine } from '../src/engines/level/engine.js'
 import type { RevkvDatabase } from '../src/engines/level/layout.js'
 import { Batch } from '../src/group-commit.js'
-import { all, instrumentedDb } from './helpers.js'
-
-type Write = [key: string, rev: string, deleted?: boolean, kept?: boolean]
+import { all, instrumentedDb, rejection } from './helpers.js'
+import { loaded, sealed, seqs, settle, written, type Write } from './changes-batches.js'
 
 /** The LevelDB engine over a real memory-level database whose batch writes can be made to fail. */
 function memoryEngine (): { db: RevkvDatabase, engine: LevelEngine, failNext: () => void } {
@@ -19,31 +18,6 @@ function memoryEngine (): { db: RevkvDatabase, engine: LevelEngine, failNext: ()
   return { db: db as unknown as RevkvDatabase, engine: new LevelEngine(db as unknown as RevkvDatabase, 'memory'), failNext }
 }
 
-/** Each batch's write, started when it was sealed (as group commit does), and its error if it failed. */
-const written = new WeakMap<Batch, Promise<unknown>>()
-
-/** A batch holding `writes`, sealed and being written (sequence numbers given), not yet settled. */
-function sealed (engine: LevelEngine, log: ChangeLog, writes: Write[]): Batch {
-  const batch = new Batch(engine.batch())
-  for (const [key, rev, deleted = false, kept = false] of writes) log.record(batch, key, rev, deleted, kept)
-  for (const member of batch.members) member.seal(batch)
-  written.set(batch, batch.write(false, 0).then(() => undefined, (err: unknown) => err))
-  return batch
-}
-
-/** Wait for the batch's write, check it went as the test planned, and settle it. */
-async function settle (batch: Batch, ok = true): Promise<void> {
-  assert.is(await written.get(batch) === undefined, ok, ok ? 'the write succeeds' : 'the write fails')
-  for (const member of batch.members) member.settle(ok, batch)
-}
-
-async function loaded (engine: LevelEngine): Promise<ChangeLog> {
-  const log = new ChangeLog(engine)
-  await log.ready()
-  return log
-}
-
-const seqs = (changes: Change[]): number[] => changes.map((c) => c.seq)
 
 test('sequence numbers stay in order past 16, 256 and 4,096 records, and a reopened log continues after the last', async () => {
   const { db, engine, failNext } = memoryEngine()
@@ -101,6 +75,8 @@ test('a failed batch\'s numbers are skipped, never reused, and the feed goes on 
   log.seal(empty)
   log.settle(true, empty)
   assert.is(log.published, 4)
+  await settle(sealed(engine, log, [['e', 'e1']]))
+  assert.is(log.published, 5, 'and holds up no later batch')
 })
 
 test('flags: deleted and kept survive the record and come back only where set', async () => {
@@ -113,6 +89,46 @@ test('flags: deleted and kept survive the record and come back only where set', 
     { seq: 3, key: 'a', rev: 'r3', kept: true },
     { seq: 4, key: 'a', rev: 'r4', deleted: true, kept: true }
   ])
+})
+
+test('multi-key batches: each change carries the batch\'s first number and size, read from any point; flags stay apart', async () => {
+  const { engine } = memoryEngine()
+  const log = await loaded(engine)
+  await settle(sealed(engine, log, [['solo', 's1'], ['a', 'a1', false, false, { offset: 0, size: 3 }], ['b', 'b1', true, false, { offset: 1, size: 3 }], ['c', 'c1', false, true, { offset: 2, size: 3 }]]))
+  const txOf = { tx: 2, txSize: 3 }
+  assert.equal(await all(log.read()), [
+    { seq: 1, key: 'solo', rev: 's1' },
+    { seq: 2, key: 'a', rev: 'a1', ...txOf },
+    { seq: 3, key: 'b', rev: 'b1', deleted: true, ...txOf },
+    { seq: 4, key: 'c', rev: 'c1', kept: true, ...txOf }
+  ])
+  assert.equal(await all(log.read({ since: 3 })), [{ seq: 4, key: 'c', rev: 'c1', kept: true, ...txOf }], 'the batch\'s id from its last change alone')
+  // The widest fields: a position and a size of MAX_TX_CHANGES - 1 and MAX_TX_CHANGES, beside both flags.
+  await settle(sealed(engine, log, [['w', 'w1', true, true, { offset: MAX_TX_CHANGES - 1, size: MAX_TX_CHANGES }]]))
+  assert.equal(await all(log.read({ since: 4 })), [{ seq: 5, key: 'w', rev: 'w1', deleted: true, kept: true, tx: 5 - (MAX_TX_CHANGES - 1), txSize: MAX_TX_CHANGES }])
+  assert.is(MAX_TX_CHANGES, 0x3fff)
+})
+
+test('a load of the last sequence number that failed is tried again by the next use', async () => {
+  const { engine } = memoryEngine()
+  await settle(sealed(engine, await loaded(engine), [['a', 'a1'], ['b', 'b1']]))
+  let failures = 1
+  // The real engine, but its first lastSeq() fails as an unreachable database would.
+  const flaky = new Proxy(engine, {
+    get (target, name) {
+      if (name === 'lastSeq' && failures > 0) {
+        failures--
+        return async () => { throw new Error('simulated: the database is unreachable') }
+      }
+      const value: unknown = Reflect.get(target, name, target)
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value
+    }
+  })
+  const log = new ChangeLog(flaky)
+  assert.match((await rejection(log.ready() as Promise<void>)).message, /unreachable/)
+  await log.ready()
+  assert.is(log.published, 2)
+  assert.is(log.ready(), undefined, 'loaded once and for all')
 })
 
 test('read: since inside a record, prefix, and limit counted over the changes it yields', async () => {
@@ -159,6 +175,55 @@ test('watch: the replay, then live changes after it, each once, filtered by pref
   controller.abort()
   await watching
   assert.equal(seqs(got), [5])
+})
+
+test('watch: close wakes a watcher waiting for changes; an abort during the replay ends it after the replay; a signal not aborted stops nothing', async () => {
+  const { engine } = memoryEngine()
+  const log = await loaded(engine)
+  await settle(sealed(engine, log, [['a', 'a1'], ['b', 'b1'], ['c', 'c1']]))
+  const idle: Change[] = []
+  let ended = false
+  const waiting = (async () => { for await (const change of log.watch({ since: 3 })) idle.push(change) })().then(() => { ended = true })
+  // Let the watcher reach its wait for new changes before the log closes.
+  await new Promise((resolve) => setImmediate(resolve))
+  const controller = new AbortController()
+  const live = log.watch({ signal: new AbortController().signal })
+  assert.is((await live.next()).value?.seq, 1)
+  const replay = log.watch({ signal: controller.signal })
+  assert.is((await replay.next()).value?.seq, 1)
+  // Aborted while the watch is still replaying, not waiting: the replay finishes, then it ends.
+  controller.abort()
+  const rest: number[] = []
+  for await (const change of replay) rest.push(change.seq)
+  assert.equal(rest, [2, 3])
+  assert.is((await live.next()).value?.seq, 2)
+  assert.is((await live.next()).value?.seq, 3)
+  const next = live.next()
+  await settle(sealed(engine, log, [['d', 'd1']]))
+  assert.equal((await next).value, { seq: 4, key: 'd', rev: 'd1' }, 'a watch with a signal that was not aborted gets live changes')
+  await live.return(undefined)
+  await log.close()
+  // Ending takes only promise jobs once woken, all run before the next turn.
+  await new Promise((resolve) => setImmediate(resolve))
+  assert.ok(ended, 'close ended the waiting watch')
+  await waiting
+  assert.equal(seqs(idle), [4])
+})
+
+test('watch: once aborted, a watch yields nothing more, even a change published in the same turn', async () => {
+  const { engine } = memoryEngine()
+  const log = await loaded(engine)
+  const controller = new AbortController()
+  const seen: Change[] = []
+  const watching = (async () => { for await (const change of log.watch({ signal: controller.signal })) seen.push(change) })()
+  await new Promise((resolve) => setImmediate(resolve))
+  const batch = sealed(engine, log, [['a', 'a1']])
+  await written.get(batch)
+  for (const member of batch.members) member.settle(true, batch)
+  controller.abort()
+  await watching
+  assert.equal(seen, [])
+  assert.is(log.published, 1)
 })
 
 test.run()

@@ -6,7 +6,8 @@
 import * as fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { mergeJson } from '../src/json-merge.js'
+import { checkResolutions, mergeJson } from '../src/json-merge.js'
+import { InvalidInputError } from '../src/index.js'
 import type { JsonValue } from '../src/json.js'
 
 /**
@@ -77,6 +78,43 @@ test('a "__proto__" member in a merge result is a plain own member, like JSON.pa
   assert.equal(Object.getOwnPropertyDescriptor(value, '__proto__'), Object.getOwnPropertyDescriptor(JSON.parse('{"__proto__":{"x":1}}'), '__proto__'))
   assert.is(Object.getPrototypeOf(value), Object.prototype)
   assert.is(value.a, 2)
+})
+
+test('resolutions: each bad option refused in words that name it; places no conflict has are named with the ones there are', () => {
+  const refused = (run: () => unknown): string => {
+    try {
+      run()
+    } catch (err) {
+      assert.instance(err, InvalidInputError)
+      return (err as Error).message
+    }
+    return assert.unreachable('accepted') as never
+  }
+  const shape = "Option resolutions must be an object mapping JSON Pointers to 'ours', 'theirs', 'base' or { value }, got "
+  assert.is(refused(() => checkResolutions(null)), `${shape}null.`)
+  assert.is(refused(() => checkResolutions(['ours'])), `${shape}an array.`)
+  assert.is(refused(() => checkResolutions(7)), `${shape}number.`)
+  assert.is(refused(() => checkResolutions({ a: 'ours' })), 'resolutions key "a" is not a JSON Pointer: write it as the conflict\'s path, \'\' for the whole value or starting with \'/\' (like /a/b).')
+  const choice = (got: string): string => `resolutions["/a"] must be 'ours', 'theirs', 'base' or { value: <json> }, got ${got}.`
+  assert.is(refused(() => checkResolutions({ '/a': 'mine' })), choice('"mine"'))
+  assert.is(refused(() => checkResolutions({ '/a': null })), choice('null'))
+  assert.is(refused(() => checkResolutions({ '/a': undefined })), choice('undefined'))
+  assert.is(refused(() => checkResolutions({ '/a': [1] })), choice('[1]'))
+  assert.is(refused(() => checkResolutions({ '/a': {} })), choice('{}'))
+  assert.is(refused(() => checkResolutions({ '/a': { value: 1, also: 2 } })), choice('{"value":1,"also":2}'))
+  assert.is(refused(() => checkResolutions({ '/a': { other: 1 } })), choice('{"other":1}'))
+  assert.equal([...checkResolutions({ '': 'base', '/a': 'ours', '/b': 'theirs', '/c': { value: null } })], [['', 'base'], ['/a', 'ours'], ['/b', 'theirs'], ['/c', { value: null }]])
+
+  const base = { a: 1, b: 1 }
+  const ours = { a: 2, b: 2 }
+  const theirs = { a: 3, b: 3 }
+  assert.equal(mergeJson(base, ours, theirs, { resolutions: { '/a': 'theirs', '/b': { value: 9 } } }), { value: { a: 3, b: 9 }, conflicts: [] })
+  assert.is(refused(() => mergeJson(base, ours, theirs, { resolutions: { '/a': 'theirs', '/x': 'ours' } })),
+    'resolutions name /x, which is not a conflicting place of this merge. Name the places as the conflicts report them: /a, /b.')
+  assert.is(refused(() => mergeJson(base, ours, theirs, { resolutions: { '/x': 'ours', '': 'base' } })),
+    "resolutions name /x, '' (the whole value), which are not conflicting places of this merge. Name the places as the conflicts report them: /a, /b.")
+  assert.is(refused(() => mergeJson(base, base, theirs, { resolutions: { '/a': 'ours' } })),
+    'resolutions name /a, which is not a conflicting place of this merge. The merge has no conflicts: leave resolutions out.')
 })
 
 test.run()

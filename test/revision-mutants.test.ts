@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { InvalidInputError } from '../src/index.js'
+import { CorruptionError, InvalidInputError } from '../src/index.js'
 import { canonicalJson } from '../src/json.js'
-import { describe, hashRecord, parseRecord, sealRevision, serializeValue, validateKey, validateRevisionId, verifyRecord } from '../src/revision.js'
+import { decodeRecord, describe, hashRecord, parseRecord, sealRevision, serializeValue, validateKey, validateRevisionId, verifyRecord } from '../src/revision.js'
 
 /** The InvalidInputError `fn` throws, failing the test if it throws nothing or something else. */
 function invalid (fn: () => unknown): InvalidInputError {
@@ -108,6 +108,61 @@ test('parseRecord and verifyRecord: a frozen revision back, and only an untouche
   const shuffled = '{"key":"k","author":"ada","height":1,"parents":[],"time":2,"value":{"a":[1]}}'
   assert.not.ok(verifyRecord(hashRecord(shuffled), shuffled))
   assert.not.ok(verifyRecord(revision.id, record, { different: true }))
+})
+
+test('decodeRecord: each damaged shape named, with the key the record or the caller gives, and the parse error kept as cause', () => {
+  const id = 'a'.repeat(64)
+  const good = { key: 'k', parents: [], height: 1, time: 1, value: 1 }
+  const damaged = (record: string, key?: string): CorruptionError => {
+    try {
+      decodeRecord(id, record, key)
+    } catch (err) {
+      assert.instance(err, CorruptionError)
+      return err as CorruptionError
+    }
+    return assert.unreachable('decoded a damaged record') as never
+  }
+  const cases: Array<[unknown, string | undefined, string]> = [
+    [null, undefined, 'its record is not a JSON object'],
+    [7, undefined, 'its record is not a JSON object'],
+    [[good], undefined, 'its record is not a JSON object'],
+    [{ ...good, key: 3 }, undefined, 'its record has no key'],
+    [{ ...good, parents: 'x' }, 'k', 'its record has malformed parents'],
+    [{ ...good, parents: [id, id, id] }, 'k', 'its record has malformed parents'],
+    [{ ...good, parents: [id, 'x'] }, 'k', 'its record has malformed parents'],
+    [{ ...good, height: 0 }, 'k', 'its record has a malformed height'],
+    [{ ...good, height: 1.5 }, 'k', 'its record has a malformed height'],
+    [{ ...good, time: '1' }, 'k', 'its record has no time'],
+    [{ key: 'k', parents: [], height: 1, time: 1 }, 'k', 'its record has neither a value nor a tombstone flag'],
+    [{ ...good, deleted: true }, 'k', 'its record has neither a value nor a tombstone flag']
+  ]
+  for (const [record, key, reason] of cases) {
+    const err = damaged(JSON.stringify(record))
+    assert.equal([err.reason, err.key, err.revision], [reason, key, id], JSON.stringify(record))
+    assert.ok(err.message.startsWith(`Revision ${id}${key === undefined ? '' : ` of key "${key}"`} is damaged: ${reason}.`), err.message)
+  }
+  // Two parents, a tombstone without a value, and the caller's key over the record's.
+  assert.equal(decodeRecord(id, JSON.stringify({ key: 'k', parents: [id, id], height: 2, time: 1, deleted: true })), { key: 'k', parents: [id, id], height: 2, time: 1, deleted: true })
+  assert.is(damaged(JSON.stringify({ ...good, height: 0 }), 'caller').key, 'caller')
+  const notJson = damaged('{', 'k')
+  assert.equal([notJson.reason, notJson.key], ['its record is not valid JSON', 'k'])
+  assert.instance(notJson.cause, SyntaxError)
+  assert.is(damaged('[').key, undefined)
+  assert.ok(!('cause' in damaged(JSON.stringify({ ...good, height: 0 }))), 'a shape problem has no cause')
+})
+
+test('validateText and sealRevision\'s optional fields: strategy and token are stored in order', () => {
+  let err: unknown
+  try { validateKey('a\ud800') } catch (e) { err = e }
+  assert.instance(err, InvalidInputError)
+  assert.ok((err as Error).message.startsWith('Key "a\\ud800" '), (err as Error).message)
+  assert.ok((err as Error).message.endsWith('.'))
+  const { revision, record } = sealRevision({ key: 'k', parents: [], height: 1, time: 5, value: 1, strategy: 'lww', token: 9 })
+  assert.is(record, '{"height":1,"key":"k","parents":[],"strategy":"lww","time":5,"token":9,"value":1}')
+  assert.is(revision.strategy, 'lww')
+  assert.is(revision.token, 9)
+  const plain = sealRevision({ key: 'k', parents: [], height: 1, time: 5, value: 1 }).revision
+  assert.ok(!('strategy' in plain) && !('token' in plain))
 })
 
 test('describe: short, printable descriptions of unexpected arguments', () => {

@@ -13,7 +13,7 @@ export const MODULES: MutationModule[] = [
   { file: 'json-merge', tests: ['json-merge', 'merge-laws', 'json-merge-mutants'] },
   { file: 'revision', tests: ['revision', 'revision-mutants'] },
   { file: 'history', tests: ['history-mutants'] },
-  { file: 'changes', tests: ['changes-mutants'] },
+  { file: 'changes', tests: ['changes-mutants', 'changes-postgres-mutants'] },
   // The decision part: from loading a write's parent to the end (decide, resolve stale
   // writes, merge, check a strategy's answer), not the queueing above it.
   { file: 'write-path', tests: ['write-path-mutants'], from: 'async #revisionOfKey(' },

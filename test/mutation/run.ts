@@ -19,6 +19,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Stryker } from '@stryker-mutator/core'
 import type { LogLevel } from '@stryker-mutator/api/core'
+import { SHARED_URL_ENV, startCluster } from '../pg/cluster.js'
 import { MODULES, type MutationModule } from './modules.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..')
@@ -119,8 +120,16 @@ if (unknown.length > 0) {
   console.error(`Unknown module(s) ${unknown.join(', ')}; choose from ${MODULES.map((m) => m.file).join(', ')}.`)
   process.exit(2)
 }
+// One PostgreSQL server for the whole run, shared by every mutant's test process (each
+// test uses schemas of its own), instead of a cluster started per mutant.
+const cluster = await startCluster()
+if (cluster !== undefined) process.env[SHARED_URL_ENV] = cluster.url
 const scores: Score[] = []
-for (const m of MODULES.filter((m) => wanted.length === 0 || wanted.includes(m.file))) scores.push(await run(m, survivorsOnly))
+try {
+  for (const m of MODULES.filter((m) => wanted.length === 0 || wanted.includes(m.file))) scores.push(await run(m, survivorsOnly))
+} finally {
+  await cluster?.stop()
+}
 
 console.log('\n| module | mutants | killed | score |\n| --- | ---: | ---: | ---: |')
 for (const s of scores) console.log(`| \`src/${s.module}.ts\` | ${s.mutants} | ${s.killed} | ${s.score.toFixed(1)}% |`)

@@ -140,12 +140,25 @@ async function freePort (): Promise<number> {
 
 let shared: Promise<Cluster | undefined> | undefined
 
+/** Names a running server that sharedCluster() uses instead of starting one (set by test/mutation/run.ts). */
+export const SHARED_URL_ENV = 'REVKV_TEST_POSTGRES_URL'
+
 /**
  * One cluster for every test file that only needs a server (uvu runs all files in one
  * process): started on first use, removed when the process exits. Tests that stop the
- * server start their own with startCluster().
+ * server start their own with startCluster(). With REVKV_TEST_POSTGRES_URL set, the server
+ * at that URL is used and left alone: mutation testing starts one test process per mutant,
+ * and a cluster for each would cost more than the tests.
  */
 export async function sharedCluster (): Promise<Cluster | undefined> {
+  const url = process.env[SHARED_URL_ENV]
+  if (url !== undefined && url !== '') shared ??= Promise.resolve(borrowed(url))
   shared ??= startCluster()
   return await shared
+}
+
+/** A server another process owns: usable, but not this process's to stop or restart. */
+function borrowed (url: string): Cluster {
+  const refuse = async (): Promise<void> => { throw new Error(`The server at ${SHARED_URL_ENV} belongs to another process; start your own with startCluster().`) }
+  return { url, stop: async () => {}, restart: refuse, stopServer: refuse, startServer: refuse }
 }
