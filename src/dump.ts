@@ -16,7 +16,7 @@ import { walkHistory } from './history.js'
 import type { LoadRevision } from './history.js'
 import { canonicalJson, JsonShapeError } from './json.js'
 import type { Engine, HeadRecord, ReadAt } from './engines/engine.js'
-import { hashRecord, isRevisionId, validateKey } from './revision.js'
+import { hashRecord, isRevisionId, shapeProblem, validateKey } from './revision.js'
 import type { Revision } from './revision.js'
 
 /** The version of the dump format written and read. */
@@ -170,6 +170,10 @@ export async function checkRevisionLine (line: unknown, known: (id: string) => P
   }
   // Behind a cut the exact height is unknown, but it still exceeds every parent kept.
   if (cut ? (fields.height as number) < expected : fields.height !== expected) fail(`revision ${id} has height ${String(fields.height)}; its parents make it ${expected}.`)
+  // The rest of the shape every read checks (a time, a value or a tombstone, ...): a record
+  // that hashes right but that reads would refuse as damaged is never stored.
+  const shape = shapeProblem(fields)
+  if (shape !== undefined) fail(`revision ${id} is not a well-formed revision: ${shape}.`)
   return { id, key, record, height: fields.height as number, deleted: fields.deleted === true, parents: fields.parents as string[] }
 }
 
@@ -203,7 +207,7 @@ export async function importLines (
   lines: AsyncIterable<string>,
   exists: (id: string) => Promise<Revision | undefined>,
   exclusive: <T>(task: () => Promise<T>) => Promise<T>,
-  options: { sync: boolean, clock: () => number },
+  options: { sync: boolean, clock: () => number, leased?: (key: string) => Promise<string | undefined> },
   work: WorkCounter = () => {}
 ): Promise<ImportReport> {
   const headsExist = async (keys: string[]): Promise<boolean[]> => (await engine.headRecords(keys)).map((head) => head !== undefined)
@@ -274,10 +278,13 @@ export async function importLines (
       if (!isRevisionId(head.head)) fail(`the head line of ${JSON.stringify(head.key)} names no revision id.`)
       if (head.unmerged !== undefined && !(Array.isArray(head.unmerged) && head.unmerged.every(isRevisionId))) fail(`the unmerged list of ${JSON.stringify(head.key)} is not a list of revision ids.`)
       const rev = await known(head.head)
-      if (rev === undefined || rev.key !== head.key) fail(`the head of ${JSON.stringify(head.key)} is not one of its revisions.`)
+      if (rev === undefined || rev.key !== head.key) return fail(`the head of ${JSON.stringify(head.key)} is not one of its revisions.`)
+      // A dropped marker stands for a revision that is not there: nothing can point at it but a child's parents.
+      if ('cut' in rev && rev.cut === true) fail(`the head of ${JSON.stringify(head.key)} is a revision compaction dropped (only its marker is in the dump).`)
       for (const id of head.unmerged ?? []) {
         const kept = await known(id)
-        if (kept === undefined || kept.key !== head.key) fail(`unmerged revision ${id} of ${JSON.stringify(head.key)} is not one of its revisions.`)
+        if (kept === undefined || kept.key !== head.key) return fail(`unmerged revision ${id} of ${JSON.stringify(head.key)} is not one of its revisions.`)
+        if ('cut' in kept && kept.cut === true) fail(`unmerged revision ${id} of ${JSON.stringify(head.key)} is one compaction dropped (only its marker is in the dump).`)
       }
       work(1)
       if (headKeys.has(head.key)) fail(`key ${JSON.stringify(head.key)} has a second head line.`)
@@ -307,6 +314,12 @@ export async function importLines (
       work(keys.length)
       const found = (await headsExist(keys)).indexOf(true)
       if (found !== -1) fail(`key ${JSON.stringify(keys[found])} was written in this store while the dump was being read.`)
+    }
+    // A lease here refuses every write without its token, an import's too (on an engine
+    // shared with other processes the batch's compare-and-set checks it as well).
+    for (const { key } of headLines) {
+      const held = await options.leased?.(key)
+      if (held !== undefined) fail(`key ${JSON.stringify(key)} is leased in this store: ${held}`)
     }
     const batch = engine.batch()
     for (const [id, key, record] of records) batch.putRevision(id, key, record)

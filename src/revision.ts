@@ -182,7 +182,8 @@ export function corruptRevision (id: string, key: string | undefined, reason: st
 }
 
 /** What makes a parsed record not a revision, or undefined when it has a revision's shape. */
-function shapeProblem (parsed: unknown): string | undefined {
+/** What is wrong with a revision record's fields (every field but the id), or undefined when it has a revision's shape. */
+export function shapeProblem (parsed: unknown): string | undefined {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'its record is not a JSON object'
   const r = parsed as Record<string, unknown>
   if (typeof r.key !== 'string') return 'its record has no key'

@@ -639,7 +639,19 @@ export class Store implements RevkvStore {
         // Cached states may say "no such key" for keys that now exist.
         records.forget((report as ImportReport).keys)
         return report
-      }), { sync: this.#sync, clock: this.#clock })
+      }), { sync: this.#sync, clock: this.#clock, leased: async (key) => await this.#leaseHeld(key) })
+  }
+
+  /** Why a write without a token to `key` would be refused by a live lease here (the LockedError's message), or undefined. */
+  async #leaseHeld (key: string): Promise<string | undefined> {
+    await this.#path.leases.ready()
+    try {
+      this.#path.leases.check(key, undefined)
+      return undefined
+    } catch (err) {
+      if (err instanceof LockedError) return err.message
+      throw err
+    }
   }
 
   /**
@@ -697,14 +709,8 @@ export class Store implements RevkvStore {
       }),
       written: (firstSeq, entries) => { this.#path.changes.written(firstSeq, entries) },
       leased: async (key) => {
-        await this.#path.leases.ready()
-        try {
-          this.#path.leases.check(key, undefined)
-          return undefined
-        } catch (err) {
-          if (err instanceof LockedError) return `it is leased here (${err.message})`
-          throw err
-        }
+        const held = await this.#leaseHeld(key)
+        return held === undefined ? undefined : `it is leased here (${held})`
       },
       visibleSeq: async () => await this.#path.changes.visible(),
       changes: (since, prefix) => this.#path.changes.read({ since, prefix }),

@@ -187,7 +187,7 @@ test('import refuses each bad line with its number and why', async () => {
   await to.close()
 })
 
-test('import: a key that exists refuses the whole dump; on PostgreSQL, so does a key leased meanwhile', async () => {
+test('import: a key that exists refuses the whole dump; so does a key leased here, and on PostgreSQL one leased by another process meanwhile', async () => {
   const to = await Store.open({ db: new MemoryLevel() })
   const base = await to.commit('x', 1)
   const a = crafted(root('a'))
@@ -201,12 +201,23 @@ test('import: a key that exists refuses the whole dump; on PostgreSQL, so does a
   const cluster = await sharedCluster()
   if (cluster === undefined) return
   // Only a shared engine judges leases when it writes: its head rows hold them (see the engines).
-  const pg = await Store.open({ postgres: cluster.url, schema: `dmut_${randomBytes(6).toString('hex')}`, poolSize: 2 })
+  const schema = `dmut_${randomBytes(6).toString('hex')}`
+  const pg = await Store.open({ postgres: cluster.url, schema, poolSize: 2 })
   try {
     await pg.lock('a', { ttl: 60_000, owner: 'someone' })
     const b = crafted(root('b'))
-    assert.is((await rejection(pg.import([HEADER, a.line, b.line, q({ head: { key: 'a', head: a.id } }), q({ head: { key: 'b', head: b.id } }), q({ end: { revisions: 2, heads: 2 } })]))).message,
-      refused(6, 'key "a" was written (or leased) in this store while the dump was being read.'))
+    const dump = [HEADER, a.line, b.line, q({ head: { key: 'a', head: a.id } }), q({ head: { key: 'b', head: b.id } }), q({ end: { revisions: 2, heads: 2 } })]
+    // A lease this store knows of is named as such, before anything is written.
+    assert.match((await rejection(pg.import(dump))).message, /^Import refused at line 6: key "a" is leased in this store: Key "a" is locked: someone holds its lease/)
+    await pg.unlock('a', (await pg.locks())[0]?.token as number)
+    // One another process takes (unknown here) is refused by the engine's compare-and-set.
+    const other = await Store.open({ postgres: cluster.url, schema, poolSize: 2 })
+    try {
+      await other.lock('b', { ttl: 60_000, owner: 'elsewhere' })
+      assert.is((await rejection(pg.import(dump))).message, refused(6, 'key "b" was written (or leased) in this store while the dump was being read.'))
+    } finally {
+      await other.close()
+    }
     assert.equal(await all(pg.keys()), [], 'nothing of the dump was written, not even the key no lease held')
     assert.is(await pg.revision(b.id), undefined)
   } finally {

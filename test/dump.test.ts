@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert'
 import { ConflictError, InvalidInputError, Store } from '../src/index.js'
 import type { Revision } from '../src/index.js'
 import { all, rejection } from './helpers.js'
-import { parseRecord, sealRevision } from '../src/revision.js'
+import { hashRecord, parseRecord, sealRevision } from '../src/revision.js'
+import { canonicalJson } from '../src/json.js'
 import type { RevisionDraft } from '../src/revision.js'
 import { importLines } from '../src/dump.js'
 import { openLevelDatabase } from '../src/engines/level/engine.js'
@@ -219,6 +220,34 @@ test('import work grows linearly: 10x the keys costs well under 20x the work', a
   const small = await work(300)
   const large = await work(3000)
   assert.ok(large / small < 12, `3,000 keys cost ${large} units, 300 keys ${small}: ${(large / small).toFixed(1)}x`)
+})
+
+test('import refuses what reads would call damage, and a key leased here, writing nothing', async () => {
+  const header = JSON.stringify({ revkv: 'dump', format: 1 })
+  const dropped = 'd'.repeat(64)
+  // A record that hashes right but has no time: reads would refuse it as damaged.
+  const fields = { key: 'b', parents: [], height: 1, value: 1 }
+  const id = hashRecord(canonicalJson(fields))
+  const cases: Array<[string[], RegExp]> = [
+    [[header, JSON.stringify({ revision: { id, ...fields } }), JSON.stringify({ head: { key: 'b', head: id } }), JSON.stringify({ end: { revisions: 1, heads: 1 } })], /not a well-formed revision/],
+    [[header, JSON.stringify({ dropped: { id: dropped, key: 'a' } }), JSON.stringify({ head: { key: 'a', head: dropped } }), JSON.stringify({ end: { revisions: 0, heads: 1 } })], /head of "a" is a revision compaction dropped/]
+  ]
+  const store = await Store.open({ db: new MemoryLevel() })
+  for (const [lines, message] of cases) {
+    const err = await rejection(store.import(lines))
+    assert.instance(err, InvalidInputError)
+    assert.match(err.message, message)
+  }
+  assert.equal(await all(store.keys()), [])
+  // A key leased here refuses the import as it refuses a write without the lease's token.
+  const from = await Store.open({ db: new MemoryLevel() })
+  await from.commit('a', 1)
+  const dump = await all(from.export())
+  await store.lock('a', { ttl: 60_000, owner: 'ada' })
+  const leased = await rejection(store.import(dump))
+  assert.match(leased.message, /key "a" is leased in this store: .*ada/)
+  assert.is(await store.get('a'), undefined)
+  await Promise.all([store.close(), from.close()])
 })
 
 test.run()
