@@ -282,7 +282,8 @@ export class Store implements RevkvStore {
     const author = checkText(options.author, 'transaction() option author') ?? this.#author
     const message = checkText(options.message, 'transaction() option message')
     for (let attempt = 0; ; attempt++) {
-      const view = await this.#view()
+      // One snapshot per attempt (closed with the store, like any other).
+      const view: TxView = await this.snapshot()
       let open = true
       const release = async (): Promise<void> => {
         if (!open) return
@@ -335,18 +336,6 @@ export class Store implements RevkvStore {
       if (!writes.has(key)) ops.push({ kind: 'check', key, expected, author, message, token: undefined } satisfies OpFields as WriteOp)
     }
     return ops
-  }
-
-  /** A read view of the store as it is now, for one attempt of a transaction. */
-  async #view (): Promise<TxView> {
-    const at = { snapshot: await this.#engine.snapshot() }
-    const engine = this.#engine
-    const records = this.#path.records
-    return {
-      head: async (key) => await records.headAt(key, at),
-      keys: (options) => liveKeys(engine, { prefix: options.prefix ?? '', after: options.after, limit: Infinity }, at),
-      close: async () => { await at.snapshot.close() }
-    }
   }
 
   /** Join a revision (an unmerged one, or any side revision) into the key's head. */
