@@ -34,6 +34,9 @@ export class KeyState implements BatchMember {
    * writes spans several batches, and a walk per write would cost more the more writers.
    */
   readonly #pastHeads = new Set<string>()
+  /** The same ids in insertion order, a ring: the oldest is found without iterating a Set whose front is all deletions. */
+  readonly #pastRing: Array<string | undefined> = []
+  #pastNext = 0
   /** Writes waiting for their decision, in arrival order. */
   readonly queue: WriteOp[] = []
   /** True while a decision loop runs for this key. */
@@ -94,8 +97,11 @@ export class KeyState implements BatchMember {
   /** Move the head to a revision whose first parent is the current head. */
   moveHead (head: Revision): void {
     if (this.head !== undefined && head !== this.head) {
+      const oldest = this.#pastRing[this.#pastNext]
+      if (oldest !== undefined) this.#pastHeads.delete(oldest)
+      this.#pastRing[this.#pastNext] = this.head.id
+      this.#pastNext = (this.#pastNext + 1) % MAX_PAST_HEADS
       this.#pastHeads.add(this.head.id)
-      if (this.#pastHeads.size > MAX_PAST_HEADS) this.#pastHeads.delete(this.#pastHeads.values().next().value as string)
     }
     this.head = head
   }
@@ -105,7 +111,7 @@ export class KeyState implements BatchMember {
     this.head = this.durableHead = head
     this.unmerged.clear()
     for (const id of unmerged) this.unmerged.add(id)
-    this.#pastHeads.clear()
+    this.#forgetPast()
     this.stale = false
     this.confirmed = tick()
     this.epoch++
@@ -155,8 +161,14 @@ export class KeyState implements BatchMember {
     this.batch = undefined
     this.token = undefined
     // The heads of a failed batch never existed: forget every shortcut, to be safe.
-    if (!ok) this.#pastHeads.clear()
+    if (!ok) this.#forgetPast()
     this.epoch++
     this.#onSettle(this)
+  }
+
+  #forgetPast (): void {
+    this.#pastHeads.clear()
+    this.#pastRing.length = 0
+    this.#pastNext = 0
   }
 }
