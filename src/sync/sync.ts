@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors.js'
 import { describe } from '../revision.js'
-import { mergeBase } from '../history.js'
+import { mergeBase, walkHistory } from '../history.js'
 import { checkOptions, checkText } from '../options.js'
 import { markName, readMark, writeMark } from './marks.js'
 import type { StoreSync } from './store-side.js'
@@ -9,6 +9,20 @@ import type { HeadLine, SyncEndpoint, SyncOptions, SyncReport, Want } from './ty
 
 /** Keys compared per round of negotiation: one headsOf() and at most one send() per this many keys. */
 const NEGOTIATE_CHUNK = 1000
+/**
+ * Revisions of a key's history a pull names besides its head and kept ones, newest first:
+ * where the two heads diverged within this many revisions, the sender stops at the fork
+ * instead of sending the key's whole history, and no extra round trip is needed to find it.
+ */
+const HAVE_ANCESTORS = 32
+/** Revision ids one want names at most (POST /v1/sync/send takes 1,000): haves are only hints, so the rest are left out. */
+const MAX_HAVES = 1000
+/**
+ * The largest JSON body of wants one send() asks with; a batch with more is asked in parts.
+ * A server takes at least 16 × 64 KiB for POST /v1/sync/send (its values' limit plus 64 KiB,
+ * 16 times), and long keys with their haves would otherwise pass that at 1,000 keys.
+ */
+const SEND_BODY_BYTES = 512 * 1024
 
 /**
  * Bring into `local` what `source` has (keys starting with `prefix`): list the source's
@@ -32,10 +46,10 @@ export async function pull (local: StoreSync, source: SyncEndpoint, options: Syn
       // Everything the head line names is here already (this store is ahead, or had it
       // pushed): the head is decided without asking the source for anything.
       if (await local.has([line.head, ...(line.unmerged ?? [])])) direct.push(line)
-      else wants.push({ key: line.key, haves: here === undefined ? [] : [here.head, ...(here.unmerged ?? [])] })
+      else wants.push({ key: line.key, haves: here === undefined ? [] : await havesOf(local, here) })
     }
     if (direct.length > 0) addReport(report, await local.receive(headsOnly(direct), { strategy }))
-    if (wants.length > 0) addReport(report, await local.receive(counted(source.send(wants), report), { strategy }))
+    for (const part of inParts(wants)) addReport(report, await local.receive(counted(source.send(part), report), { strategy }))
   }
   await inRounds(source.heads(prefix, since), report, round)
   await finish(report)
@@ -57,19 +71,19 @@ export async function push (local: StoreSync, target: SyncEndpoint, options: Syn
     for (const [i, line] of lines.entries()) {
       const other = there[i]
       if (sameHeads(line, other)) continue
-      const haves = other === undefined ? [] : [other.head, ...(other.unmerged ?? [])]
       const theirHead = other === undefined ? undefined : await local.context.revision(other.head)
       const ourHead = await linked(line.head, line.key)
+      let base: string | undefined
       if (theirHead?.key === line.key && ourHead !== undefined) {
         // Their head is known here, so their common ancestor with ours is too: the sender
         // stops there, and nothing is sent at all when the target already holds our head.
-        const base = await mergeBase(ourHead, theirHead, linked)
-        if (base?.id === line.head && (line.unmerged ?? []).length === 0) continue
-        if (base !== undefined) haves.push(base.id)
+        base = (await mergeBase(ourHead, theirHead, linked))?.id
+        if (base === line.head && (line.unmerged ?? []).length === 0) continue
       }
-      wants.push({ key: line.key, haves })
+      const haves = other === undefined ? [] : [other.head, ...(base === undefined ? [] : [base]), ...(other.unmerged ?? [])]
+      wants.push({ key: line.key, haves: haves.slice(0, MAX_HAVES) })
     }
-    if (wants.length > 0) addReport(report, await target.receive(counted(local.send(wants), report), { strategy }))
+    for (const part of inParts(wants)) addReport(report, await target.receive(counted(local.send(part), report), { strategy }))
   }
   await inRounds(local.heads(prefix, since), report, round)
   await finish(report)
@@ -119,6 +133,44 @@ async function inRounds (heads: AsyncIterable<HeadLine>, report: SyncReport, rou
     }
   }
   if (lines.length > 0) await round(lines)
+}
+
+/**
+ * What a pull names as held of a key it wants: its head, its kept revisions, and the newest
+ * HAVE_ANCESTORS revisions of the head's history (every parent, not only first ones, read
+ * here). The source walks its history down to these, so a key that diverged recently costs
+ * only the revisions made since the fork, not the whole history.
+ */
+async function havesOf (local: StoreSync, here: HeadLine): Promise<string[]> {
+  const haves = [here.head, ...(here.unmerged ?? [])]
+  const { linked } = local.context
+  const head = await linked(here.head, here.key)
+  if (head !== undefined) {
+    let named = 0
+    for await (const rev of walkHistory(head, linked)) {
+      if (rev.id === head.id) continue
+      if (named++ >= HAVE_ANCESTORS) break
+      haves.push(rev.id)
+    }
+  }
+  return haves.slice(0, MAX_HAVES)
+}
+
+/** Wants in parts whose JSON body stays under SEND_BODY_BYTES (at least one want each); none for none. */
+function * inParts (wants: Want[]): Generator<Want[]> {
+  let part: Want[] = []
+  let bytes = 0
+  for (const want of wants) {
+    const size = Buffer.byteLength(JSON.stringify(want), 'utf8') + 1
+    if (part.length > 0 && bytes + size > SEND_BODY_BYTES) {
+      yield part
+      part = []
+      bytes = 0
+    }
+    part.push(want)
+    bytes += size
+  }
+  if (part.length > 0) yield part
 }
 
 /** True when both sides have the same head and the same unmerged revisions. */
