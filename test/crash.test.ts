@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,6 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Store } from '../src/index.js'
+import { runChild } from './helpers.js'
 
 const CHILD = fileURLToPath(new URL('./crash-child.js', import.meta.url))
 
@@ -26,27 +26,16 @@ interface Reported {
  * machine speed.
  */
 async function killAfter (dir: string, sync: boolean, target: number): Promise<Reported> {
-  const child = spawn(process.execPath, [CHILD, dir, sync ? 'sync' : 'nosync'], { stdio: ['ignore', 'pipe', 'inherit'] })
   const acked: Array<[string, string]> = []
   const planned = new Map<string, string[]>()
   const batches = new Map<string, string[]>()
-  let partial = ''
-  let silent = false
-  const guard = setTimeout(() => { silent = true; child.kill('SIGKILL') }, SILENCE_LIMIT_MS)
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (partial + chunk).split('\n')
-    partial = lines.pop() ?? ''
-    for (const line of lines) {
-      const [first, second, ...rest] = line.split(' ')
-      if (first === 'P') planned.set(second as string, rest)
-      else if (first === 'B') batches.set(second as string, rest)
-      else acked.push([first as string, second as string])
-    }
-    guard.refresh()
-    if (acked.length >= target) child.kill('SIGKILL')
-  })
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => { resolve([c, s]) }))
-  clearTimeout(guard)
+  const { code, signal, silent } = await runChild(CHILD, [dir, sync ? 'sync' : 'nosync'], (line, kill) => {
+    const [first, second, ...rest] = line.split(' ')
+    if (first === 'P') planned.set(second as string, rest)
+    else if (first === 'B') batches.set(second as string, rest)
+    else acked.push([first as string, second as string])
+    if (acked.length >= target) kill()
+  }, SILENCE_LIMIT_MS)
   assert.not.ok(silent, `the child acknowledged nothing for ${SILENCE_LIMIT_MS} ms (after ${acked.length} writes)`)
   assert.is(signal, 'SIGKILL', `the child was killed (exit code ${String(code)})`)
   return { acked, planned, batches }

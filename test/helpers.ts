@@ -1,4 +1,5 @@
 /** Small helpers shared by the tests. */
+import { spawn } from 'node:child_process'
 import { MemoryLevel } from 'memory-level'
 import * as assert from 'uvu/assert'
 import type { Change } from '../src/index.js'
@@ -127,4 +128,34 @@ export function assertWholeBatches (changes: Change[], when: string): void {
       assert.is(other.txSize, size)
     }
   }
+}
+
+/** How a child run by runChild() ended; `silent`: it was killed for writing nothing for too long. */
+export interface ChildExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  silent: boolean
+}
+
+/**
+ * Run `script` in a child node process (stderr shown), calling `onLine` with each line it
+ * writes to stdout and a kill() that SIGKILLs it, until it exits. A child that writes
+ * nothing for `silenceMs` is killed and reported `silent` (a guard against a hung child, not
+ * a measurement).
+ */
+export async function runChild (script: string, args: string[], onLine: (line: string, kill: () => void) => void, silenceMs: number): Promise<ChildExit> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const kill = (): void => { child.kill('SIGKILL') }
+  let partial = ''
+  let silent = false
+  const guard = setTimeout(() => { silent = true; kill() }, silenceMs)
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n')
+    partial = lines.pop() ?? ''
+    for (const line of lines) onLine(line, kill)
+    guard.refresh()
+  })
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('exit', (c, s) => { resolve([c, s]) }))
+  clearTimeout(guard)
+  return { code, signal, silent }
 }
