@@ -176,7 +176,7 @@ async function scenario (overHttp: boolean): Promise<void> {
       assert.equal((await source.verify()).problems, [])
       for (const full of [false, true]) {
         const again = await target.pull(source, { full })
-        assert.equal([again.revisions, again.fastForwards, again.merges, again.bytes, again.refused], [0, 0, 0, 0, []], `a further pull (full: ${String(full)}) has nothing to do`)
+        assert.equal([again.revisions, again.fastForwards, again.merges, again.bytes, again.conflicts, again.refused], [0, 0, 0, 0, [], []], `a further pull (full: ${String(full)}) has nothing to do`)
       }
       await target.close()
     } finally {

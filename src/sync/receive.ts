@@ -233,7 +233,8 @@ async function applyOnce (ctx: ReceiveContext, entries: Incoming[], strategy: St
         report.revisions += fresh
         if (outcome.kind === 'fastForward') report.fastForwards++
         else if (outcome.kind === 'merged') report.merges++
-        else if (outcome.kind === 'kept') report.conflicts.push(entry.key)
+        // Only a conflict this sync brought: one kept already is not reported again on every pull.
+        else if (outcome.kind === 'kept' && added.length > 0) report.conflicts.push(entry.key)
       }
     })
   }

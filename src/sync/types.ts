@@ -72,7 +72,7 @@ export interface SyncReport {
   fastForwards: number
   /** Keys whose diverged heads were joined by a merge revision (strategies merge, lww). */
   merges: number
-  /** Keys whose incoming head was kept unmerged beside the head (reject, manual, or a merge conflict); settle them with merge(). */
+  /** Keys whose incoming head was kept unmerged beside the head by this sync (reject, manual, or a merge conflict; one kept by an earlier sync is not listed again); settle them with merge(). */
   conflicts: string[]
   /** Bytes of the revision streams sent (NDJSON, as on the wire). */
   bytes: number
