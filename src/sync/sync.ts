@@ -39,15 +39,18 @@ export async function pull (local: StoreSync, source: SyncEndpoint, options: Syn
   const round = async (lines: HeadLine[]): Promise<void> => {
     const mine = await local.headsOf(lines.map((line) => line.key))
     const direct: HeadLine[] = []
-    const wants: Want[] = []
+    const wanted: Array<{ key: string, here: HeadLine | undefined }> = []
     for (const [i, line] of lines.entries()) {
       const here = mine[i]
       if (sameHeads(line, here)) continue
       // Everything the head line names is here already (this store is ahead, or had it
       // pushed): the head is decided without asking the source for anything.
       if (await local.has([line.head, ...(line.unmerged ?? [])])) direct.push(line)
-      else wants.push({ key: line.key, haves: here === undefined ? [] : await havesOf(local, here) })
+      else wanted.push({ key: line.key, here })
     }
+    // The keys' histories are read all at once, not one key after another: these reads are
+    // most of what naming haves costs.
+    const wants = await Promise.all(wanted.map(async ({ key, here }): Promise<Want> => ({ key, haves: here === undefined ? [] : await havesOf(local, here) })))
     if (direct.length > 0) addReport(report, await local.receive(headsOnly(direct), { strategy }))
     for (const part of inParts(wants)) addReport(report, await local.receive(counted(source.send(part), report), { strategy }))
   }
