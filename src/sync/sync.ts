@@ -86,7 +86,8 @@ export async function push (local: StoreSync, target: SyncEndpoint, options: Syn
       const haves = other === undefined ? [] : [other.head, ...(base === undefined ? [] : [base]), ...(other.unmerged ?? [])]
       wants.push({ key: line.key, haves: haves.slice(0, MAX_HAVES) })
     }
-    for (const part of inParts(wants)) addReport(report, await target.receive(counted(local.send(part), report), { strategy }))
+    // One stream for the batch: wants go to this store's own send(), never over the network.
+    if (wants.length > 0) addReport(report, await target.receive(counted(local.send(wants), report), { strategy }))
   }
   await inRounds(local.heads(prefix, since), report, round)
   await finish(report)
