@@ -36,6 +36,7 @@ import type { RevkvStore, StoreCapabilities } from './store-interface.js'
 import { StoreSync } from './sync/store-side.js'
 import { pull, push } from './sync/sync.js'
 import { kSync } from './sync/types.js'
+import { readRemotes, writeRemote } from './sync/remotes.js'
 import type { SyncOptions, SyncPeer, SyncReport } from './sync/types.js'
 import { headAsOf, keysAsOf, momentOf } from './as-of.js'
 import type { AsOf, AsOfReader, Moment } from './as-of.js'
@@ -658,6 +659,22 @@ export class Store implements RevkvStore {
   async push (target: SyncPeer, options: SyncOptions = {}): Promise<SyncReport> {
     this.#assertOpen('push')
     return await push(this[kSync](), syncEndpointOf(target, 'push() target'), options)
+  }
+
+  /** This store's named remotes (name to location), sorted by name: the stores `revkv pull`, `push` and `sync` reach by name. */
+  async remotes (): Promise<Record<string, string>> {
+    this.#assertOpen('remotes')
+    return await readRemotes(this.#engine)
+  }
+
+  /**
+   * Name another store for sync: `location` is a server URL, a postgres:// URL or a store
+   * directory (kept absolute); undefined removes the name. Kept in this store; returns the
+   * location as kept. No credentials are kept: a server's token is given when syncing.
+   */
+  async setRemote (name: string, location: string | undefined): Promise<string | undefined> {
+    this.#assertOpen('setRemote')
+    return await writeRemote(this.#engine, name, location)
   }
 
   /**
