@@ -25,7 +25,7 @@ const PULLER = fileURLToPath(new URL('./fixtures/sync-puller.js', import.meta.ur
 const STRATEGIES = { 'm/': 'merge', 'l/': 'lww', 'r/': 'reject' }
 const PREFIXES = Object.keys(STRATEGIES)
 /** Keys the stores share: enough that a pull takes many apply batches (256 keys each). */
-const KEYS = 1800
+const KEYS = 1500
 /** Kills per run; each later pull resumes from what the killed one left. */
 const KILLS = 3
 /** How long the child may go without reporting before the test gives up on it (a guard, not a measurement). */
