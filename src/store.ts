@@ -623,10 +623,13 @@ export class Store implements RevkvStore {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
-    await stampImport(this.#engine)
     // Which keys exist is read from the engine: the final check runs with every write settled.
     const report = await importLines(this.#engine, toAsync(lines), async (id) => await records.revision(id),
       async (task) => await this.#path.exclusive(async () => {
+        // Stamped before the keys are written (a crash after them still leaves a new stamp)
+        // and again after (a sync that read the first stamp may have missed them). Not
+        // before the dump is read: a stream must be read from the start, with no await first.
+        await stampImport(this.#engine)
         const report = await task()
         // Cached states may say "no such key" for keys that now exist.
         records.forget((report as ImportReport).keys)
