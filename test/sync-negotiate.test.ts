@@ -148,4 +148,25 @@ it('a batch whose wants would make a body past what a server takes is asked in p
   }
 })
 
+it('a push asks a server for the heads of a thousand long keys full of escapes in parts, within its body limit', async () => {
+  // 1,000 keys of 1,000 control characters: each is 6,002 bytes of JSON, 6 MB for one batch
+  // of heads, far more than the 1 MiB a server with tiny values takes for the route.
+  const target = await Store.open({ db: new MemoryLevel(), clock: fakeClock(1_000_000), maxValueBytes: 64 })
+  const local = await Store.open({ db: new MemoryLevel(), clock: fakeClock(2_000_000) })
+  const keys = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}${'\u0001'.repeat(996)}`)
+  await local.batch(keys.map((key) => ({ type: 'commit' as const, key, value: 1 })))
+  const server = await serve(target, { port: 0 })
+  const remote = await RemoteStore.open({ url: server.url })
+  try {
+    const report = await local.push(remote)
+    assert.equal([report.keys, report.revisions, report.fastForwards], [1000, 1000, 1000])
+    assert.equal(await differences(local, target), [])
+  } finally {
+    await remote.close()
+    await server.close()
+    await local.close()
+    await target.close()
+  }
+})
+
 it.run()

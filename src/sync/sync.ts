@@ -18,7 +18,7 @@ const HAVE_ANCESTORS = 32
 /** Revision ids one want names at most (POST /v1/sync/send takes 1,000): haves are only hints, so the rest are left out. */
 const MAX_HAVES = 1000
 /**
- * The largest JSON body of wants one send() asks with; a batch with more is asked in parts.
+ * The largest JSON body of wants one send() (or keys one headsOf()) asks with; a batch with more is asked in parts.
  * A server takes at least 16 × 64 KiB for POST /v1/sync/send (its values' limit plus 64 KiB,
  * 16 times), and long keys with their haves would otherwise pass that at 1,000 keys.
  */
@@ -69,7 +69,9 @@ export async function push (local: StoreSync, target: SyncEndpoint, options: Syn
   const { linked } = local.context
   const report = emptyReport()
   const round = async (lines: HeadLine[]): Promise<void> => {
-    const there = await target.headsOf(lines.map((line) => line.key))
+    // Asked in parts like a pull's wants: a thousand long keys full of escapes pass a server's body limit.
+    const there: Array<HeadLine | undefined> = []
+    for (const keys of inParts(lines.map((line) => line.key))) there.push(...await target.headsOf(keys))
     const wants: Want[] = []
     for (const [i, line] of lines.entries()) {
       const other = there[i]
@@ -161,18 +163,18 @@ async function havesOf (local: StoreSync, here: HeadLine): Promise<string[]> {
   return haves.slice(0, MAX_HAVES)
 }
 
-/** Wants in parts whose JSON body stays under SEND_BODY_BYTES (at least one want each); none for none. */
-function * inParts (wants: Want[]): Generator<Want[]> {
-  let part: Want[] = []
+/** Items (wants, keys) in parts whose JSON body stays under SEND_BODY_BYTES (at least one item each); none for none. */
+function * inParts<T> (items: T[]): Generator<T[]> {
+  let part: T[] = []
   let bytes = 0
-  for (const want of wants) {
-    const size = Buffer.byteLength(JSON.stringify(want), 'utf8') + 1
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1
     if (part.length > 0 && bytes + size > SEND_BODY_BYTES) {
       yield part
       part = []
       bytes = 0
     }
-    part.push(want)
+    part.push(item)
     bytes += size
   }
   if (part.length > 0) yield part
