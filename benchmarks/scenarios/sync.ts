@@ -141,7 +141,7 @@ export async function run (ctx: ScenarioContext, options: SyncBenchOptions = def
 }
 
 /** The report of a pull that had to copy `revisions` revisions of `keys` keys, all fast-forwards; throws naming what differs. */
-function checkedReport (how: string, report: SyncReport, keys: number, revisions: number): SyncReport {
+export function checkedReport (how: string, report: SyncReport, keys: number, revisions: number): SyncReport {
   const { fastForwards, merges, conflicts, refused } = report
   if (report.keys !== keys || report.revisions !== revisions || fastForwards !== keys || merges !== 0 || conflicts.length > 0 || refused.length > 0) {
     throw new Error(`${how} compared ${report.keys} keys and copied ${report.revisions} revisions (${fastForwards} fast-forwards, ${merges} merges, ` +
@@ -151,7 +151,7 @@ function checkedReport (how: string, report: SyncReport, keys: number, revisions
 }
 
 /** Every key of `source` has the same head and unmerged revisions in `copy`, and `copy` has no other key; throws naming the first that differs. */
-async function sameHeads (how: string, source: Store, copy: Store): Promise<void> {
+export async function sameHeads (how: string, source: Store, copy: Store): Promise<void> {
   const keys: string[] = []
   for await (const key of source.keys()) keys.push(key)
   let copied = 0
