@@ -16,7 +16,7 @@ import { keys } from './commands/keys.js'
 import { log } from './commands/log.js'
 import { merge } from './commands/merge.js'
 import { show } from './commands/show.js'
-import { EXIT_BUG, EXIT_CODE_HELP, explain, reportError, stdoutFailed } from './output.js'
+import { CommandError, EXIT_BUG, EXIT_CODE_HELP, explain, reportError, stdoutFailed } from './output.js'
 import { addExample } from './command.js'
 import type { Command } from './command.js'
 import { serveCommand } from './commands/serve.js'
@@ -31,22 +31,18 @@ import { lock } from './commands/lock.js'
 import { unlock } from './commands/unlock.js'
 import { renew } from './commands/renew.js'
 import { locks } from './commands/locks.js'
+import { clone } from './commands/clone.js'
+import { pull, push } from './commands/pull-push.js'
+import { remote } from './commands/remote.js'
+import { sync } from './commands/sync.js'
 
 /** Every command, in the order `revkv --help` lists them. Later commands (bench, serve) join here. */
-const COMMANDS: readonly Command[] = [init, commit, batch, del, get, show, log, diff, merge, conflicts, lock, renew, unlock, locks, keys, changes, fsck, compact, exportCommand, importCommand, serveCommand, bench]
+const COMMANDS: readonly Command[] = [init, commit, batch, del, get, show, log, diff, merge, conflicts, lock, renew, unlock, locks, keys, changes, fsck, compact, exportCommand, importCommand, clone, pull, push, sync, remote, serveCommand, bench]
 
 /** Bad usage caught by yargs (unknown option, missing argument, bad choice): exit 2, like bad input. */
-class UsageError extends Error {
-  readonly code = 'REVKV_INVALID'
-  readonly status = 400
-
+class UsageError extends CommandError {
   constructor (message: string) {
-    super(message)
-    this.name = 'UsageError'
-  }
-
-  toJSON (): Record<string, unknown> {
-    return { name: this.name, code: this.code, status: this.status, message: this.message }
+    super(message, 'REVKV_INVALID', 400, 'UsageError')
   }
 }
 

@@ -8,6 +8,23 @@ import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import type { GlobalArgs } from './command.js'
 
+/** A failure the command line itself raises (not the library), whose `code` sets the exit code as the library's codes do. */
+export class CommandError extends Error {
+  readonly code: string
+  readonly status: number
+
+  constructor (message: string, code: string, status: number, name: string) {
+    super(message)
+    this.code = code
+    this.status = status
+    this.name = name
+  }
+
+  toJSON (): Record<string, unknown> {
+    return { name: this.name, code: this.code, status: this.status, message: this.message }
+  }
+}
+
 /** Exit codes, by the library's stable error codes. Anything unlisted is a bug. */
 const EXIT_CODES: Readonly<Record<string, number>> = {
   REVKV_CONFLICT: 1,
@@ -16,6 +33,7 @@ const EXIT_CODES: Readonly<Record<string, number>> = {
   REVKV_NOT_FOUND: 3,
   REVKV_LOCKED: 4,
   REVKV_REMOTE: 5,
+  REVKV_READ_ONLY: 5,
   // A PostgreSQL --db that cannot be reached is the same trouble as a --remote one.
   REVKV_UNAVAILABLE: 5,
   REVKV_DAMAGED: 6, REVKV_CORRUPT: 6
@@ -74,8 +92,9 @@ export const EXIT_CODE_HELP = [
   '  4   locked: the store is open in another process (after waiting --wait ms),',
   '      or the key is leased by someone else (the holder and when the lease',
   '      ends are shown) or your --lock token\'s lease has ended',
-  '  5   --remote: the server cannot be reached, refused the token, or is',
-  '      not a revkv server; or the PostgreSQL server of --db is unavailable',
+  '  5   --remote: the server cannot be reached, refused the token, is',
+  '      read-only (a push), or is not a revkv server; or the PostgreSQL',
+  '      server of --db is unavailable',
   '  6   the store is damaged: fsck found problems (each is listed), or a',
   '      command read a damaged record (run revkv fsck)',
   '  7   serve cannot listen: the port is in use or not allowed, or --host is',

@@ -239,6 +239,13 @@ export class RemoteError extends RevkvError {
   }
 }
 
+/** A write sent to a server started with `revkv serve --read-only` (403): it serves reads, exports and pulls only. */
+export class ReadOnlyError extends RevkvError {
+  constructor (message: string) {
+    super(message, 'REVKV_READ_ONLY', 403)
+  }
+}
+
 /**
  * The database server cannot be reached or dropped the connection (503). A write that
  * fails so was not acknowledged: it may or may not have been applied, and retrying it is

@@ -1,5 +1,5 @@
 import {
-  BatchConflictError, ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, RemoteError, UnavailableError
+  BatchConflictError, ClosedError, ConflictError, CorruptionError, InvalidInputError, LockedError, MergeConflictError, NotFoundError, ReadOnlyError, RemoteError, UnavailableError
 } from './errors.js'
 import type { BatchRefusal, ConflictPlace, RevkvError } from './errors.js'
 import type { JsonPatchOperation } from './json-diff.js'
@@ -672,6 +672,7 @@ function errorFromProblem (status: number, body: unknown, what: string): RevkvEr
       token: typeof p.token === 'number' ? p.token : undefined,
       path: typeof p.path === 'string' ? p.path : undefined
     })
+    case 'REVKV_READ_ONLY': return new ReadOnlyError(detail)
     case 'REVKV_CLOSED': return new ClosedError('use the server: it is shutting down')
     case 'REVKV_CORRUPT': return new CorruptionError(detail, { key: optionalText(p.key), revision: optionalText(p.revision), reason: optionalText(p.reason) ?? detail })
     case 'REVKV_UNAVAILABLE': return new UnavailableError(detail, optionalText(p.server) ?? '')

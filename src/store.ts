@@ -36,6 +36,8 @@ import type { RevkvStore, StoreCapabilities } from './store-interface.js'
 import { StoreSync } from './sync/store-side.js'
 import { pull, push } from './sync/sync.js'
 import { kSync } from './sync/types.js'
+import { readRemotes, writeRemote } from './sync/remotes.js'
+import { stampImport } from './sync/marks.js'
 import type { SyncOptions, SyncPeer, SyncReport } from './sync/types.js'
 import { headAsOf, keysAsOf, momentOf } from './as-of.js'
 import type { AsOf, AsOfReader, Moment } from './as-of.js'
@@ -621,14 +623,18 @@ export class Store implements RevkvStore {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
+    await stampImport(this.#engine)
     // Which keys exist is read from the engine: the final check runs with every write settled.
-    return await importLines(this.#engine, toAsync(lines), async (id) => await records.revision(id),
+    const report = await importLines(this.#engine, toAsync(lines), async (id) => await records.revision(id),
       async (task) => await this.#path.exclusive(async () => {
         const report = await task()
         // Cached states may say "no such key" for keys that now exist.
         records.forget((report as ImportReport).keys)
         return report
       }), { sync: this.#sync, clock: this.#clock, leased: async (key) => await this.#leaseHeld(key) })
+    // Stamped again once the keys are in: a sync that read the first stamp may have missed them.
+    await stampImport(this.#engine)
+    return report
   }
 
   /** Why a write without a token to `key` would be refused by a live lease here (the LockedError's message), or undefined. */
@@ -658,6 +664,22 @@ export class Store implements RevkvStore {
   async push (target: SyncPeer, options: SyncOptions = {}): Promise<SyncReport> {
     this.#assertOpen('push')
     return await push(this[kSync](), syncEndpointOf(target, 'push() target'), options)
+  }
+
+  /** This store's named remotes (name to location), sorted by name: the stores `revkv pull`, `push` and `sync` reach by name. */
+  async remotes (): Promise<Record<string, string>> {
+    this.#assertOpen('remotes')
+    return await readRemotes(this.#engine)
+  }
+
+  /**
+   * Name another store for sync: `location` is a server URL, a postgres:// URL or a store
+   * directory (kept absolute); undefined removes the name. Kept in this store; returns the
+   * location as kept. No credentials are kept: a server's token is given when syncing.
+   */
+  async setRemote (name: string, location: string | undefined): Promise<string | undefined> {
+    this.#assertOpen('setRemote')
+    return await writeRemote(this.#engine, name, location)
   }
 
   /**

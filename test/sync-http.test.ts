@@ -6,7 +6,7 @@
 import { MemoryLevel } from 'memory-level'
 import { suite } from 'uvu'
 import * as assert from 'uvu/assert'
-import { RemoteError, RemoteStore, Store } from '../src/index.js'
+import { ReadOnlyError, RemoteStore, Store } from '../src/index.js'
 import type { StoreOptions } from '../src/index.js'
 import { serve } from '../src/server/index.js'
 import type { RunningServer } from '../src/server/index.js'
@@ -113,8 +113,9 @@ it('a --read-only server answers pulls and refuses pushes and writes with 403, c
     assert.equal(await local.get('k'), 1, 'pulls (and the POST routes they read with) are served')
     await local.commit('k', 2)
     const before = await all(served.export())
-    const err = await rejection(local.push(client)) as RemoteError
-    assert.instance(err, RemoteError)
+    const err = await rejection(local.push(client)) as ReadOnlyError
+    assert.instance(err, ReadOnlyError)
+    assert.is(err.code, 'REVKV_READ_ONLY')
     assert.is(err.status, 403)
     assert.match(err.message, /read-only/)
     const put = await fetch(`${readOnly.url}/v1/keys/k`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '3' })

@@ -379,8 +379,8 @@ export const ROUTES: RouteSpec[] = [
     method: 'GET',
     path: '/v1/sync/info',
     operationId: 'syncInfo',
-    summary: 'The store\'s sync id (stable, made on first use) and its last change sequence number: { id, seq }',
-    responses: { 200: '{ id, seq }', 401: 'Missing or wrong bearer token' }
+    summary: 'The store\'s sync id (stable, made on first use), its last change sequence number, and the stamp of its last import: { id, seq, imports }',
+    responses: { 200: '{ id, seq, imports }', 401: 'Missing or wrong bearer token' }
   },
   {
     method: 'GET',

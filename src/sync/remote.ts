@@ -19,7 +19,11 @@ export interface SyncTransport {
  */
 export function remoteSyncEndpoint (t: SyncTransport): SyncEndpoint {
   return {
-    info: async () => await t.request('GET', '/v1/sync/info') as SyncInfo,
+    info: async () => {
+      const info = await t.request('GET', '/v1/sync/info') as Partial<SyncInfo> & Pick<SyncInfo, 'id' | 'seq'>
+      // A server from before import stamps sends none: the same as a store never imported into.
+      return { ...info, imports: info.imports ?? '' }
+    },
 
     heads: async function * (prefix: string, since: number | undefined): AsyncGenerator<HeadLine> {
       const query = new URLSearchParams({ prefix, ...(since === undefined ? {} : { since: String(since) }) })

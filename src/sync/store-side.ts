@@ -2,7 +2,7 @@ import type { Change } from '../changes.js'
 import { dumpKey } from '../dump.js'
 import type { HeadRecord } from '../engines/engine.js'
 import type { StrategyRef, Strategy } from '../strategies/types.js'
-import { syncId } from './marks.js'
+import { importStamp, syncId } from './marks.js'
 import { receiveLines } from './receive.js'
 import type { ReceiveContext } from './receive.js'
 import type { HeadLine, ReceiveOptions, SyncEndpoint, SyncInfo, SyncReport, Want } from './types.js'
@@ -37,12 +37,13 @@ export class StoreSync implements SyncEndpoint {
   }
 
   async info (): Promise<SyncInfo> {
-    // The sequence number first: heads read after it are at least as new.
+    // The stamp and sequence number first: heads read after them are at least as new.
+    const imports = await importStamp(this.#ctx.engine)
     const seq = await this.#ctx.visibleSeq()
     this.#id ??= syncId(this.#ctx.engine)
     // A failed read is not remembered: the next sync reads again.
     this.#id.catch(() => { this.#id = undefined })
-    return { id: await this.#id, seq }
+    return { id: await this.#id, seq, imports }
   }
 
   async * heads (prefix: string, since: number | undefined): AsyncGenerator<HeadLine> {

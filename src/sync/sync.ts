@@ -98,12 +98,13 @@ async function begin (direction: 'pull' | 'push', local: StoreSync, peer: SyncEn
   const mark = await readMark(local.context.engine, name)
   // A mark past the feed's end means that store is not what it was (restored from a
   // backup, say): everything is compared again.
-  const since = options.full !== true && mark !== undefined && mark <= feed.seq ? mark : undefined
+  // Under another import stamp, keys came in that the feed does not list: compare them all.
+  const since = options.full !== true && mark !== undefined && mark.seq <= feed.seq && mark.imports === feed.imports ? mark.seq : undefined
   return {
     prefix,
     strategy,
     since,
-    finish: async (report) => { if (report.refused.length === 0) await writeMark(local.context.engine, name, feed.seq) }
+    finish: async (report) => { if (report.refused.length === 0) await writeMark(local.context.engine, name, { seq: feed.seq, imports: feed.imports }) }
   }
 }
 

@@ -26,6 +26,8 @@ export interface SyncEndpoint {
 export interface SyncInfo {
   id: string
   seq: number
+  /** The stamp of its last import ('' for none): imported keys are not in the feed (see marks.ts). */
+  imports: string
 }
 
 /** A key's head as sync exchanges it (a dump's head line). */
