@@ -623,9 +623,13 @@ export class Store implements RevkvStore {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
+    // Iterated before anything is awaited: a readline interface emits lines from the moment
+    // it is made and drops those emitted before it is iterated, so a dump read from a file
+    // would lose its lines (and the import wait forever) while the stamp is written.
+    const input = started(lines)
     await stampImport(this.#engine)
     // Which keys exist is read from the engine: the final check runs with every write settled.
-    const report = await importLines(this.#engine, toAsync(lines), async (id) => await records.revision(id),
+    const report = await importLines(this.#engine, input, async (id) => await records.revision(id),
       async (task) => await this.#path.exclusive(async () => {
         const report = await task()
         // Cached states may say "no such key" for keys that now exist.
@@ -828,8 +832,18 @@ function syncEndpointOf (peer: SyncPeer, what: string): ReturnType<SyncPeer[type
   return peer[kSync]()
 }
 
-async function * toAsync (lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
-  yield * lines
+/** The lines as an async iterable whose iteration has already begun (see import()). */
+function started (lines: AsyncIterable<string> | Iterable<string>): AsyncIterable<string> {
+  const iterator = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
+  return (async function * () {
+    let done = false
+    try {
+      for (let next = await iterator.next(); !(done = next.done === true); next = await iterator.next()) yield next.value
+    } finally {
+      // An import that stops early (a refused dump) lets the source go, as for await would.
+      if (!done) await iterator.return?.()
+    }
+  })()
 }
 
 function checkChangesOptions (options: ChangesOptions, method: string): void {
