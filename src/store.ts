@@ -623,9 +623,10 @@ export class Store implements RevkvStore {
   async import (lines: AsyncIterable<string> | Iterable<string>): Promise<ImportReport> {
     this.#assertOpen('import')
     const records = this.#path.records
-    // Iterated before anything is awaited: a readline interface emits lines from the moment
-    // it is made and drops those emitted before it is iterated, so a dump read from a file
-    // would lose its lines (and the import wait forever) while the stamp is written.
+    // Reading starts before anything is awaited: a readline interface emits lines from the
+    // moment it is made and drops those emitted before it is iterated, and one made later
+    // on a file stream that failed meanwhile (no such file) never ends; either way the
+    // import would wait forever while the stamp is written.
     const input = started(lines)
     await stampImport(this.#engine)
     // Which keys exist is read from the engine: the final check runs with every write settled.
@@ -832,13 +833,19 @@ function syncEndpointOf (peer: SyncPeer, what: string): ReturnType<SyncPeer[type
   return peer[kSync]()
 }
 
-/** The lines as an async iterable whose iteration has already begun (see import()). */
-function started (lines: AsyncIterable<string> | Iterable<string>): AsyncIterable<string> {
+/** The lines, their first already asked for, so their source starts now (see import()). */
+function started (lines: AsyncIterable<string> | Iterable<string>): AsyncGenerator<string> {
   const iterator = Symbol.asyncIterator in lines ? lines[Symbol.asyncIterator]() : lines[Symbol.iterator]()
+  const first = Promise.resolve(iterator.next())
+  // Awaited by the generator below; until then a failure must not count as unhandled.
+  first.catch(() => {})
   return (async function * () {
     let done = false
     try {
-      for (let next = await iterator.next(); !(done = next.done === true); next = await iterator.next()) yield next.value
+      for (let next = await first; !(done = next.done === true); next = await iterator.next()) yield next.value
+    } catch (err) {
+      done = true
+      throw err
     } finally {
       // An import that stops early (a refused dump) lets the source go, as for await would.
       if (!done) await iterator.return?.()
