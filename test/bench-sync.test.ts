@@ -65,7 +65,7 @@ test('the sync targets: clone over HTTP against export + import, each incrementa
 })
 
 test('the run\'s checks refuse a pull short of revisions and a copy whose head differs, naming the key', async () => {
-  const report = { keys: 10, revisions: 30, fastForwards: 10, merges: 0, conflicts: [], bytes: 1, refused: [] }
+  const report = { keys: 10, revisions: 30, fastForwards: 10, merges: 0, conflicts: [], shallow: [], bytes: 1, refused: [] }
   assert.is(checkedReport('clone', report, 10, 30), report)
   assert.throws(() => checkedReport('clone', { ...report, revisions: 29 }, 10, 30), /clone compared 10 keys and copied 29 revisions .* it should have copied 30 revisions of 10 keys/)
   assert.throws(() => checkedReport('clone', { ...report, refused: [{ key: 'a', reason: 'x' }] }, 10, 30), /1 refused/)
