@@ -27,17 +27,19 @@ export const FILL_BATCHES_IN_FLIGHT = 4
 /**
  * Fill a store with `count` keys, one revision each, in all-or-nothing batches of
  * `batchSize` creates (a few in flight): the quick way to set up a large store before the
- * clock starts. Nothing goes into a ledger: a million acknowledgements would weigh on the
- * run they set up; a workload that needs the fill checked checks it its own way.
+ * clock starts. With `onTop` the batches commit on top of each key's head instead,
+ * adding one revision to every key. Nothing goes into a ledger: a million
+ * acknowledgements would weigh on the run they set up; a workload that needs the fill
+ * checked checks it its own way.
  */
-export async function fillStore (store: Store, count: number, batchSize: number, keyOf: (i: number) => string, valueOf: (i: number) => JsonValue): Promise<void> {
+export async function fillStore (store: Store, count: number, batchSize: number, keyOf: (i: number) => string, valueOf: (i: number) => JsonValue, onTop = false): Promise<void> {
   let next = 0
   const filler = async (): Promise<void> => {
     while (next < count) {
       const from = next
       next = Math.min(count, from + batchSize)
       const ops: BatchOp[] = []
-      for (let i = from; i < next; i++) ops.push({ type: 'commit', key: keyOf(i), value: valueOf(i), parent: null })
+      for (let i = from; i < next; i++) ops.push({ type: 'commit', key: keyOf(i), value: valueOf(i), ...(onTop ? {} : { parent: null }) })
       await store.batch(ops)
     }
   }

@@ -3,7 +3,7 @@
  * them and `revkv bench` offers them. Kept apart from the runner so the CLI can list them
  * without loading any benchmark code.
  */
-export const WORKLOAD_CHOICES = ['standard', 'distinct', 'hot', 'lease', 'zipf', 'mixed', 'transfer', 'batch', 'insert', 'cold', 'history', 'open', 'dump'] as const
+export const WORKLOAD_CHOICES = ['standard', 'distinct', 'hot', 'lease', 'zipf', 'mixed', 'transfer', 'batch', 'insert', 'cold', 'history', 'open', 'dump', 'sync'] as const
 
 /**
  * Why a workload takes no strategy (a strategy would change nothing in it), or undefined

@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { CliStartupResult } from './cli-startup.js'
 import type { MachineInfo } from './machine.js'
-import { formatTargets, formatThroughput, formatTransactions, whole } from './report.js'
+import { formatSync, formatTargets, formatThroughput, formatTransactions, whole } from './report.js'
 import type { PostgresBenchReport } from './pg-suite.js'
 import type { LoadReport } from './server/load.js'
 import { TARGET_WRITERS } from './targets.js'
@@ -76,6 +76,12 @@ function transferBlock (latest: BenchReport): string {
   return `\`transfer\` in the latest standard suite (${latest.startedAt.slice(0, 10)}), ${machine(latest.machine)}:\n\n` + formatTransactions(latest.results)
 }
 
+/** The standard suite's `sync` run: clones beside export + import, and incremental pulls. */
+function syncBlock (latest: BenchReport): string {
+  if (latest.sync === undefined) return 'benchmarks/results/latest.json holds no `sync` run yet: run `npm run bench`.'
+  return `\`sync\` in the latest standard suite (${latest.startedAt.slice(0, 10)}), ${machine(latest.machine)}:\n\n` + formatSync(latest.sync)
+}
+
 /** revkv against PouchDB in the same run. */
 function peersBlock (peers: BenchResults['peers']): string {
   return `\`npm run bench:peers\` (full table: [benchmarks/results/peers.md](benchmarks/results/peers.md)), ${machine(peers.machine)}:\n\n` +
@@ -127,6 +133,7 @@ export function readmeBlocks (results: BenchResults): Record<string, string> {
   return {
     throughput: throughputBlock(results.latest),
     transfer: transferBlock(results.latest),
+    sync: syncBlock(results.latest),
     peers: peersBlock(results.peers),
     targets: targetsBlock(results),
     cli: cliBlock(results.cliStartup),

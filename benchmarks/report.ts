@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs'
 import { medianRuns } from './targets.js'
 import type { Verification } from './verify.js'
-import type { BenchReport, DumpResult, HistoryResult, OpenResult, TargetResult, ThroughputResult, TransactionStats } from './types.js'
+import type { BenchReport, DumpResult, HistoryResult, OpenResult, SyncResult, TargetResult, ThroughputResult, TransactionStats } from './types.js'
 
 /** 3 significant digits, no exponent: 0.0123, 1.23, 123, 12300. */
 export function sig (n: number): string {
@@ -105,6 +105,19 @@ export function formatDump (dump: DumpResult): string {
     `verified ${whole(dump.verified.acknowledged)} acknowledged revisions in the imported store.`
 }
 
+/** The sync table: each whole copy (clones and export | import) with revisions/s and bytes sent, then each incremental pull beside its clone. */
+export function formatSync (sync: SyncResult): string {
+  const copies = [['clone over HTTP', sync.clone.http], ['clone store to store', sync.clone.store], ['export + import', sync.exportImport]] as const
+  const rows = copies.map(([how, c]) => [how, sig(c.ms / 1000), whole(c.revisionsPerSec), `${(c.revisionsPerSec / sync.exportImport.revisionsPerSec).toFixed(2)}×`, whole(c.bytesPerRevision), mib(c.peakRssBytes)])
+  const pulls = ([['pull over HTTP', sync.pull.http], ['pull store to store', sync.pull.store]] as const).map(([how, p]) =>
+    [how, sig(p.ms), whole(p.keys), whole(p.revisions), whole(p.bytes), `${whole(p.vsClone)}×`])
+  return table(['copy', 's', 'revisions/s', '× export + import', 'bytes/revision', 'peak RSS MiB'], rows, 'lrrrrr') +
+    `\n\n${whole(sync.keys)} keys × ${whole(sync.revisionsPerKey)} revisions = ${whole(sync.revisions)} revisions, built in ${sig(sync.buildMs / 1000)} s (not timed); ` +
+    `then ${whole(sync.changedKeys)} keys changed on the source, one commit each, and each clone pulled again:\n\n` +
+    table(['pull', 'ms', 'keys compared', 'revisions', 'bytes', 'faster than its clone'], pulls, 'lrrrrr') +
+    `\n\nEvery key's head and unmerged revisions in each copy matched the source's (${whole(sync.verified.keys)} keys); every revision was re-hashed and checked on arrival.`
+}
+
 /** The targets: each with the figure reached and met or not. */
 export function formatTargets (targets: Array<TargetResult & { label?: string }>): string {
   const rows = targets.map((t) => [t.label ?? String(t.id), t.goal, t.figure === undefined ? '—' : `${t.figure.toFixed(2)}×`, t.met ? '**met**' : '**not met**', t.detail])
@@ -123,6 +136,7 @@ export function formatReport (report: BenchReport): string {
   if (report.history !== undefined) parts.push('### History', formatHistory(report.history))
   if (report.open !== undefined) parts.push('### Open', formatOpen(report.open))
   if (report.dump !== undefined) parts.push('### Export and import', formatDump(report.dump))
+  if (report.sync !== undefined) parts.push('### Sync', formatSync(report.sync))
   if (report.targets.length > 0) parts.push('### Targets', formatTargets(report.targets))
   parts.push(lossSentence(report))
   return parts.join('\n\n') + '\n'
@@ -145,8 +159,8 @@ export function verifiedTotal (verified: Array<Verification | undefined>): Verif
  * revisions are its `_rev`s). A run that lost anything fails before a report is made, so a
  * report says how much was checked, and says plainly when nothing versioned was stored.
  */
-export function lossSentence (report: Pick<BenchReport, 'results' | 'history' | 'open'> & { dump?: BenchReport['dump'] }): string {
-  const bySystem = new Map<string, Array<Verification | undefined>>([['revkv', [report.history?.verified, report.open?.verified, report.dump?.verified]]])
+export function lossSentence (report: Pick<BenchReport, 'results' | 'history' | 'open'> & { dump?: BenchReport['dump'], sync?: BenchReport['sync'] }): string {
+  const bySystem = new Map<string, Array<Verification | undefined>>([['revkv', [report.history?.verified, report.open?.verified, report.dump?.verified, report.sync?.verified]]])
   for (const r of report.results) if (r.system !== 'level') bySystem.set(r.system, [...bySystem.get(r.system) ?? [], r.verified])
   const parts: string[] = []
   for (const [system, verified] of bySystem) {

@@ -15,11 +15,12 @@ import * as insert from './scenarios/insert.js'
 import * as lease from './scenarios/lease.js'
 import * as mixed from './scenarios/mixed.js'
 import * as open from './scenarios/open.js'
+import * as sync from './scenarios/sync.js'
 import * as transfer from './scenarios/transfer.js'
 import * as unbatched from './scenarios/unbatched.js'
 import * as zipf from './scenarios/zipf.js'
 import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
-import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, ThroughputResult, WorkloadName } from './types.js'
+import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, SyncResult, ThroughputResult, WorkloadName } from './types.js'
 import { noStrategyReason, STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
 
 /** The report and names the CLI needs beside runBench(). */
@@ -55,6 +56,10 @@ export interface BenchOptions {
   coldKeys?: number
   /** `dump`: keys of the store exported and imported (default 100,000, two revisions each). */
   dumpKeys?: number
+  /** `sync`: keys of the source store cloned (default 100,000). */
+  syncKeys?: number
+  /** `sync`: revisions per key of the source store (default 10). */
+  syncRevisionsPerKey?: number
   /** `history` / `open`: time allowed for building, each; the size reached is measured and reported. */
   buildBudgetMs?: number
   /** Write the report as JSON to this file. */
@@ -82,6 +87,7 @@ export type Step =
   | { kind: 'history' }
   | { kind: 'open' }
   | { kind: 'dump' }
+  | { kind: 'sync' }
 
 const STRATEGIES: readonly StrategyName[] = STRATEGY_CHOICES
 const WORKLOADS: ReadonlyArray<WorkloadName | 'standard'> = WORKLOAD_CHOICES
@@ -109,7 +115,16 @@ function coldKeysOf (options: BenchOptions): number {
   return keys
 }
 
-/** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history, open and dump. */
+/** The `sync` source store's size a set of options asks for. */
+function syncSizeOf (options: BenchOptions): sync.SyncBenchOptions {
+  const size = { ...sync.defaults, keys: options.syncKeys ?? sync.defaults.keys, revisionsPerKey: options.syncRevisionsPerKey ?? sync.defaults.revisionsPerKey }
+  for (const [name, value] of [['syncKeys', size.keys], ['syncRevisionsPerKey', size.revisionsPerKey]] as const) {
+    if (!Number.isSafeInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, got ${String(value)}.`)
+  }
+  return size
+}
+
+/** The standard suite: sweeps for the chart, target runs repeated and interleaved, then history, open, dump and sync. */
 function standardPlan (rounds: number): Step[] {
   const steps: Step[] = []
   const at = (writers: number, sync: boolean, round: number): Step[] => [
@@ -140,7 +155,7 @@ function standardPlan (rounds: number): Step[] {
       steps.push({ kind: 'store', workload: 'transfer', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
     }
   }
-  steps.push({ kind: 'history' }, { kind: 'open' }, { kind: 'dump' })
+  steps.push({ kind: 'history' }, { kind: 'open' }, { kind: 'dump' }, { kind: 'sync' })
   return steps
 }
 
@@ -149,8 +164,9 @@ export function planBench (options: BenchOptions = {}): Step[] {
   const workload = options.workload ?? 'standard'
   if (!WORKLOADS.includes(workload)) throw new Error(`Unknown workload ${JSON.stringify(workload)}: use one of ${WORKLOADS.join(', ')}.`)
   coldKeysOf(options)
+  syncSizeOf(options)
   if (workload === 'standard') return standardPlan(options.rounds ?? 3)
-  if (workload === 'history' || workload === 'open' || workload === 'dump') return [{ kind: workload }]
+  if (workload === 'history' || workload === 'open' || workload === 'dump' || workload === 'sync') return [{ kind: workload }]
   const noStrategy = noStrategyReason(workload)
   if (noStrategy !== undefined && options.strategy !== undefined) throw new Error(`The ${workload} workload takes no strategy: ${noStrategy}. Leave out the strategy.`)
   const strategies = options.strategy === undefined
@@ -220,11 +236,13 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
   const seed = options.seed ?? 1
   const budget = options.buildBudgetMs ?? 60_000
   const coldKeys = coldKeysOf(options)
+  const syncSize = syncSizeOf(options)
   const bar = progressBar(options.progress !== false, steps.length)
   const results: ThroughputResult[] = []
   let historyResult: HistoryResult | undefined
   let openResult: OpenResult | undefined
   let dumpResult: DumpResult | undefined
+  let syncResult: SyncResult | undefined
   try {
     for (const step of steps) {
       bar.status(label(step))
@@ -245,7 +263,8 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
         else if (step.kind === 'baseline') results.push(step.baseline === 'get-put' ? await cold.runBaseline(ctx, coldKeys) : await baselines.run(ctx, step.baseline))
         else if (step.kind === 'history') historyResult = await history.run(ctx, { ...history.defaults, heights: options.heights ?? history.defaults.heights, buildBudgetMs: budget })
         else if (step.kind === 'open') openResult = await open.run(ctx, { ...open.defaults, keys: options.openKeys ?? open.defaults.keys, buildBudgetMs: budget })
-        else dumpResult = await dump.run(ctx, { ...dump.defaults, keys: options.dumpKeys ?? dump.defaults.keys })
+        else if (step.kind === 'dump') dumpResult = await dump.run(ctx, { ...dump.defaults, keys: options.dumpKeys ?? dump.defaults.keys })
+        else syncResult = await sync.run(ctx, syncSize)
       } catch (err) {
         throw new Error(`Benchmark ${label(step)} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
       }
@@ -257,14 +276,15 @@ export async function runBench (options: BenchOptions = {}): Promise<BenchReport
   attachRatios(results)
   const report: BenchReport = {
     machine: machineInfo(),
-    settings: { workload: options.workload ?? 'standard', durationMs, ops: options.ops, valueSize, sync: options.sync === true, seed, rounds: options.rounds, buildBudgetMs: budget, coldKeys, targetSize: TARGET_SIZE },
+    settings: { workload: options.workload ?? 'standard', durationMs, ops: options.ops, valueSize, sync: options.sync === true, seed, rounds: options.rounds, buildBudgetMs: budget, coldKeys, syncKeys: syncSize.keys, syncRevisionsPerKey: syncSize.revisionsPerKey, targetSize: TARGET_SIZE },
     startedAt: new Date(started).toISOString(),
     elapsedMs: Date.now() - started,
     results,
     history: historyResult,
     open: openResult,
     dump: dumpResult,
-    targets: evaluateTargets(results, historyResult, openResult)
+    sync: syncResult,
+    targets: evaluateTargets(results, historyResult, openResult, syncResult)
   }
   const text = formatReport(report)
   ;(options.out ?? process.stdout).write(text)

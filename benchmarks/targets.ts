@@ -1,6 +1,7 @@
 import { pgScenarioName } from './names.js'
 import { median } from './stats.js'
-import type { HistoryResult, OpenResult, TargetResult, ThroughputResult } from './types.js'
+import { sig, whole } from './report.js'
+import type { HistoryResult, OpenResult, SyncResult, TargetResult, ThroughputResult } from './types.js'
 
 /** The writers at which targets 1-3 and 8-10 are set. */
 export const TARGET_WRITERS = 64
@@ -64,8 +65,8 @@ function ratioTarget (id: number, goal: string, bound: number, ratios: number[],
 const is = (scenario: string, strategy: string | undefined, sync: boolean) => (r: ThroughputResult): boolean =>
   r.scenario === scenario && r.strategy === strategy && r.sync === sync && r.writers === TARGET_WRITERS
 
-/** The issue's targets 1-5, the batch target and the insert and cold targets, from what this run measured (a target not measured is left out). */
-export function evaluateTargets (results: ThroughputResult[], history: HistoryResult | undefined, open: OpenResult | undefined): TargetResult[] {
+/** The issue's targets 1-5, the batch, insert, cold and sync targets, from what this run measured (a target not measured is left out). */
+export function evaluateTargets (results: ThroughputResult[], history: HistoryResult | undefined, open: OpenResult | undefined, sync?: SyncResult): TargetResult[] {
   const targets: Array<TargetResult | undefined> = []
   targets.push(ratioTarget(1, `distinct ×${TARGET_WRITERS} reject ≥ 1.0× raw put ×${TARGET_WRITERS}`, 1,
     roundRatios(results, is('distinct', 'reject', false), is('put', undefined, false))))
@@ -88,7 +89,47 @@ export function evaluateTargets (results: ThroughputResult[], history: HistoryRe
   targets.push(ratioTarget(8, `batch ×${TARGET_WRITERS}: batches of 100 ops ≥ 0.8× the same writes as single commits`, 0.8,
     roundRatios(results, is('batch', 'reject', false), is('unbatched', 'reject', false)), ' (commits/s, batch over single commits, same round)'))
   targets.push(...insertTargets(results), coldTarget(results))
+  if (sync !== undefined) targets.push(...syncTargets(sync))
   return targets.filter((t): t is TargetResult => t !== undefined)
+}
+
+/** The size issue 14 sets its sync targets at. */
+export const SYNC_TARGET_SIZE = { keys: 100_000, revisionsPerKey: 10 } as const
+
+/**
+ * Targets 11 and 12 (issue 14): a clone over HTTP at ≥ 0.5× the revisions/s of export |
+ * import of the same store in the same run, and an incremental pull after a few changed
+ * keys ≥ 100× faster than the clone it follows (over HTTP and store to store).
+ */
+function syncTargets (sync: SyncResult): TargetResult[] {
+  const size = `${whole(sync.keys)}-key store (${whole(sync.revisionsPerKey)} revisions each)`
+  const short = sync.keys < SYNC_TARGET_SIZE.keys || sync.revisionsPerKey < SYNC_TARGET_SIZE.revisionsPerKey
+    ? `; the issue sets it at ${whole(SYNC_TARGET_SIZE.keys)} keys × ${SYNC_TARGET_SIZE.revisionsPerKey} revisions (\`revkv bench --workload sync\`)`
+    : ''
+  const { http, store } = sync.clone
+  const reference = sync.exportImport
+  const cloneFigure = http.revisionsPerSec / reference.revisionsPerSec
+  const targets: TargetResult[] = [{
+    id: 11,
+    goal: `sync: clone over HTTP of a ${size} ≥ 0.5× export + import of it`,
+    figure: cloneFigure,
+    bound: 0.5,
+    met: cloneFigure >= 0.5,
+    detail: `${whole(http.revisionsPerSec)} vs ${whole(reference.revisionsPerSec)} revisions/s (store to store ${whole(store.revisionsPerSec)}, ` +
+      `${(store.revisionsPerSec / reference.revisionsPerSec).toFixed(2)}×); bytes sent per revision ${whole(http.bytesPerRevision)} over HTTP, ` +
+      `${whole(store.bytesPerRevision)} store to store, ${whole(reference.bytesPerRevision)} exported${short}`
+  }]
+  for (const [how, pull, clone] of [['over HTTP', sync.pull.http, http], ['store to store', sync.pull.store, store]] as const) {
+    targets.push({
+      id: 12,
+      goal: `sync: pull ${how} after ${whole(sync.changedKeys)} changed keys ≥ 100× faster than the clone of a ${size}`,
+      figure: pull.vsClone,
+      bound: 100,
+      met: pull.vsClone >= 100,
+      detail: `${sig(pull.ms)} ms vs ${sig(clone.ms / 1000)} s; compared ${whole(pull.keys)} keys, copied ${whole(pull.revisions)} revisions, ${whole(pull.bytes)} bytes${short}`
+    })
+  }
+  return targets
 }
 
 /** Target 9: commits to new keys, with `parent: null` and without a parent, against raw put (≥ 0.8×) and durable put (≥ 3×). */

@@ -2,7 +2,7 @@ import type { MachineInfo } from './machine.js'
 import type { LatencySummary } from './writers.js'
 
 /** The workloads a run can choose. */
-export type WorkloadName = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'transfer' | 'batch' | 'insert' | 'cold' | 'history' | 'open' | 'dump'
+export type WorkloadName = 'distinct' | 'hot' | 'lease' | 'zipf' | 'mixed' | 'transfer' | 'batch' | 'insert' | 'cold' | 'history' | 'open' | 'dump' | 'sync'
 
 /** revkv's built-in strategies for stale writes. */
 export type StrategyName = 'reject' | 'lww' | 'merge' | 'manual'
@@ -156,6 +156,41 @@ export interface DumpResult {
   verified: { keys: number, revisions: number, acknowledged: number }
 }
 
+/** One way the `sync` workload copies the whole store: timed, with the bytes it moved. */
+export interface SyncCopy extends DumpPhase {
+  /** Bytes sent from the source: the sync stream (SyncReport.bytes), or the export's NDJSON lines. */
+  bytes: number
+  bytesPerRevision: number
+}
+
+/** An incremental pull of the `sync` workload, set beside the clone it follows. */
+export interface SyncPull {
+  ms: number
+  /** Keys whose heads were compared (the changed ones only, when the pull is incremental). */
+  keys: number
+  revisions: number
+  bytes: number
+  /** The clone's time over the pull's: how many times faster the pull was. */
+  vsClone: number
+}
+
+/** The `sync` workload's measurements: clones store to store and over HTTP beside export | import, then incremental pulls. */
+export interface SyncResult {
+  kind: 'sync'
+  keys: number
+  revisionsPerKey: number
+  revisions: number
+  /** Keys changed on the source (one commit each) before the incremental pulls. */
+  changedKeys: number
+  /** How long building the source store took (before any clock of the workload started). */
+  buildMs: number
+  clone: { store: SyncCopy, http: SyncCopy }
+  exportImport: SyncCopy
+  pull: { store: SyncPull, http: SyncPull }
+  /** Every key's head (and unmerged revisions) in each copy found equal to the source's. */
+  verified: { keys: number, revisions: number, acknowledged: number }
+}
+
 /** One of the issue's performance targets, as reached in a run. */
 export interface TargetResult {
   id: number
@@ -181,5 +216,7 @@ export interface BenchReport {
   history: HistoryResult | undefined
   open: OpenResult | undefined
   dump: DumpResult | undefined
+  /** Undefined in reports made before the sync workload existed. */
+  sync?: SyncResult | undefined
   targets: TargetResult[]
 }

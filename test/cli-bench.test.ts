@@ -56,21 +56,26 @@ test('revkv bench --workload transfer reports transactions, retries and starvati
   assert.equal(readdirSync(stores), [], 'the run removed its store')
 })
 
-test('revkv bench --workload insert and --workload cold --keys run beside their raw baselines; --keys sizes only cold', async () => {
+test('revkv bench --workload insert and --workload cold --keys run beside their raw baselines; --keys sizes only cold and sync', async () => {
   const dir = tempDir()
   const stores = tempDir()
-  const [insert, cold, refused] = await Promise.all([
+  const [insert, cold, sync, refused] = await Promise.all([
     revkv(dir, ['bench', '--workload', 'insert', '--writers', '2', '--ops', '100', '--dir', stores]),
     revkv(dir, ['bench', '--workload', 'cold', '--keys', '1500', '--writers', '2', '--ops', '100', '--json-file', 'cold.json', '--dir', stores]),
+    revkv(dir, ['bench', '--workload', 'sync', '--keys', '40', '--json-file', 'sync.json', '--dir', stores]),
     revkv(dir, ['bench', '--workload', 'distinct', '--keys', '1000'])
   ])
+  assert.match(ok(sync).stdout, /\| clone over HTTP \|/)
+  const cloned = (JSON.parse(readFileSync(join(dir, 'sync.json'), 'utf8')) as BenchReport).sync
+  assert.is(cloned?.keys, 40)
+  assert.is(cloned?.revisions, 400, '10 revisions per key by default')
   assert.match(ok(insert).stdout, /\| insert \| reject \| 2 \|/)
   assert.match(ok(insert).stdout, /\| insert-blind \| reject \| 2 \|/)
   assert.match(ok(cold).stdout, /\| level get-put \| — \| 2 \|/)
   const run = (JSON.parse(readFileSync(join(dir, 'cold.json'), 'utf8')) as BenchReport).results.find((r) => r.scenario === 'cold')
   assert.is(run?.store?.keys, 1500)
   assert.is(run?.verified?.acknowledged, 100)
-  assert.match(fails(refused, 2), /--keys sizes the cold workload's store; --workload distinct has none/)
+  assert.match(fails(refused, 2), /--keys sizes the cold and sync workloads' stores; --workload distinct has none/)
   assert.equal(readdirSync(stores), [], 'each run removed its store')
 })
 

@@ -1,3 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Readable } from 'node:stream'
+import { createInterface } from 'node:readline'
 import { MemoryLevel } from 'memory-level'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -24,6 +29,19 @@ async function source (): Promise<Store> {
   return store
 }
 
+
+test('import reads a dump from a readline interface, as the CLI and the dump benchmark do, without losing the lines it emits while the store is stamped', async () => {
+  const from = await source()
+  const text = (await all(from.export())).join('\n') + '\n'
+  // A LevelDB directory: its import stamp is a real write on LevelDB's threads, long
+  // enough for the interface to emit every line (and close) meanwhile.
+  const dir = mkdtempSync(join(tmpdir(), 'revkv-dump-readline-'))
+  const into = await Store.open({ path: dir })
+  const report = await into.import(createInterface({ input: Readable.from([text]), crlfDelay: Infinity }))
+  assert.is(report.revisions, (await all(from.export())).filter((line) => line.startsWith('{"revision"')).length)
+  await Promise.all([from.close(), into.close()])
+  rmSync(dir, { recursive: true, force: true })
+})
 
 test('export then import into an empty store gives the same store: fsck passes, log and get agree', async () => {
   const from = await source()

@@ -50,6 +50,25 @@ test('the transfer block shows the standard suite\'s transfer run, or says how t
   assert.ok(text.includes('| transfer | reject | 64 | no | 4,321 |'), 'and a row in the throughput table')
 })
 
+test('the sync block shows the standard suite\'s sync run, or says how to make one', () => {
+  const readme = readFileSync(README, 'utf8')
+  const results: BenchResults = structuredClone(readResults(RESULTS))
+  delete results.latest.sync
+  assert.ok(readmeTables(readme, results).includes('<!-- bench:sync:start -->\nbenchmarks/results/latest.json holds no `sync` run yet: run `npm run bench`.\n<!-- bench:sync:end -->'))
+  const copy = (ms: number) => ({ ms, revisionsPerSec: 1_000_000 / (ms / 1000), peakRssBytes: 512 * 1024 * 1024, bytes: 330_000_000, bytesPerRevision: 330 })
+  results.latest.sync = {
+    kind: 'sync', keys: 100_000, revisionsPerKey: 10, revisions: 1_000_000, changedKeys: 100, buildMs: 30_000,
+    clone: { http: copy(80_000), store: copy(50_000) },
+    exportImport: copy(100_000),
+    pull: { http: { ms: 250, keys: 100, revisions: 100, bytes: 42_000, vsClone: 320 }, store: { ms: 125, keys: 100, revisions: 100, bytes: 42_000, vsClone: 400 } },
+    verified: { keys: 100_000, revisions: 1_000_100, acknowledged: 1_000_100 }
+  }
+  const text = readmeTables(readme, results)
+  assert.ok(text.includes('| clone over HTTP | 80 | 12,500 | 1.25× | 330 | 512 |'), 's, revisions/s, ratio to export + import, bytes/revision, peak RSS')
+  assert.ok(text.includes('| export + import | 100 | 10,000 | 1.00× | 330 | 512 |'))
+  assert.ok(text.includes('| pull store to store | 125 | 100 | 100 | 42,000 | 400× |'))
+})
+
 test('the targets table lists the standard suite\'s and the peers\' targets by number, the server\'s last', () => {
   const results: BenchResults = structuredClone(readResults(RESULTS))
   results.latest.targets.push({ id: 8, goal: 'batch ×64: a batch target', figure: 0.9, bound: 0.8, met: true, detail: 'median of 3 run(s)' })

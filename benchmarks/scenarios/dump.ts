@@ -81,7 +81,7 @@ export async function run (ctx: ScenarioContext, options: DumpOptions = defaults
 }
 
 /** Time one phase and sample its peak resident memory. */
-async function measure (rss: RssSampler, revisions: number, phase: () => Promise<void>): Promise<DumpPhase> {
+export async function measure (rss: RssSampler, revisions: number, phase: () => Promise<void>): Promise<DumpPhase> {
   rss.start()
   const start = performance.now()
   await phase()

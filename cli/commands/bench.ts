@@ -37,7 +37,7 @@ export const bench = defineCommand<BenchArgs>({
     .option('json-file', { type: 'string', requiresArg: true, describe: 'Also write the report as JSON to this file (--json <file> works too)' })
     .option('chart', { type: 'string', requiresArg: true, describe: 'Write an SVG chart of commits/s against writers to this file' })
     .option('seed', { type: 'number', default: 1, requiresArg: true, describe: 'Seed of every random choice' })
-    .option('keys', { type: 'number', requiresArg: true, describe: 'Keys in the cold workload\'s store, filled before the clock starts (default 1,000,000; 100,000 in the standard suite)' })
+    .option('keys', { type: 'number', requiresArg: true, describe: 'Keys in the cold workload\'s store, filled before the clock starts (default 1,000,000; 100,000 in the standard suite), or in the sync workload\'s source store (default 100,000, 10 revisions each)' })
     .option('dir', { type: 'string', requiresArg: true, describe: 'Where each run makes (and removes) its store (default: the temp directory; --db works too)' })
     .example('$0 bench', 'The standard suite (a few minutes on 2 cores), with its targets')
     .example('$0 bench --workload hot --writers 1,8,64 --strategy merge,reject --duration 5', 'One workload at chosen concurrency')
@@ -45,6 +45,7 @@ export const bench = defineCommand<BenchArgs>({
     .example('$0 bench --workload transfer', '64 concurrent two-account transactions: transactions/s, retries, starvation, total checked')
     .example('$0 bench --workload insert --sync', 'Commits to new keys (parent: null, and no parent) beside raw put, durable too')
     .example('$0 bench --workload cold --keys 1000000', 'Head-then-commit on random keys of a filled store with a small head cache, beside raw get-then-put')
+    .example('$0 bench --workload sync --keys 10000', 'Clone a store of 10,000 keys × 10 revisions over HTTP and store to store, beside export + import; then incremental pulls')
     .example('$0 bench --workload batch', '100-op batches beside the same writes as single commits, in the same run')
     .example('$0 bench --db postgres://app@db:5432/app --duration 3', 'The PostgreSQL suite: revkv against a hand-written versioned UPDATE, 1 and 4 processes (each run in a schema of its own, dropped after)'),
   handler: async (args) => {
@@ -61,7 +62,7 @@ export const bench = defineCommand<BenchArgs>({
       if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new InvalidInputError(`--${name} must be a positive number, got ${String(value)}.`)
     }
     if (args.keys !== undefined && !(Number.isSafeInteger(args.keys) && args.keys >= 1)) throw new InvalidInputError(`--keys must be a whole number of keys ≥ 1, got ${String(args.keys)}.`)
-    if (args.keys !== undefined && args.workload !== 'cold' && args.workload !== 'standard') throw new InvalidInputError(`--keys sizes the cold workload's store; --workload ${args.workload} has none. Leave out --keys, or use --workload cold.`)
+    if (args.keys !== undefined && !['cold', 'sync', 'standard'].includes(args.workload)) throw new InvalidInputError(`--keys sizes the cold and sync workloads' stores; --workload ${args.workload} has none. Leave out --keys, or use --workload cold or sync.`)
     if (args.json && args['json-file'] === undefined) throw new InvalidInputError('bench --json takes a file to write the JSON report to, e.g. --json out.json.')
     if (args.db !== undefined && isPostgresUrl(args.db)) {
       // The PostgreSQL suite has its own fixed plan: options that choose LevelDB runs do not apply.
@@ -91,7 +92,7 @@ export const bench = defineCommand<BenchArgs>({
       valueSize: args['value-size'],
       sync: args.sync,
       seed: args.seed,
-      ...(args.keys === undefined ? {} : { coldKeys: args.keys }),
+      ...(args.keys === undefined ? {} : args.workload === 'sync' ? { syncKeys: args.keys } : { coldKeys: args.keys }),
       ...((args.dir ?? args.db) === undefined ? {} : { dir: (args.dir ?? args.db) as string }),
       ...(args['json-file'] === undefined ? {} : { json: args['json-file'] }),
       ...(args.chart === undefined ? {} : { chart: args.chart })

@@ -40,11 +40,28 @@ const ATTEMPTS = 5
 interface Incoming {
   key: string
   staged: Map<string, KnownRevision & { record?: string }>
+  /** Staged revisions parsed so far (see incomingRevision). */
   revisions: Map<string, Revision>
   cuts: string[]
   head?: Revision
   unmerged: string[]
   refused?: string
+}
+
+/**
+ * A revision of the key received in this stream, parsed from its checked record on first
+ * use, or undefined. Most arrive only to be stored (a clone reads nothing but each head), and
+ * parsing and freezing every one cost a fifth of receiving.
+ */
+function incomingRevision (entry: Incoming, id: string): Revision | undefined {
+  let rev = entry.revisions.get(id)
+  if (rev === undefined) {
+    const record = entry.staged.get(id)?.record
+    if (record === undefined) return undefined
+    rev = parseRecord(id, record, entry.key)
+    entry.revisions.set(id, rev)
+  }
+  return rev
 }
 
 /**
@@ -95,7 +112,6 @@ export async function receiveLines (ctx: ReceiveContext, lines: AsyncIterable<st
         const known = async (id: string): Promise<KnownRevision | undefined> => entry.staged.get(id) ?? await ctx.revision(id)
         const checked = await checkRevisionLine(doc.revision, known, 'the sync stream')
         entry.staged.set(checked.id, { key: checked.key, height: checked.height, record: checked.record })
-        entry.revisions.set(checked.id, parseRecord(checked.id, checked.record, checked.key))
       } catch (err) {
         if (!(err instanceof InvalidInputError)) throw err
         entry.refused = err.message
@@ -113,11 +129,11 @@ export async function receiveLines (ctx: ReceiveContext, lines: AsyncIterable<st
       if (!isRevisionId(head)) fail(`the head line of ${JSON.stringify(key)} names no revision id.`)
       if (unmerged !== undefined && !(Array.isArray(unmerged) && unmerged.every(isRevisionId))) fail(`the unmerged list of ${JSON.stringify(key)} is not a list of revision ids.`)
       entry.unmerged = (unmerged as string[] | undefined) ?? []
-      const found = entry.revisions.get(head as string) ?? await ctx.revision(head as string)
+      const found = incomingRevision(entry, head as string) ?? await ctx.revision(head as string)
       // The head and kept revisions must be ones this side now has: sent, or stored before.
       if (found?.key !== entry.key) entry.refused ??= `its head ${String(head)} is neither sent nor stored here.`
       for (const id of entry.unmerged) {
-        if ((entry.revisions.get(id) ?? await ctx.revision(id))?.key !== entry.key) entry.refused ??= `unmerged revision ${id} is neither sent nor stored here.`
+        if ((incomingRevision(entry, id) ?? await ctx.revision(id))?.key !== entry.key) entry.refused ??= `unmerged revision ${id} is neither sent nor stored here.`
       }
       entry.head = found
       if (chunk.size >= APPLY_CHUNK) {
@@ -193,7 +209,7 @@ async function applyOnce (ctx: ReceiveContext, entries: Incoming[], strategy: St
     }
     const record: HeadRecord | undefined = records[i]
     // A revision the sender marked dropped is cut history here too (its marker is written below).
-    const load: LoadRevision = (id, of) => entry.revisions.get(id) ?? (entry.staged.get(id)?.cut === true ? undefined : ctx.linked(id, of))
+    const load: LoadRevision = (id, of) => incomingRevision(entry, id) ?? (entry.staged.get(id)?.cut === true ? undefined : ctx.linked(id, of))
     const local = record === undefined ? undefined : await load(record.head, entry.key)
     const localUnmerged = (record?.unmerged ?? 0) > 0 ? await engine.unmerged(entry.key) : []
     const incomingHead = entry.head as Revision
