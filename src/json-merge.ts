@@ -279,7 +279,7 @@ const MAX_LCS_CELLS = 4_000_000
  * For each index of `from`, the index of the element of `to` it is matched with by a longest
  * common subsequence (undefined where unmatched). Matches are increasing in both arrays.
  */
-function matchIndexes (from: string[], to: string[]): (number | undefined)[] {
+export function matchIndexes (from: string[], to: string[]): (number | undefined)[] {
   const matches = new Array<number | undefined>(from.length).fill(undefined)
   // Common prefix and suffix first: they are matched in any LCS worth having, and the usual
   // edit (a few elements changed in a long array) leaves only a small middle for the DP.

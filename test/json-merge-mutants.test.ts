@@ -6,7 +6,7 @@
 import * as fc from 'fast-check'
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { checkResolutions, mergeJson } from '../src/json-merge.js'
+import { checkResolutions, matchIndexes, mergeJson } from '../src/json-merge.js'
 import { InvalidInputError } from '../src/index.js'
 import type { JsonValue } from '../src/json.js'
 
@@ -42,6 +42,41 @@ test('diff3 keeps an edit of one side in step with the other side\'s deletions a
     // The same from the other side.
     assert.equal(mergeJson(base, theirs, ours), { value: expected, conflicts: [] })
   }), { numRuns: 300, seed: 9 })
+})
+
+/** The length of a longest common subsequence, by the textbook recurrence (the reference). */
+function lcsLength (a: string[], b: string[]): number {
+  let row = new Array<number>(b.length + 1).fill(0)
+  for (const x of a) {
+    const next = [0]
+    b.forEach((y, j) => next.push(x === y ? (row[j] as number) + 1 : Math.max(row[j + 1] as number, next[j] as number)))
+    row = next
+  }
+  return row[b.length] as number
+}
+
+test('matchIndexes pairs equal elements, in increasing order on both sides, as many as a longest common subsequence has', () => {
+  // A small alphabet, so arrays share prefixes, suffixes and repeated elements in every mix.
+  const arr = fc.array(fc.constantFrom('a', 'b', 'c', 'd'), { maxLength: 12 })
+  fc.assert(fc.property(arr, arr, (from, to) => {
+    const matches = matchIndexes(from, to)
+    assert.is(matches.length, from.length)
+    const pairs = matches.flatMap((j, i) => j === undefined ? [] : [[i, j] as const])
+    for (const [i, j] of pairs) assert.is(from[i], to[j], `from[${i}] is matched with an equal element`)
+    pairs.forEach(([i, j], k) => {
+      const [pi, pj] = pairs[k - 1] ?? [-1, -1]
+      assert.ok(i > pi && j > pj, 'matches increase in both arrays')
+    })
+    assert.is(pairs.length, lcsLength(from, to), `${JSON.stringify(from)} ~ ${JSON.stringify(to)}`)
+  }), { numRuns: 2000, seed: 14 })
+  // Equal arrays (which a merge settles before matching) are matched element for element.
+  assert.equal(matchIndexes(['a', 'b'], ['a', 'b']), [0, 1])
+})
+
+test('a chunk changed on both sides with the same shape merges element by element; conflicts name each element\'s own index', () => {
+  const merged = mergeJson([0, 'x', { v: 1, w: 1 }, 9], [0, 'y', { v: 2, w: 1 }, 9], [0, 'z', { v: 3, w: 2 }, 9])
+  assert.equal(merged.conflicts.map((c) => c.path), ['/1', '/2/v'])
+  assert.equal(merged.value, [0, 'y', { v: 2, w: 2 }, 9])
 })
 
 test('a long middle is matched exactly up to 4,000,000 cells, then left as one chunk', () => {
