@@ -19,7 +19,7 @@ import * as sync from './scenarios/sync.js'
 import * as transfer from './scenarios/transfer.js'
 import * as unbatched from './scenarios/unbatched.js'
 import * as zipf from './scenarios/zipf.js'
-import { attachRatios, evaluateTargets, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
+import { attachRatios, evaluateTargets, SCALE_WRITERS, TARGET_SIZE, TARGET_WRITERS } from './targets.js'
 import type { BenchReport, DumpResult, HistoryResult, OpenResult, ScenarioContext, StrategyName, SyncResult, ThroughputResult, WorkloadName } from './types.js'
 import { noStrategyReason, STRATEGY_CHOICES, WORKLOAD_CHOICES } from './names.js'
 
@@ -141,13 +141,16 @@ function standardPlan (rounds: number): Step[] {
   for (let round = 1; round <= rounds; round++) {
     steps.push(...at(TARGET_WRITERS, false, round))
     steps.push(...storeSteps('insert', 'reject', TARGET_WRITERS, false, round))
-    steps.push({ kind: 'store', workload: 'hot', strategy: 'merge', writers: TARGET_WRITERS, sync: false, round })
+    // Target 13: the hot key at 64 and at 256 writers, side by side in every round.
+    for (const strategy of ['merge', 'lww'] as const) {
+      for (const writers of [TARGET_WRITERS, SCALE_WRITERS]) steps.push({ kind: 'store', workload: 'hot', strategy, writers, sync: false, round })
+    }
     steps.push(...at(TARGET_WRITERS, true, round))
     steps.push(...storeSteps('insert', 'reject', TARGET_WRITERS, true, round))
     steps.push(...storeSteps('batch', 'reject', TARGET_WRITERS, false, round))
     steps.push(...storeSteps('cold', 'reject', TARGET_WRITERS, false, round))
     if (round === 1) {
-      for (const strategy of STRATEGIES.filter((s) => s !== 'merge')) steps.push({ kind: 'store', workload: 'hot', strategy, writers: TARGET_WRITERS, sync: false, round })
+      for (const strategy of STRATEGIES.filter((s) => s !== 'merge' && s !== 'lww')) steps.push({ kind: 'store', workload: 'hot', strategy, writers: TARGET_WRITERS, sync: false, round })
       // The same key under pessimistic locking, beside the optimistic strategies above.
       steps.push({ kind: 'store', workload: 'lease', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })
       steps.push({ kind: 'store', workload: 'zipf', strategy: 'reject', writers: TARGET_WRITERS, sync: false, round })

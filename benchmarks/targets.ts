@@ -5,6 +5,8 @@ import type { HistoryResult, OpenResult, SyncResult, TargetResult, ThroughputRes
 
 /** The writers at which targets 1-3 and 8-10 are set. */
 export const TARGET_WRITERS = 64
+/** The writers target 13 compares the hot key at, against TARGET_WRITERS. */
+export const SCALE_WRITERS = 256
 /** The history height and store size targets 4 and 5 are set at. */
 export const TARGET_SIZE = 1_000_000
 
@@ -88,7 +90,7 @@ export function evaluateTargets (results: ThroughputResult[], history: HistoryRe
   targets.push(historyTarget(history), openTarget(open))
   targets.push(ratioTarget(8, `batch ×${TARGET_WRITERS}: batches of 100 ops ≥ 0.8× the same writes as single commits`, 0.8,
     roundRatios(results, is('batch', 'reject', false), is('unbatched', 'reject', false)), ' (commits/s, batch over single commits, same round)'))
-  targets.push(...insertTargets(results), coldTarget(results))
+  targets.push(...insertTargets(results), coldTarget(results), ...scaleTargets(results))
   if (sync !== undefined) targets.push(...syncTargets(sync))
   return targets.filter((t): t is TargetResult => t !== undefined)
 }
@@ -130,6 +132,26 @@ function syncTargets (sync: SyncResult): TargetResult[] {
     })
   }
   return targets
+}
+
+/**
+ * Target 13 (issue 15): the hot key at SCALE_WRITERS keeps ≥ 0.7× its commits/s at
+ * TARGET_WRITERS, per strategy, from runs side by side in the same round.
+ */
+function scaleTargets (results: ThroughputResult[]): Array<TargetResult | undefined> {
+  return (['merge', 'lww'] as const).map((strategy) => {
+    const at = (writers: number) => (r: ThroughputResult): boolean => r.scenario === 'hot' && r.strategy === strategy && !r.sync && r.writers === writers && r.round > 0
+    const target = ratioTarget(13, `hot ${strategy} ×${SCALE_WRITERS} ≥ 0.7× hot ${strategy} ×${TARGET_WRITERS}, nothing lost`, 0.7,
+      roundRatios(results, at(SCALE_WRITERS), at(TARGET_WRITERS)), strategy === 'merge'
+        ? ` (the shared object has a member per writer: at ${SCALE_WRITERS} writers every commit writes, hashes and merges a value ${SCALE_WRITERS / TARGET_WRITERS}× as large)`
+        : '')
+    if (target === undefined) return undefined
+    const runs = results.filter((r) => at(SCALE_WRITERS)(r) || at(TARGET_WRITERS)(r))
+    const verified = runs.filter((r) => r.verified !== undefined).length
+    target.met &&= verified === runs.length
+    target.detail += verified === runs.length ? `; all ${runs.length} runs verified` : `; only ${verified} of ${runs.length} runs verified`
+    return target
+  })
 }
 
 /** Target 9: commits to new keys, with `parent: null` and without a parent, against raw put (≥ 0.8×) and durable put (≥ 3×). */

@@ -97,4 +97,23 @@ test('target 10: cold against get-put of the same round, naming the store measur
   assert.is(evaluateTargets(results.filter((r) => r.system === 'revkv'), undefined, undefined).find((t) => t.id === 10), undefined, 'not measured without its baseline')
 })
 
+test('target 13: the hot key at 256 writers against 64 in the same round, per strategy; an unverified run is not met', () => {
+  const hot = (strategy: string, writers: number, round: number, commitsPerSec: number, verified = true): ThroughputResult =>
+    result({ scenario: 'hot', strategy: strategy as ThroughputResult['strategy'], writers, round, commitsPerSec, verified: verified ? { keys: 1, revisions: 2, acknowledged: 2 } : undefined })
+  const results = [
+    hot('merge', 64, 1, 100), hot('merge', 256, 1, 30), hot('lww', 64, 1, 100), hot('lww', 256, 1, 90),
+    hot('merge', 64, 2, 200), hot('merge', 256, 2, 40), hot('lww', 64, 2, 100), hot('lww', 256, 2, 60, false),
+    hot('merge', 64, 3, 100), hot('merge', 256, 3, 25), hot('lww', 64, 3, 200), hot('lww', 256, 3, 160),
+    // The sweep's runs (round 0) are not side by side with a run at 64: left out.
+    hot('lww', 256, 0, 1)
+  ]
+  const t13 = evaluateTargets(results, undefined, undefined).filter((t) => t.id === 13)
+  assert.equal(t13.map((t) => [t.goal, t.figure, t.met]), [
+    ['hot merge ×256 ≥ 0.7× hot merge ×64, nothing lost', 0.25, false],
+    ['hot lww ×256 ≥ 0.7× hot lww ×64, nothing lost', 0.8, false]
+  ])
+  assert.match(t13[0]?.detail ?? '', /median of 3 run\(s\): 0\.30, 0\.20, 0\.25 \(the shared object has a member per writer.*; all 6 runs verified/)
+  assert.match(t13[1]?.detail ?? '', /0\.90, 0\.60, 0\.80; only 5 of 6 runs verified/)
+})
+
 test.run()
