@@ -141,6 +141,58 @@ test('mergeBase stops walking once one side has no ancestry left to share', asyn
   const base = await mergeBase(chain[49] as Revision, b, (id) => { loaded.push(id); return byId.get(id) })
   assert.is(base, undefined)
   assert.not.ok(loaded.includes('c5'), `loaded ${loaded.join(', ')}`)
+  // The same with the sides given the other way round.
+  loaded.length = 0
+  assert.is(await mergeBase(b, chain[49] as Revision, (id) => { loaded.push(id); return byId.get(id) }), undefined)
+  assert.not.ok(loaded.includes('c5'), `loaded ${loaded.join(', ')}`)
+})
+
+test('mergeBase stops walking once the other side is all common: a long branch of one side only is not read', async () => {
+  // a merges two chains p and q; b sits on p40 (its other parent cut). Once p40 is reached
+  // from both sides, b's side has nothing of its own left, so q's chain is not read down.
+  // b's id sorts first at its height, so b is walked before p41 reaches p40 from a's side.
+  const p: Revision[] = [rev('p0', [], 1)]
+  const q: Revision[] = [rev('q0', [], 1)]
+  for (let i = 1; i < 50; i++) {
+    p.push(rev(`p${i}`, [`p${i - 1}`], i + 1))
+    q.push(rev(`q${i}`, [`q${i - 1}`], i + 1))
+  }
+  const a = rev('a', ['p49', 'q49'], 51)
+  const b = rev('zb', ['p40', 'cut'], 42)
+  const byId = new Map([...p, ...q, a, b].map((r) => [r.id, r]))
+  const loaded: string[] = []
+  assert.is((await mergeBase(a, b, (id) => { loaded.push(id); return byId.get(id) }))?.id, 'p40')
+  // q41 is walked at p41's height and loads q40; nothing of q below it is read.
+  assert.not.ok(loaded.includes('q39'), `loaded ${loaded.join(', ')}`)
+})
+
+test('mergeBase: the newest common revision even while both sides still hold older revisions of their own', async () => {
+  // a and b each merged x with an old side revision (o1, o2); x is the base, not the root
+  // both old revisions also lead to.
+  const r = rev('r', [], 1)
+  const o1 = rev('o1', ['r'], 2)
+  const o2 = rev('o2', ['r'], 2)
+  const x1 = rev('x1', ['r'], 2)
+  const x2 = rev('x2', ['x1'], 3)
+  const x = rev('x', ['x2'], 4)
+  const a = rev('a', ['x', 'o1'], 5)
+  const b = rev('b', ['x', 'o2'], 5)
+  const load = loader([r, o1, o2, x1, x2, x, a, b], new Set(), false)
+  assert.is((await mergeBase(a, b, load))?.id, 'x')
+  assert.is((await mergeBase(b, a, load))?.id, 'x')
+})
+
+test('mergeBase: a revision one side reaches twice is not taken for common', async () => {
+  // a's history is a diamond over s; b shares only the root r with it.
+  const r = rev('r', [], 1)
+  const s = rev('s', ['r'], 2)
+  const p = rev('p', ['s'], 3)
+  const q = rev('q', ['s'], 3)
+  const a = rev('a', ['p', 'q'], 4)
+  const b = rev('b', ['r'], 2)
+  const load = loader([r, s, p, q, a, b], new Set(), false)
+  assert.is((await mergeBase(a, b, load))?.id, 'r')
+  assert.is((await mergeBase(b, a, load))?.id, 'r')
 })
 
 test.run()
