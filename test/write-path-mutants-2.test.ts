@@ -87,33 +87,30 @@ test('ifUnmodifiedSince: a head written in the same millisecond as its parent is
   await store.close()
 })
 
-test('ifUnmodifiedSince: the parent\'s time is read from the database when it is not cached', async () => {
-  const db = asyncOnlyDb()
-  let now = 1_000
-  const clock = (): number => now
-  let store = await Store.open({ db, clock })
+/**
+ * A store reopened (so nothing is cached) on a key of two revisions, at 1,000 and 2,000 ms;
+ * `compact` first cuts the older one.
+ */
+async function reopenedOnTwo (db: MemoryLevel<string, string>, compact: boolean): Promise<{ store: Store, head: Revision }> {
+  const { store, at } = await clocked(db)
   await store.commit('k', 1)
-  now = 2_000
+  at(2_000)
   const head = await store.commit('k', 2)
+  if (compact) await store.compact({ keep: 1 })
   await store.close()
+  return { store: await Store.open({ db, clock: () => 3_000 }), head }
+}
+
+test('ifUnmodifiedSince: the parent\'s time is read from the database when it is not cached', async () => {
   // Reopened: the head is read with the key, its parent only when the date needs it.
-  store = await Store.open({ db, clock })
+  const { store, head } = await reopenedOnTwo(asyncOnlyDb(), false)
   const next = await store.commit('k', 3, { ifUnmodifiedSince: new Date(head.time) })
   assert.equal(next.parents, [head.id])
   await store.close()
 })
 
 test('ifUnmodifiedSince: a parent cut by compaction has an unknown time, so a head in the date\'s millisecond counts as modified', async () => {
-  const db = new MemoryLevel<string, string>()
-  let now = 1_000
-  const clock = (): number => now
-  let store = await Store.open({ db, clock })
-  await store.commit('k', 1)
-  now = 2_000
-  const head = await store.commit('k', 2)
-  await store.compact({ keep: 1 })
-  await store.close()
-  store = await Store.open({ db, clock })
+  const { store, head } = await reopenedOnTwo(new MemoryLevel(), true)
   const err = await rejection(store.commit('k', 3, { ifUnmodifiedSince: new Date(head.time) }))
   assert.instance(err, ConflictError)
   assert.is(err.message, `Conflict: key "k" may have changed since ${iso(2_000)}: its head ${short(head)} was written at ${iso(2_000)}${SAME_MS}${UNMODIFIED_TAIL}`)
@@ -165,6 +162,11 @@ test('rename: a function that returns a non-string, the name asked for, a name i
   const again = await create(() => 'taken')
   assert.instance(again, InvalidInputError)
   assert.is(again.message, 'The rename function returned "taken" for ("k", 2), a name already found taken; it must give a different name for each n. Nothing was written.')
+
+  // 'taken' for n = 1, then the name first asked for.
+  const back = await create((key, n) => n === 1 ? 'taken' : key)
+  assert.instance(back, InvalidInputError)
+  assert.is(back.message, 'The rename function returned "k" for ("k", 2), a name already found taken; it must give a different name for each n. Nothing was written.')
 
   const invalid = await create(() => '')
   assert.instance(invalid, InvalidInputError)
@@ -296,6 +298,48 @@ test('store.merge: a kept revision already in the head\'s history leaves conflic
   assert.equal(await store.conflicts('k'), [])
   assert.is((await store.head('k'))?.id, head.id)
   await store.close()
+})
+
+/**
+ * A store whose head is an ancestor of a revision it keeps unmerged. A single store cannot
+ * make one (its head only moves forward); sync can: `here` and `there` diverge, `there`
+ * keeps here's head unmerged and writes on top of it (kept too), and pulling that back
+ * here, under manual, keeps both of there's revisions beside this head.
+ */
+async function headBelowKept (): Promise<{ here: Store, there: Store, head: Revision, kept: string }> {
+  const here = await Store.open({ db: new MemoryLevel() })
+  await here.commit('k', { n: 0 })
+  const there = await Store.clone(here, { db: new MemoryLevel() })
+  await there.commit('k', { n: 1, there: true })
+  const head = await here.commit('k', { n: 2 })
+  await there.pull(here, { strategy: 'manual' })
+  const kept = (await rejection(there.commit('k', { n: 3 }, { parent: head.id, strategy: 'manual' })) as ConflictError).kept as string
+  await here.pull(there, { strategy: 'manual' })
+  assert.is((await here.head('k'))?.id, head.id)
+  assert.ok((await here.conflicts('k')).some((r) => r.id === kept), 'kept here too')
+  return { here, there, head, kept }
+}
+
+test('store.merge: a revision that has the head in its history fast-forwards, and leaves conflicts()', async () => {
+  const { here, there, head, kept } = await headBelowKept()
+  const asked: ResolveContext[] = []
+  const moved = await here.merge('k', kept, { strategy: { name: 'never', resolve: (ctx) => { asked.push(ctx); return { value: null } } } })
+  assert.is(asked.length, 0, 'no strategy is asked')
+  assert.equal([moved.id, moved.parents], [kept, [head.id]])
+  assert.is((await here.head('k'))?.id, kept)
+  assert.not.ok((await here.conflicts('k')).some((r) => r.id === kept))
+  await here.close()
+  await there.close()
+})
+
+test('store.merge: an explicit value records a merge revision even where the merge could fast-forward', async () => {
+  const { here, there, head, kept } = await headBelowKept()
+  const merged = await here.merge('k', kept, { value: { n: 4 } })
+  assert.equal([merged.parents, merged.height, merged.strategy, merged.value], [[head.id, kept], 4, 'manual', { n: 4 }])
+  assert.is((await here.head('k'))?.id, merged.id)
+  assert.not.ok((await here.conflicts('k')).some((r) => r.id === kept))
+  await here.close()
+  await there.close()
 })
 
 test('a custom strategy\'s object stays its own: the stored value is a copy, and the object is not frozen', async () => {
