@@ -9,7 +9,7 @@ import type { Store, SyncPeer, SyncReport } from '../src/index.js'
 import type { GlobalArgs } from './command.js'
 import { loadLibrary } from './library.js'
 import type { Library } from './library.js'
-import { CommandError, count, quoteKey, shellQuote } from './output.js'
+import { CommandError, count, quoteKey, shellQuote, shortId } from './output.js'
 import type { Output } from './output.js'
 import { DEFAULT_SCHEMA, isPostgresUrl, openLocation, openStore, redactUrl, remoteUrl, storeLimits, storeLocation } from './store-location.js'
 import type { StoreLocation } from './store-location.js'
@@ -102,7 +102,12 @@ export function reportLines (verb: 'Pulled from' | 'Pushed to' | 'Cloned', label
   ]
   return [
     `${verb} ${label}: ${parts.join(', ')}.`,
-    ...report.conflicts.map((key) => `  kept unmerged: ${quoteKey(key)} (see revkv conflicts ${shellQuote(key)}; settle with revkv merge)`),
+    ...report.conflicts.map((key) => {
+      const cut = report.shallow.find((s) => s.key === key)?.cut
+      return cut === undefined
+        ? `  kept unmerged: ${quoteKey(key)} (see revkv conflicts ${shellQuote(key)}; settle with revkv merge)`
+        : `  kept unmerged: ${quoteKey(key)}: compaction dropped ${shortId(cut)}, so where the two heads forked is unknown; settle with revkv merge ${shellQuote(key)} <rev> --value '<json>'`
+    }),
     ...report.refused.map(({ key, reason }) => `  refused: ${quoteKey(key)}: ${reason}`)
   ]
 }

@@ -3,6 +3,7 @@ import type { LoadRevision } from '../history.js'
 import type { JsonValue } from '../json.js'
 import { sealRevision, serializeValue } from '../revision.js'
 import type { Revision, SealedRevision } from '../revision.js'
+import { baseless } from '../strategies/built-in.js'
 import type { Strategy } from '../strategies/types.js'
 
 /** How an incoming head meets the local one. */
@@ -13,8 +14,12 @@ export type HeadOutcome =
   | { kind: 'fastForward' }
   /** Diverged, and the strategy joined the two heads into this merge revision. */
   | { kind: 'merged', merge: SealedRevision }
-  /** Diverged, and the strategy did not settle it: the incoming head is kept unmerged. */
-  | { kind: 'kept' }
+  /**
+   * Diverged, and not settled: the incoming head is kept unmerged. `cut` names a revision
+   * compaction dropped where the search for the two heads' common ancestor stopped, when
+   * that is why (a strategy that needs the base cannot be asked without it).
+   */
+  | { kind: 'kept', cut?: string }
 
 /**
  * Decide a key's head when another store's head arrives, as `git pull` would: fast-forward,
@@ -31,9 +36,23 @@ export type HeadOutcome =
 export async function decideHead (local: Revision | undefined, incoming: Revision, load: LoadRevision, strategy: Strategy, maxValueBytes: number): Promise<HeadOutcome> {
   if (local === undefined) return { kind: 'fastForward' }
   if (local.id === incoming.id) return { kind: 'same' }
-  const base = await mergeBase(local, incoming, load)
+  let cut: string | undefined
+  // A revision that cannot be loaded is one compaction dropped (on either side).
+  const tracked: LoadRevision = (id, key) => {
+    const note = (rev: Revision | undefined): Revision | undefined => {
+      if (rev === undefined) cut ??= id
+      return rev
+    }
+    const loaded = load(id, key)
+    return loaded instanceof Promise ? loaded.then(note) : note(loaded)
+  }
+  const base = await mergeBase(local, incoming, tracked)
   if (base?.id === incoming.id) return { kind: 'same' }
   if (base?.id === local.id) return { kind: 'fastForward' }
+  // No common ancestor found, but history was cut on the way: the base may lie beyond the
+  // cut, and a merge without it would take every difference for a conflict (or worse, for
+  // a custom strategy). Keep the incoming head for a person, and say why.
+  if (base === undefined && cut !== undefined && !baseless.has(strategy)) return { kind: 'kept', cut }
   const [ours, theirs] = later(local, incoming) ? [local, incoming] : [incoming, local]
   const resolution = await strategy.resolve({
     key: local.key,

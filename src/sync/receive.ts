@@ -192,7 +192,8 @@ async function applyOnce (ctx: ReceiveContext, entries: Incoming[], strategy: St
       continue
     }
     const record: HeadRecord | undefined = records[i]
-    const load: LoadRevision = (id, of) => entry.revisions.get(id) ?? ctx.linked(id, of)
+    // A revision the sender marked dropped is cut history here too (its marker is written below).
+    const load: LoadRevision = (id, of) => entry.revisions.get(id) ?? (entry.staged.get(id)?.cut === true ? undefined : ctx.linked(id, of))
     const local = record === undefined ? undefined : await load(record.head, entry.key)
     const localUnmerged = (record?.unmerged ?? 0) > 0 ? await engine.unmerged(entry.key) : []
     const incomingHead = entry.head as Revision
@@ -233,7 +234,10 @@ async function applyOnce (ctx: ReceiveContext, entries: Incoming[], strategy: St
         report.revisions += fresh
         if (outcome.kind === 'fastForward') report.fastForwards++
         else if (outcome.kind === 'merged') report.merges++
-        else if (outcome.kind === 'kept') report.conflicts.push(entry.key)
+        else if (outcome.kind === 'kept') {
+          report.conflicts.push(entry.key)
+          if (outcome.cut !== undefined) report.shallow.push({ key: entry.key, cut: outcome.cut })
+        }
       }
     })
   }

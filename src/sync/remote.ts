@@ -54,7 +54,9 @@ export function remoteSyncEndpoint (t: SyncTransport): SyncEndpoint {
         throw new InvalidInputError(`A strategy runs where the store is, so a push to a server takes a strategy's name, not ${JSON.stringify(strategy.name)} as an object; register it in the server process.`)
       }
       const query = strategy === undefined ? '' : `?${new URLSearchParams({ strategy }).toString()}`
-      return await t.upload(`/v1/sync/receive${query}`, lines) as SyncReport
+      const report = await t.upload(`/v1/sync/receive${query}`, lines) as SyncReport
+      // A server from before `shallow` was reported sends none.
+      return { ...report, shallow: report.shallow ?? [] }
     }
   }
 }

@@ -76,6 +76,12 @@ export interface SyncReport {
   merges: number
   /** Keys whose incoming head was kept unmerged beside the head (reject, manual, or a merge conflict); settle them with merge(). */
   conflicts: string[]
+  /**
+   * Keys of `conflicts` kept because compaction cut history (revision `cut`) where the two
+   * heads' common ancestor was searched for, so a strategy that needs it could not merge:
+   * settle them with merge() and an explicit value (or resolutions).
+   */
+  shallow: Array<{ key: string, cut: string }>
   /** Bytes of the revision streams sent (NDJSON, as on the wire). */
   bytes: number
   /** Keys not applied at all, with why: a revision that failed its checks (tampered), or a key leased on the receiving side. The next sync tries them again. */
@@ -84,7 +90,7 @@ export interface SyncReport {
 
 /** A report of nothing done yet. */
 export function emptyReport (): SyncReport {
-  return { keys: 0, revisions: 0, fastForwards: 0, merges: 0, conflicts: [], bytes: 0, refused: [] }
+  return { keys: 0, revisions: 0, fastForwards: 0, merges: 0, conflicts: [], shallow: [], bytes: 0, refused: [] }
 }
 
 /** Add `more` into `into` (the counts of a sync are the sums of its batches'). */
@@ -95,6 +101,7 @@ export function addReport (into: SyncReport, more: SyncReport): void {
   into.merges += more.merges
   into.bytes += more.bytes
   into.conflicts.push(...more.conflicts)
+  into.shallow.push(...more.shallow)
   into.refused.push(...more.refused)
 }
 
