@@ -16,7 +16,7 @@ export const MODULES: MutationModule[] = [
   { file: 'changes', tests: ['changes-mutants', 'changes-postgres-mutants'] },
   // The decision part: from loading a write's parent to the end (decide, resolve stale
   // writes, merge, check a strategy's answer), not the queueing above it.
-  { file: 'write-path', tests: ['write-path-mutants', 'batch-write-path', 'transaction'], from: 'async #revisionOfKey(' },
+  { file: 'write-path', tests: ['write-path-mutants', 'write-path-mutants-2', 'batch-write-path', 'transaction'], from: 'async #revisionOfKey(' },
   { file: 'verify', tests: ['verify', 'verify-mutants'] },
   { file: 'dump', tests: ['dump', 'dump-mutants'] }
 ]
