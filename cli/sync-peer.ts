@@ -11,7 +11,7 @@ import { loadLibrary } from './library.js'
 import type { Library } from './library.js'
 import { CommandError, count, quoteKey, shellQuote, shortId } from './output.js'
 import type { Output } from './output.js'
-import { DEFAULT_SCHEMA, isPostgresUrl, openLocation, openStore, redactUrl, remoteUrl, storeLimits, storeLocation } from './store-location.js'
+import { DEFAULT_SCHEMA, isPostgresUrl, openLocation, openStore, redactUrl, remoteUrl, withStore } from './store-location.js'
 import type { StoreLocation } from './store-location.js'
 
 /** The remote a clone names, and pull, push and sync use when none is given. */
@@ -25,12 +25,8 @@ export async function withLocalStore<T> (args: LocalArgs, command: string, work:
   if (remoteUrl(args) !== undefined) {
     throw new lib.InvalidInputError(`revkv ${command} works on a store it opens itself (--db, or REVKV_DB), not on a server's (--remote or REVKV_REMOTE): a served store is the other side of a sync. Run it as: revkv --db <dir> ${command} <server url>.`)
   }
-  const store = await openLocation(await storeLocation(args), { create: false, wait: args.wait, store: storeLimits(args) })
-  try {
-    return await work(store, lib)
-  } finally {
-    await store.close()
-  }
+  // With no server named, withStore opens the local store: a Store, not a RemoteStore.
+  return await withStore({ ...args, token: undefined }, async (store) => await work(store as Store, lib))
 }
 
 /** Another store, open for one sync. */

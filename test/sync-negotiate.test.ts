@@ -67,6 +67,19 @@ function bytesOf (lines: string[]): number {
 }
 
 /** Revisions present in `from` and missing in `to`, and heads that differ (empty: converged). */
+/** Run `work` on `store` served over HTTP through a RemoteStore; closes the client, the server and `stores` afterwards. */
+async function served (store: Store, stores: Store[], work: (remote: RemoteStore) => Promise<void>): Promise<void> {
+  const server = await serve(store, { port: 0 })
+  const remote = await RemoteStore.open({ url: server.url })
+  try {
+    await work(remote)
+  } finally {
+    await remote.close()
+    await server.close()
+    for (const s of stores) await s.close()
+  }
+}
+
 async function differences (a: Store, b: Store): Promise<string[]> {
   const [da, db] = [await all(a.export()), await all(b.export())]
   return da.filter((line) => !db.includes(line)).concat(db.filter((line) => !da.includes(line)))
@@ -99,18 +112,11 @@ it('over HTTP the same pull sends the same bytes: the haves fit POST /v1/sync/se
   await here.src.close()
   await here.dst.close()
   const { src, dst } = await diverged(200, 2, 2)
-  const server = await serve(src, { port: 0 })
-  const remote = await RemoteStore.open({ url: server.url })
-  try {
+  await served(src, [src, dst], async (remote) => {
     const report: SyncReport = await dst.pull(remote)
     assert.equal(report, expected, 'the same report, bytes and all')
     assert.is(report.revisions, 2)
-  } finally {
-    await remote.close()
-    await server.close()
-    await src.close()
-    await dst.close()
-  }
+  })
 })
 
 it('a fork further back than the ancestors named still brings everything, and the stores converge', async () => {
@@ -134,18 +140,11 @@ it('a batch whose wants would make a body past what a server takes is asked in p
   for (let round = 0; round < 4; round++) await src.batch(keys.map((key) => ({ type: 'commit' as const, key, value: round })))
   const dst = await Store.clone(src, { db: new MemoryLevel(), clock: fakeClock(2_000_000) })
   await src.batch(keys.map((key) => ({ type: 'commit' as const, key, value: 'new' })))
-  const server = await serve(src, { port: 0 })
-  const remote = await RemoteStore.open({ url: server.url })
-  try {
+  await served(src, [src, dst], async (remote) => {
     const report = await dst.pull(remote)
     assert.equal([report.keys, report.revisions, report.fastForwards], [1000, 1000, 1000])
     assert.equal(await differences(src, dst), [])
-  } finally {
-    await remote.close()
-    await server.close()
-    await src.close()
-    await dst.close()
-  }
+  })
 })
 
 it('a push asks a server for the heads of a thousand long keys full of escapes in parts, within its body limit', async () => {
@@ -155,18 +154,11 @@ it('a push asks a server for the heads of a thousand long keys full of escapes i
   const local = await Store.open({ db: new MemoryLevel(), clock: fakeClock(2_000_000) })
   const keys = Array.from({ length: 1000 }, (_, i) => `${String(i).padStart(4, '0')}${'\u0001'.repeat(996)}`)
   await local.batch(keys.map((key) => ({ type: 'commit' as const, key, value: 1 })))
-  const server = await serve(target, { port: 0 })
-  const remote = await RemoteStore.open({ url: server.url })
-  try {
+  await served(target, [local, target], async (remote) => {
     const report = await local.push(remote)
     assert.equal([report.keys, report.revisions, report.fastForwards], [1000, 1000, 1000])
     assert.equal(await differences(local, target), [])
-  } finally {
-    await remote.close()
-    await server.close()
-    await local.close()
-    await target.close()
-  }
+  })
 })
 
 it.run()
