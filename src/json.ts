@@ -191,6 +191,99 @@ function locate (value: unknown, pointer: string, path: Set<object>): void {
   path.delete(value)
 }
 
+/**
+ * A deep-frozen copy of a JSON value with its canonical JSON, the text made from the copy
+ * so the two always agree (a getter is read once). Accepts and refuses exactly what
+ * canonicalJson does, with the same JsonShapeError. Used instead of parsing the text back:
+ * JSON.parse gives objects of more than 128 members V8's slow dictionary layout, which makes
+ * every later merge, freeze and copy of such a value several times slower, and a copy of a
+ * value whose members are already in order costs less than a parse at any size.
+ */
+export function frozenCopy (value: unknown): { copy: JsonValue, json: string } {
+  let copy: JsonValue
+  const order = { kept: true }
+  try {
+    copy = copyOf(value, 0, order)
+  } catch (err) {
+    if (err !== NOT_JSON && !(err instanceof RangeError)) throw err
+    // canonicalJson names the offending part; both refuse the same values, so it throws.
+    const json = canonicalJson(value)
+    return { copy: deepFreeze(JSON.parse(json) as JsonValue), json }
+  }
+  // A copy whose every object kept its (sorted) member order is canonical as JSON.stringify
+  // writes it; one rebuilt in sorted order may still not be (V8 puts integer-like names first).
+  return { copy, json: order.kept ? JSON.stringify(copy) : canonicalJson(copy) }
+}
+
+/**
+ * A frozen copy of `value` (see frozenCopy), members in code-unit order; throws NOT_JSON for
+ * what canonicalJson refuses. `order.kept` is cleared when an object had to be rebuilt.
+ */
+function copyOf (value: unknown, depth: number, order: { kept: boolean }): JsonValue {
+  switch (typeof value) {
+    case 'string':
+      if (!value.isWellFormed()) throw NOT_JSON
+      return value
+    case 'boolean':
+      return value
+    case 'number':
+      if (!Number.isFinite(value)) throw NOT_JSON
+      // -0 is written as 0 and reads back as 0.
+      return value === 0 ? 0 : value
+    case 'object':
+      break
+    default:
+      throw NOT_JSON
+  }
+  if (value === null) return null
+  if (depth >= MAX_DEPTH) throw NOT_JSON
+  if (Array.isArray(value)) {
+    const out: JsonValue[] = []
+    for (let i = 0; i < value.length; i++) out.push(copyOf(value[i], depth + 1, order))
+    return Object.freeze(out) as JsonValue[]
+  }
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) throw NOT_JSON
+  const record = value as Record<string, unknown>
+  const names = Object.keys(record)
+  let ordered = true
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string
+    if (!name.isWellFormed()) throw NOT_JSON
+    if (i > 0 && !((names[i - 1] as string) < name)) ordered = false
+  }
+  // Members in order and no symbol keys (which a spread would copy): copy whole, then replace
+  // what is not a plain JSON primitive. A spread keeps V8's fast layout at any size.
+  if (ordered && Object.getOwnPropertySymbols(record).length === 0) {
+    const out: JsonObject = { ...record } as JsonObject
+    let complete = true
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] as string
+      const child: unknown = out[name]
+      if (child === undefined) {
+        complete = false
+        break
+      }
+      if (typeof child === 'object' || typeof child === 'number') out[name] = copyOf(child, depth + 1, order)
+      else copyOf(child, depth + 1, order)
+    }
+    if (complete) return Object.freeze(out)
+  }
+  // Out of order, or with undefined members (left out, as JSON.stringify does): built member by member.
+  order.kept = false
+  names.sort()
+  const out: JsonObject = {}
+  for (const name of names) {
+    const child = record[name]
+    if (child === undefined) continue
+    const copied = copyOf(child, depth + 1, order)
+    // Assigning a "__proto__" member would set the prototype instead of adding a member.
+    if (name === '__proto__') Object.defineProperty(out, name, { value: copied, enumerable: true, writable: true, configurable: true })
+    else out[name] = copied
+  }
+  return Object.freeze(out)
+}
+
 /** Deep equality of two JSON values (undefined stands for "absent" and equals only itself). */
 export function jsonEqual (a: JsonValue | undefined, b: JsonValue | undefined): boolean {
   if (a === b) return true
@@ -213,7 +306,12 @@ export function jsonEqual (a: JsonValue | undefined, b: JsonValue | undefined): 
 /** Freeze a parsed JSON value and everything inside it, so shared revisions cannot be mutated. */
 export function deepFreeze<T> (value: T): T {
   if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child)
+    const children: unknown[] = Array.isArray(value) ? value : Object.values(value)
+    // Primitive children are skipped before the call: most of a large value's members are.
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]
+      if (child !== null && typeof child === 'object') deepFreeze(child)
+    }
     Object.freeze(value)
   }
   return value

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto'
-import { canonicalJson, deepFreeze, JsonShapeError, unstorableText } from './json.js'
+import { canonicalJson, deepFreeze, frozenCopy, JsonShapeError, unstorableText } from './json.js'
 import type { JsonValue } from './json.js'
 import { CorruptionError, InvalidInputError, ValueTooLargeError } from './errors.js'
 
@@ -92,13 +92,34 @@ export function validateRevisionId (id: unknown, what: string): asserts id is st
 
 /** Serialize a value for storage, enforcing JSON shape and the size limit. */
 export function serializeValue (value: unknown, maxBytes: number): string {
-  let text: string
+  return withinLimit(storable(() => canonicalJson(value)), maxBytes)
+}
+
+/** A value as a write keeps it: its canonical JSON and a frozen copy made with it (see frozenCopy), shape and size checked. */
+export interface StoredValue {
+  json: string
+  copy: JsonValue
+}
+
+/** Copy a value for a write, enforcing JSON shape and the size limit: the copy becomes the revision's value. */
+export function storeValue (value: unknown, maxBytes: number): StoredValue {
+  const stored = storable(() => frozenCopy(value))
+  withinLimit(stored.json, maxBytes)
+  return stored
+}
+
+/** Run a serialization, turning a value that is not JSON into InvalidInputError. */
+function storable<T> (serialize: () => T): T {
   try {
-    text = canonicalJson(value)
+    return serialize()
   } catch (err) {
     if (err instanceof JsonShapeError) throw new InvalidInputError(`Value is not storable JSON: ${err.message}.`, { cause: err })
     throw err
   }
+}
+
+/** `text`, unless it is more than `maxBytes` bytes of UTF-8 (ValueTooLargeError). */
+function withinLimit (text: string, maxBytes: number): string {
   // Most values are far below the limit; only measure bytes when UTF-16 length could exceed it.
   if (text.length * 3 > maxBytes) {
     const bytes = Buffer.byteLength(text, 'utf8')
@@ -135,8 +156,8 @@ export function sealRevision (draft: RevisionDraft, valueJson?: string, owned?: 
   // Built from the draft rather than by parsing the record back: only the value is parsed,
   // which gives the revision its own frozen copy, independent of the caller's object.
   const revision: Record<string, unknown> = { id, key: draft.key, parents: Object.freeze(draft.parents), height: draft.height, time: draft.time }
-  // `owned` is a value nobody else holds (a merge result, made of fresh and frozen parts):
-  // freezing it is enough. Anything else is parsed back, so the caller's object stays theirs.
+  // `owned` is a value nobody else holds (a merge result, made of fresh and frozen parts, or
+  // a write's frozenCopy): freezing it is enough. Anything else is parsed back, so the caller's object stays theirs.
   if (json !== undefined) revision.value = deepFreeze(owned ?? JSON.parse(json) as JsonValue)
   else revision.deleted = true
   if (draft.author !== undefined) revision.author = draft.author

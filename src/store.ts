@@ -8,8 +8,8 @@ import type { Engine } from './engines/engine.js'
 import { openEngine } from './engines/open.js'
 import type { EngineOptions } from './engines/open.js'
 import type { CacheOptions } from './records.js'
-import { decodeRecord, describe, serializeValue, validateKey, validateRevisionId } from './revision.js'
-import type { Revision } from './revision.js'
+import { decodeRecord, describe, serializeValue, storeValue, validateKey, validateRevisionId } from './revision.js'
+import type { Revision, StoredValue } from './revision.js'
 import { resolvingMerge } from './strategies/merge.js'
 import { StrategyRegistry } from './strategies/registry.js'
 import type { Strategy, StrategyRef } from './strategies/types.js'
@@ -233,8 +233,8 @@ export class Store implements RevkvStore {
       this.#assertOpen('commit')
       validateKey(key)
       checkOptions(options, 'commit')
-      const valueJson = serializeValue(value, this.#maxValueBytes)
-      return this.#write(this.#writeOp('commit', key, valueJson, options))
+      const stored = storeValue(value, this.#maxValueBytes)
+      return this.#write(this.#writeOp('commit', key, stored, options))
     } catch (err) {
       return Promise.reject(err)
     }
@@ -262,8 +262,8 @@ export class Store implements RevkvStore {
     const author = checkText(options.author, 'batch() option author') ?? this.#author
     const message = checkText(options.message, 'batch() option message')
     const writes = checkBatchOps(ops).map((op, i) => inOp(i, () => {
-      const valueJson = op.type === 'commit' ? serializeValue(op.value, this.#maxValueBytes) : undefined
-      return this.#writeOp(op.type, op.key, valueJson, { parent: op.parent, strategy: op.strategy, lock: op.lock }, author, message) as WriteOp
+      const stored = op.type === 'commit' ? storeValue(op.value, this.#maxValueBytes) : undefined
+      return this.#writeOp(op.type, op.key, stored, { parent: op.parent, strategy: op.strategy, lock: op.lock }, author, message) as WriteOp
     }))
     if (writes.length === 0) return []
     return await this.#path.submitGroup(writes) as Revision[]
@@ -758,8 +758,11 @@ export class Store implements RevkvStore {
     if (this.#closing !== undefined) throw new ClosedError(operation)
   }
 
-  /** The write op of a commit or delete, its options checked (built in one object: this is the hot path). */
-  #writeOp (kind: 'commit' | 'delete', key: string, valueJson: string | undefined, options: WriteOptions, author = checkText(options.author, 'Option author') ?? this.#author, message = checkText(options.message, 'Option message')): OpFields {
+  /**
+   * The write op of a commit or delete, its options checked (built in one object: this is
+   * the hot path). `value` is the stored value, or only its JSON (a transaction's write).
+   */
+  #writeOp (kind: 'commit' | 'delete', key: string, value: StoredValue | string | undefined, options: WriteOptions, author = checkText(options.author, 'Option author') ?? this.#author, message = checkText(options.message, 'Option message')): OpFields {
     const { parent } = options
     const onExists = checkOnExists(options)
     // Only the shape here; the full check runs in the write path unless the parent is the
@@ -768,7 +771,8 @@ export class Store implements RevkvStore {
     return {
       kind,
       key,
-      valueJson,
+      valueJson: typeof value === 'object' ? value.json : value,
+      value: typeof value === 'object' ? value.copy : undefined,
       parent,
       strategy: this.#strategies.forKey(key, options.strategy),
       onExists,

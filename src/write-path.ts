@@ -48,6 +48,8 @@ export interface CommitOp extends OpBase {
   kind: 'commit' | 'delete'
   /** Canonical JSON of the value (commit only). */
   valueJson: string | undefined
+  /** The value as a frozen copy that valueJson was made from (see storeValue); when absent, valueJson is parsed. */
+  value?: JsonValue | undefined
   parent: string | null | undefined
   strategy: Strategy
   /** With parent null and a live key: write on top of it, or create under the next free name. */
@@ -748,7 +750,7 @@ export class WritePath {
   #seal (op: CommitOp, parents: string[], height: number): SealedRevision {
     const draft: RevisionDraft = { key: op.key, parents, height, time: op.time ?? this.#clock(), author: op.author, message: op.message, token: op.token }
     if (op.kind === 'delete') draft.deleted = true
-    return sealRevision(draft, op.valueJson)
+    return sealRevision(draft, op.valueJson, op.value)
   }
 
   /** A stale write: its strategy decides between rejecting, keeping and merging it. */

@@ -2,7 +2,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { canonicalJson, deepFreeze, jsonEqual } from '../src/json.js'
-import type { JsonValue } from '../src/json.js'
+import type { JsonObject, JsonValue } from '../src/json.js'
 import { InvalidInputError } from '../src/errors.js'
 import { mergeJson } from '../src/json-merge.js'
 import type { MergeOptions, MergeResult } from '../src/json-merge.js'
@@ -424,6 +424,17 @@ test('property: the chosen side changes the value at conflicts, never which conf
     if (withOurs.conflicts.length === 0) assert.ok(jsonEqual(withOurs.value, withTheirs.value))
     for (const c of withOurs.conflicts) assert.ok(c.path === '' || c.path.startsWith('/'), c.path)
   }), { numRuns: 500 })
+})
+
+test('a member holding undefined counts as absent, wherever the sides\' members line up', () => {
+  // Not JSON, but a caller of mergeJson may pass it: the result never holds such a member.
+  const removed = mergeJson({ a: 1, u: 1 }, { a: 2, u: undefined } as unknown as JsonObject, { a: 1, u: undefined } as unknown as JsonObject)
+  assert.equal(removed.conflicts, [])
+  assert.equal(Object.keys(removed.value as JsonObject), ['a'])
+  assert.is((removed.value as JsonObject).a, 2)
+  const kept = mergeJson({ a: 1, u: 1 }, { a: 1, u: undefined } as unknown as JsonObject, { a: 3, u: 1 })
+  assert.equal(kept.conflicts, [])
+  assert.equal(Object.keys(kept.value as JsonObject), ['a'])
 })
 
 test.run()

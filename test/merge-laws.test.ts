@@ -219,4 +219,28 @@ test('arrays where both sides only append keep every element: base, then ours, t
   }))
 })
 
+/** The same value with every object's members in reverse order (integer-like names keep V8's order). */
+function reordered (value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(reordered)
+  if (!isObject(value)) return value
+  const out: JsonObject = {}
+  for (const name of Object.keys(value).reverse()) out[name] = reordered(value[name] as JsonValue)
+  return out
+}
+
+test('objects with the same members in the same order merge as they would in any order', () => {
+  // mergeJson merges objects whose members line up by position, without looking names up;
+  // reordering a side sends the same merge through the lookup by name, which must agree.
+  check(fc.property(threeWay, ([base, ours, theirs]) => {
+    const aligned = mergeJson(base, ours, theirs)
+    for (const [b, t] of [[base, reordered(theirs)], [reordered(base), theirs]] as Array<[JsonValue, JsonValue]>) {
+      const byName = mergeJson(b, ours, t)
+      assert.is(canonicalJson(byName.value), canonicalJson(aligned.value))
+      // Members only one side has are visited in that side's order, so only the set of places is compared.
+      const places = (r: typeof aligned): string[] => r.conflicts.map((c) => `${c.kind} ${c.path}`).sort()
+      assert.equal(places(byName), places(aligned))
+    }
+  }), THREE_WAY_EXAMPLES)
+})
+
 test.run()
