@@ -62,6 +62,15 @@ export class Batch<Op = unknown> {
   }
 }
 
+/**
+ * Entries at which a pending batch is written before the end of the turn. Small, so that
+ * LevelDB's writer starts on the first writes of a burst while the main thread decides the
+ * rest: with 64 writers on distinct keys, 32 entries (16 commits) gave about 15% more
+ * commits/s than 128, with or without fsync. A key with more writes queued is not cut off
+ * by it (see added()), so a hot key still fills one batch per round trip.
+ */
+export const DEFAULT_FLUSH_ENTRIES = 32
+
 /** What the write path does when a batch settles. */
 export interface SettleHooks<Op> {
   /** Before members and writers hear of it (e.g. move its revisions to the caches). */
@@ -108,7 +117,7 @@ export class GroupCommit<Op = unknown> {
     this.#engine = engine
     this.#sync = options.sync
     this.#clock = options.clock
-    this.#flushEntries = options.flushEntries ?? 128
+    this.#flushEntries = options.flushEntries ?? DEFAULT_FLUSH_ENTRIES
     this.#maxInFlight = options.maxInFlight ?? 4
     this.#hooks = hooks
   }
@@ -119,11 +128,15 @@ export class GroupCommit<Op = unknown> {
     return this.#pending
   }
 
-  /** Entries were added to the pending batch: write it now if it is full, else by the end of the turn. */
-  added (): void {
+  /**
+   * Entries were added to the pending batch: write it now if it is full, else by the end of
+   * the turn. `early: false` keeps a full batch open for now: the writer still has writes
+   * queued on a key of the batch, which would otherwise wait for it to be written.
+   */
+  added (early = true): void {
     const batch = this.#pending
     if (batch === undefined) return
-    if (batch.size >= this.#flushEntries && this.#inflight.size < this.#maxInFlight) {
+    if (early && batch.size >= this.#flushEntries && this.#inflight.size < this.#maxInFlight) {
       this.#flush()
     } else if (!this.#scheduled) {
       this.#scheduled = true

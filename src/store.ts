@@ -56,7 +56,7 @@ export interface StoreOptions extends CacheOptions, EngineOptions {
   maxValueBytes?: number
   /** The author recorded on writes that name none. */
   author?: string
-  /** Group commit: a batch is written once it holds this many revisions, else at the end of the turn (default 128). */
+  /** Group commit: a batch is written once it holds this many entries, else at the end of the turn (default 32). */
   batchSize?: number
   /** Group commit: how many batches may be written at once (default 4). */
   batchesInFlight?: number

@@ -648,7 +648,9 @@ export class WritePath {
       return
     }
     this.#place(state, op, decision, this.#group.pending())
-    this.#group.added()
+    // The key's next queued write is decided right after this one: an early write of the
+    // batch would make it wait a whole round trip, one batch per write on a hot key.
+    this.#group.added(state.queue.length === 0)
   }
 
   /** Put a decided write's records into `batch` and move its key's state on; `tx` places its change in a multi-key batch. */

@@ -42,6 +42,24 @@ test('a full batch is written at once, several in flight, and each key keeps arr
   await store.close()
 })
 
+test('a key\'s queued writes all join the batch: a full batch is not written while they would wait for it', async () => {
+  // Writes queue on a key while its batch is written (or a merge is decided). An early write
+  // of the next batch would cut their run short, and each later write would wait a whole
+  // round trip: on a hot key, one batch per couple of writes instead of one for the run.
+  const { db, batches, holdNext } = faultyDb()
+  const store = await Store.open({ db, batchSize: 4 })
+  const held = holdNext()
+  const first = store.commit('hot', 0)
+  await held.reached
+  const queued = Array.from({ length: 40 }, async (_, i) => await store.commit('hot', i + 1))
+  const before = batches()
+  held.release()
+  const revs = await Promise.all([first, ...queued])
+  assert.is(batches() - before, 1, `40 writes queued on one key took ${batches() - before} batches`)
+  assert.equal(revs.map((r) => r.height), Array.from({ length: 41 }, (_, i) => i + 1))
+  await store.close()
+})
+
 test('a failed batch rejects exactly its writes and heads fall back to what is on disk', async () => {
   const { db, failNext } = faultyDb()
   const store = await Store.open({ db })
