@@ -196,8 +196,8 @@ function locate (value: unknown, pointer: string, path: Set<object>): void {
  * so the two always agree (a getter is read once). Accepts and refuses exactly what
  * canonicalJson does, with the same JsonShapeError. Used instead of parsing the text back:
  * JSON.parse gives objects of more than 128 members V8's slow dictionary layout, which makes
- * every later merge, freeze and copy of such a value several times slower, and a copy of a
- * value whose members are already in order costs less than a parse at any size.
+ * every later merge, freeze and copy of such a value several times slower; for small values
+ * the two cost about the same.
  */
 export function frozenCopy (value: unknown): { copy: JsonValue, json: string } {
   let copy: JsonValue
@@ -206,7 +206,8 @@ export function frozenCopy (value: unknown): { copy: JsonValue, json: string } {
     copy = copyOf(value, 0, order)
   } catch (err) {
     if (err !== NOT_JSON && !(err instanceof RangeError)) throw err
-    // canonicalJson names the offending part; both refuse the same values, so it throws.
+    // canonicalJson names the offending part (both refuse the same values, so it throws);
+    // were the two ever to disagree, the text parsed back is still a right copy.
     const json = canonicalJson(value)
     return { copy: deepFreeze(JSON.parse(json) as JsonValue), json }
   }
