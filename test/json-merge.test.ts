@@ -437,4 +437,10 @@ test('a member holding undefined counts as absent, wherever the sides\' members 
   assert.equal(Object.keys(kept.value as JsonObject), ['a'])
 })
 
+test('a member named "undefined" survives a merge of objects whose members line up', () => {
+  const result = mergeJson({ a: 1, undefined: 1 }, { a: 2, undefined: 1 }, { a: 1, undefined: 3 })
+  assert.equal(result.conflicts, [])
+  assert.equal(result.value, { a: 2, undefined: 3 })
+})
+
 test.run()
