@@ -4,6 +4,11 @@ import type { Ledger } from './verify.js'
 /** How many commits are in flight at once while filling a store. */
 const WAVE = 1024
 
+/** The key of the i-th key of a bulk-built store (the dump, open and sync workloads). */
+export function userKey (i: number): string {
+  return `user/${i}`
+}
+
 /**
  * Commit `count` writes as fast as the store takes them (waves of concurrent commits on
  * top of each key's head), acknowledging each in the ledger. Used to set a store up before

@@ -75,32 +75,45 @@ const NOT_JSON = new Error('not JSON')
  */
 export const MAX_DEPTH = 1000
 
-/** True if JSON.stringify would already write `value` canonically; throws NOT_JSON for non-JSON. */
-function isCanonical (value: unknown, depth: number): boolean {
+/**
+ * What `value` is to the serializers, with every rule that makes a value unstorable checked
+ * here, once for all of them: a primitive (a well-formed string, a finite number, a boolean,
+ * null), an array, or a plain object, nested less than MAX_DEPTH. Throws NOT_JSON otherwise.
+ */
+function kindOf (value: unknown, depth: number): 'primitive' | 'array' | 'object' {
   switch (typeof value) {
     case 'string':
       if (!value.isWellFormed()) throw NOT_JSON
-      return true
+      return 'primitive'
     case 'boolean':
-      return true
+      return 'primitive'
     case 'number':
       if (!Number.isFinite(value)) throw NOT_JSON
-      return true
+      return 'primitive'
     case 'object':
       break
     default:
       throw NOT_JSON
   }
-  if (value === null) return true
+  if (value === null) return 'primitive'
   if (depth >= MAX_DEPTH) throw NOT_JSON
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (!isCanonical(value[i], depth + 1)) return false
-    return true
-  }
+  if (Array.isArray(value)) return 'array'
   const proto: unknown = Object.getPrototypeOf(value)
   if (proto !== Object.prototype && proto !== null) throw NOT_JSON
+  return 'object'
+}
+
+/** True if JSON.stringify would already write `value` canonically; throws NOT_JSON for non-JSON. */
+function isCanonical (value: unknown, depth: number): boolean {
+  const kind = kindOf(value, depth)
+  if (kind === 'primitive') return true
+  if (kind === 'array') {
+    const list = value as unknown[]
+    for (let i = 0; i < list.length; i++) if (!isCanonical(list[i], depth + 1)) return false
+    return true
+  }
   let previous: string | undefined
-  for (const member in value) {
+  for (const member in value as object) {
     if (!member.isWellFormed()) throw NOT_JSON
     if (previous !== undefined && !(previous < member)) return false
     previous = member
@@ -111,29 +124,14 @@ function isCanonical (value: unknown, depth: number): boolean {
 }
 
 function fast (value: unknown, depth: number): string {
-  switch (typeof value) {
-    case 'string':
-      if (!value.isWellFormed()) throw NOT_JSON
-      return JSON.stringify(value)
-    case 'boolean':
-      return value ? 'true' : 'false'
-    case 'number':
-      if (!Number.isFinite(value)) throw NOT_JSON
-      return JSON.stringify(value)
-    case 'object':
-      break
-    default:
-      throw NOT_JSON
-  }
-  if (value === null) return 'null'
-  if (depth >= MAX_DEPTH) throw NOT_JSON
-  if (Array.isArray(value)) {
+  const kind = kindOf(value, depth)
+  if (kind === 'primitive') return JSON.stringify(value)
+  if (kind === 'array') {
+    const list = value as unknown[]
     let out = '['
-    for (let i = 0; i < value.length; i++) out += (i > 0 ? ',' : '') + fast(value[i], depth + 1)
+    for (let i = 0; i < list.length; i++) out += (i > 0 ? ',' : '') + fast(list[i], depth + 1)
     return out + ']'
   }
-  const proto: unknown = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) throw NOT_JSON
   const record = value as Record<string, unknown>
   const members = Object.keys(record).sort()
   let out = '{'
@@ -221,30 +219,15 @@ export function frozenCopy (value: unknown): { copy: JsonValue, json: string } {
  * what canonicalJson refuses. `order.kept` is cleared when an object had to be rebuilt.
  */
 function copyOf (value: unknown, depth: number, order: { kept: boolean }): JsonValue {
-  switch (typeof value) {
-    case 'string':
-      if (!value.isWellFormed()) throw NOT_JSON
-      return value
-    case 'boolean':
-      return value
-    case 'number':
-      if (!Number.isFinite(value)) throw NOT_JSON
-      // -0 is written as 0 and reads back as 0.
-      return value === 0 ? 0 : value
-    case 'object':
-      break
-    default:
-      throw NOT_JSON
-  }
-  if (value === null) return null
-  if (depth >= MAX_DEPTH) throw NOT_JSON
-  if (Array.isArray(value)) {
+  const kind = kindOf(value, depth)
+  // -0 is written as 0 and reads back as 0.
+  if (kind === 'primitive') return value === 0 ? 0 : value as JsonValue
+  if (kind === 'array') {
+    const list = value as unknown[]
     const out: JsonValue[] = []
-    for (let i = 0; i < value.length; i++) out.push(copyOf(value[i], depth + 1, order))
+    for (let i = 0; i < list.length; i++) out.push(copyOf(list[i], depth + 1, order))
     return Object.freeze(out) as JsonValue[]
   }
-  const proto: unknown = Object.getPrototypeOf(value)
-  if (proto !== Object.prototype && proto !== null) throw NOT_JSON
   const record = value as Record<string, unknown>
   const names = Object.keys(record)
   let ordered = true
@@ -253,8 +236,8 @@ function copyOf (value: unknown, depth: number, order: { kept: boolean }): JsonV
     if (!name.isWellFormed()) throw NOT_JSON
     if (i > 0 && !((names[i - 1] as string) < name)) ordered = false
   }
-  // Members in order and no symbol keys (which a spread would copy): copy whole, then replace
-  // what is not a plain JSON primitive. A spread keeps V8's fast layout at any size.
+  // Members in order and no symbol keys (which a spread would copy): copy whole, then put
+  // each member's own copy in place. A spread keeps V8's fast layout at any size.
   if (ordered && Object.getOwnPropertySymbols(record).length === 0) {
     const out: JsonObject = { ...record } as JsonObject
     let complete = true
@@ -265,8 +248,10 @@ function copyOf (value: unknown, depth: number, order: { kept: boolean }): JsonV
         complete = false
         break
       }
-      if (typeof child === 'object' || typeof child === 'number') out[name] = copyOf(child, depth + 1, order)
-      else copyOf(child, depth + 1, order)
+      if (kindOf(child, depth + 1) !== 'primitive') out[name] = copyOf(child, depth + 1, order)
+      // A primitive is its own copy (checked, not stored again: a keyed store into a large
+      // object costs a lookup of the member), but for -0, which is written as 0.
+      else if (child === 0) out[name] = 0
     }
     if (complete) return Object.freeze(out)
   }

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks'
 import { createInterface } from 'node:readline'
 import { Store } from '../../src/index.js'
 import { freshDir, removeDir } from '../disk.js'
-import { commitMany } from '../fill.js'
+import { commitMany, userKey } from '../fill.js'
 import { RssSampler } from '../memory.js'
 import { Payloads } from '../payload.js'
 import { settleLevelDB } from '../settle.js'
@@ -22,10 +22,6 @@ export interface DumpOptions {
 
 /** Defaults of the `dump` workload: the size at which import was once quadratic (9 minutes). */
 export const defaults: DumpOptions = { keys: 100_000, revisionsPerKey: 2 }
-
-function keyOf (i: number): string {
-  return `user/${i}`
-}
 
 /**
  * `revkv export` of a store of `keys` keys to an NDJSON file, then `revkv import` of that
@@ -44,7 +40,7 @@ export async function run (ctx: ScenarioContext, options: DumpOptions = defaults
     const builder = await Store.open({ path: source, batchSize: 1024 })
     for (let round = 0; round < options.revisionsPerKey; round++) {
       ctx.status?.(`dump: building revision ${round + 1} of ${options.revisionsPerKey} on ${options.keys.toLocaleString('en-US')} keys`)
-      await commitMany(builder, ledger, options.keys, keyOf, (i) => payloads.value(round, i))
+      await commitMany(builder, ledger, options.keys, userKey, (i) => payloads.value(round, i))
     }
     await builder.close()
     await settleLevelDB(source)

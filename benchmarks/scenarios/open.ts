@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { Store } from '../../src/index.js'
 import { dirBytes, freshDir, removeDir } from '../disk.js'
-import { commitMany } from '../fill.js'
+import { commitMany, userKey } from '../fill.js'
 import { RssSampler } from '../memory.js'
 import { settleLevelDB } from '../settle.js'
 import { Payloads } from '../payload.js'
@@ -25,10 +25,6 @@ export const defaults: OpenOptions = { keys: [10_000, 1_000_000], buildBudgetMs:
 
 /** Keys per building step; the time budget is checked between steps. */
 const BUILD_CHUNK = 50_000
-
-function keyOf (i: number): string {
-  return `user/${i}`
-}
 
 /**
  * Time to open a store and answer the first `get`, on stores of growing size, and the
@@ -57,7 +53,7 @@ export async function run (ctx: ScenarioContext, options: OpenOptions = defaults
         ctx.status?.(`open: building ${size.toLocaleString('en-US')} of ${target.toLocaleString('en-US')} keys`)
         const chunk = Math.min(target - size, BUILD_CHUNK)
         const before = performance.now()
-        await commitMany(builder, ledger, chunk, keyOf, (i) => payloads.value(0, i), size)
+        await commitMany(builder, ledger, chunk, userKey, (i) => payloads.value(0, i), size)
         buildMs += performance.now() - before
         size += chunk
       }
@@ -84,7 +80,7 @@ async function measure (dir: string, keys: number, repeats: number, random: () =
   const firstGet: number[] = []
   const rssDelta: number[] = []
   for (let i = 0; i < repeats; i++) {
-    const key = keyOf(Math.floor(random() * keys))
+    const key = userKey(Math.floor(random() * keys))
     const rssBefore = process.memoryUsage.rss()
     const start = performance.now()
     const store = await Store.open({ path: dir })

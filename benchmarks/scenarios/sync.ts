@@ -5,7 +5,7 @@ import type { SyncPeer, SyncReport } from '../../src/index.js'
 import { serve } from '../../src/server/index.js'
 import type { RunningServer } from '../../src/server/index.js'
 import { freshDir, removeDir } from '../disk.js'
-import { fillStore } from '../fill.js'
+import { fillStore, userKey } from '../fill.js'
 import { RssSampler } from '../memory.js'
 import { Payloads } from '../payload.js'
 import { settleLevelDB } from '../settle.js'
@@ -28,10 +28,6 @@ export const defaults: SyncBenchOptions = { keys: 100_000, revisionsPerKey: 10, 
 
 /** Creates per batch while building the source: large batches, as a bulk load would write. */
 const BUILD_BATCH = 1000
-
-function keyOf (i: number): string {
-  return `user/${i}`
-}
 
 /**
  * Issue 14's sync benchmark. A source store of `keys` keys with `revisionsPerKey`
@@ -58,7 +54,7 @@ export async function run (ctx: ScenarioContext, options: SyncBenchOptions = def
     const builder = await Store.open({ path: sourcePath })
     for (let round = 0; round < options.revisionsPerKey; round++) {
       ctx.status?.(`sync: building revision ${round + 1} of ${options.revisionsPerKey} on ${options.keys.toLocaleString('en-US')} keys`)
-      await fillStore(builder, options.keys, BUILD_BATCH, keyOf, (i) => payloads.value(round, i), round > 0)
+      await fillStore(builder, options.keys, BUILD_BATCH, userKey, (i) => payloads.value(round, i), round > 0)
     }
     await builder.close()
     await settleLevelDB(sourcePath)
@@ -106,7 +102,7 @@ export async function run (ctx: ScenarioContext, options: SyncBenchOptions = def
     for (let n = 0; n < changed; n++) {
       // Spread over the whole key range, so the pull cannot profit from the changes being together.
       const i = Math.floor(n * options.keys / changed)
-      await source.commit(keyOf(i), payloads.value(options.revisionsPerKey, i))
+      await source.commit(userKey(i), payloads.value(options.revisionsPerKey, i))
     }
     const pull = async (how: string, copy: Store, from: SyncPeer, cloneMs: number): Promise<SyncPull> => {
       const start = performance.now()
